@@ -1,0 +1,9 @@
+namespace Microsoft.Extensions.DependencyInjection;
+
+internal static class Extensions
+{
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+    }
+}
