@@ -1,3 +1,4 @@
+using Platform.Api.Security;
 using Platform.Core.Data;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -8,6 +9,7 @@ internal static class Extensions
     {
         builder.AddPlatformDb();
         builder.AddPlatformRedis();
+        builder.AddPlatformSecurity();
 
         // Api owns the schema: it applies the migrations before it starts listening.
         builder.Services.AddHostedService<MigrationHostedService>();

@@ -1,0 +1,136 @@
+using System.Security.Claims;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Platform.Core.Security;
+
+/// <summary>What a client token grants: one tenant, one user, and either one conversation or a set of roles.</summary>
+public sealed record ClientTokenClaims(Guid TenantId, string UserId, Guid? ConversationId, IReadOnlyList<string> Roles, DateTimeOffset ExpiresAt);
+
+public enum TokenValidationOutcome { Valid, Expired, Invalid }
+
+public sealed record TokenValidation(TokenValidationOutcome Outcome, ClientTokenClaims? Claims, string? Error);
+
+/// <summary>
+/// Issues and validates client tokens (JWT, HS256) with a key set: the first key signs, every key validates,
+/// each identified by <c>kid</c>, so keys rotate without invalidating live tokens.
+/// Configuration: <c>Platform:Jwt:SigningKey</c> (one key, kid "k1") or <c>Platform:Jwt:Keys:{n}:Id</c>/<c>:Key</c>.
+/// </summary>
+public sealed class ClientTokens
+{
+    public const string Issuer = "platform";
+    public const string Audience = "platform-clients";
+    public static readonly TimeSpan DefaultLifetime = TimeSpan.FromHours(1);
+    public static readonly TimeSpan MaxLifetime = TimeSpan.FromHours(24);
+
+    private const string TenantClaim = "tid";
+    private const string ConversationClaim = "cid";
+    private const string RoleClaim = "roles";
+
+    private readonly IReadOnlyList<SymmetricSecurityKey> _keys;
+    private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+    private readonly TokenValidationParameters _validation;
+    private readonly TimeProvider _time;
+
+    public ClientTokens(IConfiguration configuration, TimeProvider? time = null)
+    {
+        _time = time ?? TimeProvider.System;
+        var keys = new List<SymmetricSecurityKey>();
+        foreach (var entry in configuration.GetSection("Platform:Jwt:Keys").GetChildren())
+        {
+            keys.Add(Key(entry["Id"] ?? $"k{keys.Count + 1}", entry["Key"]));
+        }
+        if (keys.Count == 0)
+        {
+            keys.Add(Key("k1", configuration["Platform:Jwt:SigningKey"]));
+        }
+        _keys = keys;
+        _validation = new TokenValidationParameters
+        {
+            ValidIssuer = Issuer,
+            ValidAudience = Audience,
+            IssuerSigningKeys = _keys,
+            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            ClockSkew = TimeSpan.FromSeconds(30),
+            LifetimeValidator = (nbf, exp, _, _) => exp is { } e && e > _time.GetUtcNow().UtcDateTime - TimeSpan.FromSeconds(30),
+            NameClaimType = JwtRegisteredClaimNames.Sub,
+        };
+    }
+
+    private static SymmetricSecurityKey Key(string id, string? secret)
+    {
+        if (string.IsNullOrEmpty(secret) || Encoding.UTF8.GetByteCount(secret) < 32)
+        {
+            throw new InvalidOperationException(
+                "Platform:Jwt:SigningKey (or Platform:Jwt:Keys:n:Key) must be set to at least 32 bytes; it signs client tokens.");
+        }
+        return new SymmetricSecurityKey(Encoding.UTF8.GetBytes(secret)) { KeyId = id };
+    }
+
+    /// <summary>Clamps a requested lifetime to (0, 24 h]; null means the 1 hour default.</summary>
+    public static TimeSpan Lifetime(int? ttlSeconds) =>
+        ttlSeconds is null ? DefaultLifetime : TimeSpan.FromSeconds(Math.Clamp(ttlSeconds.Value, 1, (int)MaxLifetime.TotalSeconds));
+
+    public string Issue(Guid tenantId, string userId, Guid? conversationId, TimeSpan lifetime, IEnumerable<string>? roles = null,
+        IDictionary<string, object>? extraClaims = null)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        var claims = new Dictionary<string, object>
+        {
+            [TenantClaim] = tenantId.ToString(),
+        };
+        if (conversationId is { } c)
+        {
+            claims[ConversationClaim] = c.ToString();
+        }
+        var roleList = roles?.ToArray() ?? [];
+        if (roleList.Length > 0)
+        {
+            claims[RoleClaim] = roleList;
+        }
+        if (extraClaims is not null)
+        {
+            foreach (var (k, v) in extraClaims)
+            {
+                claims[k] = v;
+            }
+        }
+        return _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = Issuer,
+            Audience = Audience,
+            Subject = new ClaimsIdentity([new Claim(JwtRegisteredClaimNames.Sub, userId)]),
+            Claims = claims,
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now + lifetime,
+            SigningCredentials = new SigningCredentials(_keys[0], SecurityAlgorithms.HmacSha256),
+        });
+    }
+
+    public async Task<TokenValidation> ValidateAsync(string token)
+    {
+        if (string.IsNullOrWhiteSpace(token) || !_handler.CanReadToken(token))
+        {
+            return new(TokenValidationOutcome.Invalid, null, "The token is not a JWT.");
+        }
+        var result = await _handler.ValidateTokenAsync(token, _validation);
+        if (!result.IsValid)
+        {
+            return result.Exception is SecurityTokenExpiredException or SecurityTokenInvalidLifetimeException
+                ? new(TokenValidationOutcome.Expired, null, "The token has expired.")
+                : new(TokenValidationOutcome.Invalid, null, "The token is invalid.");
+        }
+        var jwt = (JsonWebToken)result.SecurityToken;
+        if (!jwt.TryGetPayloadValue<string>(TenantClaim, out var tid) || !Guid.TryParse(tid, out var tenantId))
+        {
+            return new(TokenValidationOutcome.Invalid, null, "The token names no tenant.");
+        }
+        Guid? conversationId = jwt.TryGetPayloadValue<string>(ConversationClaim, out var cid) && Guid.TryParse(cid, out var c) ? c : null;
+        var roles = jwt.Claims.Where(x => x.Type == RoleClaim).Select(x => x.Value).ToArray();
+        return new(TokenValidationOutcome.Valid,
+            new ClientTokenClaims(tenantId, jwt.Subject, conversationId, roles, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero)), null);
+    }
+}
