@@ -41,6 +41,21 @@ public static class LocalServers
         throw new InvalidOperationException($"Server on port {port} did not start within {timeout}. {diagnostics()}");
     }
 
+    /// <summary>
+    /// Starts a server that must not outlive the test run: a small shell watchdog ends it when this process
+    /// disappears, even if the test host is killed without running its exit handlers.
+    /// </summary>
+    internal static Process SpawnServer(string file, IEnumerable<string> args, string? runAsUser = null)
+    {
+        const string watchdog =
+            "parent=$1; shift; \"$@\" & child=$!; " +
+            "trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT; " +
+            "while kill -0 $parent 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done; " +
+            "kill -TERM $child 2>/dev/null; wait $child";
+        var command = runAsUser is null ? new List<string> { file } : ["runuser", "-u", runAsUser, "--", file];
+        return Spawn("/bin/sh", new[] { "-c", watchdog, "watchdog", Environment.ProcessId.ToString() }.Concat(command).Concat(args));
+    }
+
     internal static Process Spawn(string file, IEnumerable<string> args, string? runAsUser = null)
     {
         var psi = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -116,7 +131,7 @@ public sealed class LocalPostgres : IAsyncDisposable
 
     public async Task StartAgainAsync()
     {
-        _process = LocalServers.Spawn(Path.Combine(_binDir, "postgres"),
+        _process = LocalServers.SpawnServer(Path.Combine(_binDir, "postgres"),
         [
             "-D", Path.Combine(_dir, "data"), "-p", Port.ToString(), "-k", _dir, "-c", "listen_addresses=127.0.0.1",
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
@@ -230,7 +245,7 @@ public sealed class LocalRedis : IAsyncDisposable
 
     public async Task StartAgainAsync()
     {
-        _process = LocalServers.Spawn(_binary,
+        _process = LocalServers.SpawnServer(_binary,
             ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]);
         await LocalServers.WaitForPortAsync(Port, TimeSpan.FromSeconds(20), () => $"redis-server exited: {_process.HasExited}");
     }
