@@ -42,6 +42,10 @@ public static class JsonBody
         {
             return allowEmpty ? (default, null) : (default, Problems.Invalid("body", "A JSON object is required."));
         }
+        if (SyntaxError(buffer.WrittenSpan) is { } syntax)
+        {
+            return (default, Problems.Invalid("body", syntax));
+        }
         try
         {
             var value = JsonSerializer.Deserialize(buffer.WrittenSpan, typeInfo);
@@ -49,10 +53,29 @@ public static class JsonBody
         }
         catch (JsonException ex)
         {
+            // Well-formed but of the wrong shape: the path names the field.
             var field = FieldOf(ex.Path);
-            return (default, Problems.Invalid(field, field == "body"
-                ? $"The body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1})."
-                : $"{field} has the wrong type or is not valid JSON."));
+            return (default, Problems.Invalid(field, field == "body" ? "The body must be a JSON object." : $"{field} has the wrong JSON type."));
+        }
+    }
+
+    /// <summary>
+    /// Checks the syntax first on its own, because a deserializer error's path points at the last property
+    /// read, which would blame a valid field for a truncated body.
+    /// </summary>
+    private static string? SyntaxError(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 });
+        try
+        {
+            while (reader.Read())
+            {
+            }
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            return $"The body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}).";
         }
     }
 
