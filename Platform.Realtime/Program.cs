@@ -1,3 +1,5 @@
+using Platform.Realtime.Streaming;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -7,5 +9,6 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.UseWebSockets();
+app.MapStreamApi();
 
 app.Run();

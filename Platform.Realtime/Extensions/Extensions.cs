@@ -1,3 +1,8 @@
+using Platform.Core.Messaging;
+using Platform.Core.Security;
+using Platform.Core.Tenancy;
+using Platform.Realtime.Streaming;
+
 namespace Microsoft.Extensions.DependencyInjection;
 
 internal static class Extensions
@@ -6,5 +11,18 @@ internal static class Extensions
     {
         builder.AddPlatformDb();
         builder.AddPlatformRedis();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ClientTokens>();
+        builder.Services.AddSingleton<CredentialLookup>();
+        builder.Services.AddSingleton<Conversations>();
+        builder.Services.AddSingleton<ActivityLog>();
+
+        builder.Services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.Section);
+        builder.Services.AddSingleton<ConversationFeeds>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ConversationFeeds>());
+
+        // Closing 1012 on shutdown needs the connections to finish within the host's shutdown window.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
     }
 }

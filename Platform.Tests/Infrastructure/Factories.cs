@@ -58,7 +58,7 @@ public class ApiFixture : IAsyncLifetime
     {
     }
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Database = await TestEnvironment.CreateDatabaseAsync(GetType().Name);
         Redis = await TestEnvironment.RedisAsync();
@@ -68,5 +68,5 @@ public class ApiFixture : IAsyncLifetime
         _ = Api.Server; // start now, so failures surface in the fixture
     }
 
-    public async Task DisposeAsync() => await Api.DisposeAsync();
+    public virtual async Task DisposeAsync() => await Api.DisposeAsync();
 }

@@ -1,0 +1,126 @@
+using System.Net.WebSockets;
+using Microsoft.Extensions.Options;
+using Platform.Core.Messaging;
+using Platform.Core.Security;
+using Platform.Core.Tenancy;
+
+namespace Platform.Realtime.Streaming;
+
+/// <summary>What the stream endpoint needs, bundled for <c>[AsParameters]</c>.</summary>
+public sealed record StreamServices(
+    ClientTokens Tokens, CredentialLookup Credentials, Conversations Conversations, ActivityLog Log, ConversationFeeds Feeds,
+    IOptions<StreamOptions> Options, TimeProvider Time, IHostApplicationLifetime Lifetime, ILoggerFactory Loggers);
+
+public static class StreamApi
+{
+    public static IEndpointRouteBuilder MapStreamApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/stream", Stream).WithName("Stream")
+            .WithSummary("WebSocket stream of one conversation: ?token=<client token>&watermark=N (optional).")
+            .WithTags("Streaming");
+        return app;
+    }
+
+    public static async Task<IResult> Stream(HttpContext context, [AsParameters] StreamServices services)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "WebSocket upgrade required",
+                detail: "Connect to /v1/stream with a WebSocket client (ws:// or wss://).");
+        }
+        long? watermark = null;
+        if (context.Request.Query.TryGetValue("watermark", out var w) && !string.IsNullOrEmpty(w))
+        {
+            if (!long.TryParse(w, out var parsed) || parsed < 0)
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+                {
+                    ["watermark"] = ["watermark must be a non-negative integer: the seq of the last activity you have."],
+                });
+            }
+            watermark = parsed;
+        }
+        Guid? requested = null;
+        if (context.Request.Query.TryGetValue("conversationId", out var c) && !string.IsNullOrEmpty(c))
+        {
+            if (!Guid.TryParse(c, out var id))
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["conversationId"] = ["conversationId is not an id."] });
+            }
+            requested = id;
+        }
+
+        var token = context.Request.Query["token"].ToString();
+        if (string.IsNullOrEmpty(token))
+        {
+            var header = context.Request.Headers.Authorization.ToString();
+            token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : "";
+        }
+        var validation = await services.Tokens.ValidateAsync(token);
+
+        var options = services.Options.Value;
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = options.KeepAliveInterval });
+
+        // Refusals are close codes, not HTTP statuses, so every WebSocket client can read them.
+        if (validation.Outcome != TokenValidationOutcome.Valid)
+        {
+            await Refuse(socket, CloseCodes.Unauthorized, validation.Outcome == TokenValidationOutcome.Expired ? "token expired" : "invalid token");
+            return Results.Empty;
+        }
+        var claims = validation.Claims!;
+        if (claims.ConversationId is not { } conversationId || (requested is { } r && r != conversationId))
+        {
+            await Refuse(socket, CloseCodes.Forbidden, "the token does not grant this conversation");
+            return Results.Empty;
+        }
+        var owner = await services.Credentials.FindConversationAsync(claims.TenantId, conversationId, context.RequestAborted);
+        if (owner is null || !owner.TenantActive || !owner.ChannelActive)
+        {
+            await Refuse(socket, CloseCodes.Forbidden, owner is null ? "conversation not found" : owner.TenantActive ? "channel inactive" : "tenant inactive");
+            return Results.Empty;
+        }
+
+        var logger = services.Loggers.CreateLogger<StreamConnection>();
+        var connection = new StreamConnection(socket, claims.TenantId, conversationId, services.Log, options, services.Time, logger);
+        StreamMetrics.Connections.Add(1);
+        try
+        {
+            var feed = await services.Feeds.JoinAsync(claims.TenantId, conversationId, connection, context.RequestAborted);
+            try
+            {
+                var conversation = await services.Conversations.FindAsync(claims.TenantId, conversationId, null, context.RequestAborted);
+                if (conversation is null)
+                {
+                    await Refuse(socket, CloseCodes.Forbidden, "conversation not found");
+                    return Results.Empty;
+                }
+                // No watermark: only what comes after the current end. The feed is already buffering, so nothing
+                // committed between this read and going live can slip through.
+                await connection.RunAsync(watermark ?? conversation.LastSeq, conversation.Status == ConversationStatus.Closed,
+                    services.Lifetime.ApplicationStopping);
+            }
+            finally
+            {
+                services.Feeds.Leave(feed, connection);
+            }
+        }
+        finally
+        {
+            StreamMetrics.Connections.Add(-1);
+        }
+        return Results.Empty;
+    }
+
+    private static async Task Refuse(WebSocket socket, int code, string reason)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await socket.CloseAsync((WebSocketCloseStatus)code, reason, timeout.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+            socket.Abort();
+        }
+    }
+}

@@ -1,0 +1,226 @@
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using Npgsql;
+using Platform.Core.Messaging;
+
+namespace Platform.Realtime.Streaming;
+
+/// <summary>
+/// One client's stream of one conversation. Live events queue up from the moment the feed is joined; the
+/// connection first replays <c>seq &gt; watermark</c> from PostgreSQL, then drains the queue keeping
+/// <c>nextExpected</c>: older seqs are dropped (already sent), the expected one is sent as the shared
+/// pre-encoded frame, a jump means a gap and is filled from PostgreSQL first. So every activity reaches the
+/// client exactly once, in seq order, whichever way it arrived.
+/// </summary>
+public sealed partial class StreamConnection(
+    WebSocket socket, Guid tenantId, Guid conversationId, ActivityLog log, StreamOptions options, TimeProvider time, ILogger logger)
+{
+    private readonly Channel<FeedEvent> _queue = Channel.CreateBounded<FeedEvent>(new BoundedChannelOptions(options.SendQueueCapacity)
+    {
+        SingleReader = true,
+        SingleWriter = false,
+        FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full; we never block the feed
+    });
+    private volatile bool _overflowed;
+    private long _nextExpected;
+
+    public long Delivered => _nextExpected - 1;
+
+    /// <summary>Called by the feed for every event; never blocks. A full queue marks a slow consumer.</summary>
+    public void Offer(FeedEvent e)
+    {
+        if (!_queue.Writer.TryWrite(e) && !_overflowed)
+        {
+            _overflowed = true;
+            _queue.Writer.TryComplete();
+            StreamMetrics.SlowConsumerCloses.Add(1);
+        }
+    }
+
+    /// <param name="afterSeq">The client's watermark: everything after it is delivered.</param>
+    /// <param name="stopping">Signalled on node shutdown: the client is told 1012 and reconnects elsewhere.</param>
+    public async Task RunAsync(long afterSeq, bool closed, CancellationToken stopping)
+    {
+        _nextExpected = afterSeq + 1;
+        using var clientGone = new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, clientGone.Token);
+        var ct = linked.Token;
+        var receiving = ReceiveUntilClosedAsync(clientGone);
+        try
+        {
+            if (!await CatchUpAsync(long.MaxValue, ct))
+            {
+                // Nothing to replay: an empty frame tells the client the position it is live from.
+                await SendAsync(Frames.Page([], _nextExpected - 1), ct);
+            }
+            if (closed)
+            {
+                await CloseAsync(CloseCodes.ConversationClosed, "conversation closed");
+                return;
+            }
+            await foreach (var e in _queue.Reader.ReadAllAsync(ct))
+            {
+                if (_overflowed)
+                {
+                    break; // what is still queued is dropped: the client resumes from its watermark
+                }
+                switch (e.Kind)
+                {
+                    case FeedEventKind.Live when e.Seq < _nextExpected:
+                        break; // already delivered by the replay or a repair
+                    case FeedEventKind.Live when e.Seq == _nextExpected:
+                        await SendAsync(e.Frame!, ct);
+                        _nextExpected++;
+                        StreamMetrics.FanoutLatency.Record(time.GetUtcNow().ToUnixTimeMilliseconds() - e.CommittedAtUnixMs);
+                        break;
+                    case FeedEventKind.Live:
+                        StreamMetrics.GapRepairs.Add(1);
+                        await CatchUpAsync(e.Seq, ct);
+                        break;
+                    case FeedEventKind.Typing:
+                        await SendAsync(e.Frame!, ct);
+                        break;
+                    case FeedEventKind.Position:
+                        if (e.Seq >= _nextExpected)
+                        {
+                            StreamMetrics.GapRepairs.Add(1);
+                            await CatchUpAsync(e.Seq, ct);
+                        }
+                        if (e.Closed)
+                        {
+                            await CloseAsync(CloseCodes.ConversationClosed, "conversation closed");
+                            return;
+                        }
+                        break;
+                }
+            }
+            if (_overflowed)
+            {
+                LogSlowConsumer(logger, conversationId, _nextExpected - 1);
+                await CloseAsync(CloseCodes.SlowConsumer, "slow consumer: reconnect with your watermark");
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested && !clientGone.IsCancellationRequested)
+        {
+            await CloseAsync(CloseCodes.ServiceRestart, "server restarting: reconnect with your watermark");
+        }
+        catch (OperationCanceledException) when (clientGone.IsCancellationRequested)
+        {
+            if (socket.State == WebSocketState.CloseReceived)
+            {
+                await CloseAsync(WebSocketCloseStatus.NormalClosure, "bye");
+            }
+        }
+        catch (WebSocketException)
+        {
+            // The client vanished mid-send; nothing to tell it.
+        }
+        finally
+        {
+            if (socket.State == WebSocketState.CloseSent)
+            {
+                // Give the client a moment to answer our close frame before the socket goes away.
+                await Task.WhenAny(receiving, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
+            }
+            await clientGone.CancelAsync();
+            await receiving;
+        }
+    }
+
+    /// <summary>Reads and sends <c>seq ≥ nextExpected</c> from PostgreSQL, page by page, up to <paramref name="untilSeq"/> or the end.</summary>
+    /// <returns>Whether anything was sent.</returns>
+    private async Task<bool> CatchUpAsync(long untilSeq, CancellationToken ct)
+    {
+        var sent = false;
+        while (_nextExpected <= untilSeq)
+        {
+            var page = await ReadWithRetryAsync(ct);
+            if (page.Count == 0)
+            {
+                break;
+            }
+            await SendAsync(Frames.Page(page, page[^1].Seq!.Value), ct);
+            sent = true;
+            _nextExpected = page[^1].Seq!.Value + 1;
+            if (page.Count < options.ReplayPageSize)
+            {
+                break;
+            }
+        }
+        return sent;
+    }
+
+    /// <summary>A PostgreSQL hiccup must not drop the client: retry with backoff until it answers or the stream ends.</summary>
+    private async Task<IReadOnlyList<Activity>> ReadWithRetryAsync(CancellationToken ct)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                return await log.ReadAsync(tenantId, conversationId, _nextExpected - 1, options.ReplayPageSize, ct);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !ct.IsCancellationRequested)
+            {
+                LogReplayRetry(logger, conversationId, ex.Message);
+                await Task.Delay(delay, ct);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2000));
+            }
+        }
+    }
+
+    private async Task SendAsync(byte[] frame, CancellationToken ct)
+    {
+        // A send that cannot complete (the client stopped reading and the socket buffers are full) aborts the socket.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.SendTimeout);
+        await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
+        StreamMetrics.FramesSent.Add(1);
+    }
+
+    private Task CloseAsync(int code, string reason) => CloseAsync((WebSocketCloseStatus)code, reason);
+
+    private async Task CloseAsync(WebSocketCloseStatus status, string reason)
+    {
+        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return;
+        }
+        try
+        {
+            using var timeout = new CancellationTokenSource(options.SendTimeout);
+            await socket.CloseOutputAsync(status, reason, timeout.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+            socket.Abort();
+        }
+    }
+
+    /// <summary>The client sends nothing we need (its keepalives are ignored); reading notices its close or disappearance.</summary>
+    private async Task ReceiveUntilClosedAsync(CancellationTokenSource clientGone)
+    {
+        var buffer = new byte[1024];
+        try
+        {
+            while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
+            {
+                var result = await socket.ReceiveAsync(buffer, clientGone.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+        }
+        await clientGone.CancelAsync();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Slow consumer on conversation {ConversationId} closed at seq {Seq}")]
+    private static partial void LogSlowConsumer(ILogger logger, Guid conversationId, long seq);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replay for conversation {ConversationId} failed ({Reason}); retrying")]
+    private static partial void LogReplayRetry(ILogger logger, Guid conversationId, string reason);
+}
