@@ -40,11 +40,9 @@ internal static class Extensions
     /// <summary>Tenancy, credentials and the conversation API (issue 3).</summary>
     private static void AddConversationServices(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddActivityLog();
         builder.Services.AddSingleton<Tenants>();
         builder.Services.AddSingleton<Channels>();
-        builder.Services.AddSingleton<Conversations>();
-        builder.Services.AddSingleton<ActivityLog>();
         builder.Services.AddSingleton<RealtimeNodes>();
 
         var limits = new TenantRateLimitOptions();
