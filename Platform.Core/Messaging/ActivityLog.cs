@@ -71,6 +71,25 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
         }
 
         await using var conn = await dataSource.OpenConnectionAsync(ct);
+        // A refusal is explained by a second read; if the conversation changed in between (a channel reactivated),
+        // the explanation finds nothing wrong and the append is simply tried again.
+        for (var attempt = 1; ; attempt++)
+        {
+            var result = await TryAppendAsync(conn, tenantId, conversationId, channelScope, content, ct);
+            if (result is not null)
+            {
+                return result;
+            }
+            if (attempt == 3)
+            {
+                throw new InvalidOperationException($"Append to conversation {conversationId} was refused for no lasting reason three times.");
+            }
+        }
+    }
+
+    private async Task<AppendResult?> TryAppendAsync(NpgsqlConnection conn, Guid tenantId, Guid conversationId, Guid? channelScope,
+        ActivityContent content, CancellationToken ct)
+    {
         await using (var tx = await conn.BeginTransactionAsync(ct))
         {
             await using var cmd = new NpgsqlCommand(AppendSql, conn, tx);
@@ -119,7 +138,7 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
     }
 
     /// <summary>Why the append statement produced no row: unknown conversation, inactive channel, closed, or a retry.</summary>
-    private static async Task<AppendResult> ExplainRefusalAsync(NpgsqlConnection conn, Guid tenantId, Guid conversationId, Guid? channelScope,
+    private static async Task<AppendResult?> ExplainRefusalAsync(NpgsqlConnection conn, Guid tenantId, Guid conversationId, Guid? channelScope,
         string? clientActivityId, CancellationToken ct)
     {
         var state = await ConversationStateAsync(conn, tenantId, conversationId, channelScope, ct);
@@ -144,8 +163,8 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
         {
             { ChannelActive: false } => new AppendResult(AppendOutcome.ChannelInactive, null),
             { Closed: true } => new AppendResult(AppendOutcome.Closed, null),
-            // Only reachable if the conversation changed between the two statements; the caller may retry.
-            _ => throw new InvalidOperationException($"Append to conversation {conversationId} was refused for no known reason."),
+            // Only reachable if the conversation changed between the two statements: try again.
+            _ => null,
         };
     }
 
