@@ -19,17 +19,30 @@ internal static class Extensions
 
         builder.AddConversationServices();
 
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            // One bearer scheme for every credential kind; each operation's summary and docs/api.md say which it accepts.
+            document.Info.Title = "Platform API";
+            document.Info.Description = "Tenancy, credentials and conversations. Errors are RFC 9457 problem details. See docs/api.md.";
+            document.Components ??= new Microsoft.OpenApi.OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, Microsoft.OpenApi.IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes["bearer"] = new Microsoft.OpenApi.OpenApiSecurityScheme
+            {
+                Type = Microsoft.OpenApi.SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "Operator key (op_…), tenant API key (pk_…), channel secret (cs_…) or client token (JWT).",
+            };
+            document.Security = [new Microsoft.OpenApi.OpenApiSecurityRequirement { [new Microsoft.OpenApi.OpenApiSecuritySchemeReference("bearer", document)] = [] }];
+            return Task.CompletedTask;
+        }));
     }
 
     /// <summary>Tenancy, credentials and the conversation API (issue 3).</summary>
     private static void AddConversationServices(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddActivityLog();
         builder.Services.AddSingleton<Tenants>();
         builder.Services.AddSingleton<Channels>();
-        builder.Services.AddSingleton<Conversations>();
-        builder.Services.AddSingleton<ActivityLog>();
         builder.Services.AddSingleton<RealtimeNodes>();
 
         var limits = new TenantRateLimitOptions();

@@ -76,7 +76,7 @@ public sealed class FixedWindowTests
         var start = DateTimeOffset.FromUnixTimeSeconds(600); // a window boundary for 60 s windows
         Assert.Equal((10L, 60), FixedWindow.At(start, 60));
         Assert.Equal((10L, 1), FixedWindow.At(start.AddSeconds(59.5), 60));
-        Assert.Equal((10L, 30), FixedWindow.At(start.AddSeconds(29.2), 60)); // 30.8 s left rounds up
+        Assert.Equal((10L, 31), FixedWindow.At(start.AddSeconds(29.2), 60)); // 30.8 s left rounds up
         Assert.Equal(11L, FixedWindow.At(start.AddSeconds(60), 60).Index);
     }
 
