@@ -1,3 +1,5 @@
+using Platform.Api.Apis;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -7,5 +9,6 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapApiDocs();
+app.MapJobsAdminApi();
 
 app.Run();
