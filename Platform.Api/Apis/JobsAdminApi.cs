@@ -53,7 +53,7 @@ public static class JobsAdminApi
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var job = await services.Queue.EnqueueAsync(new CanaryArgs(failTimes), new JobOptions { MaxAttempts = maxAttempts }, ct);
+        var job = await services.JobQueue.EnqueueAsync(new CanaryArgs(failTimes), new JobOptions { MaxAttempts = maxAttempts }, ct);
         return TypedResults.Accepted($"/v1/admin/jobs/{job.Id}", new JobAccepted(job.Id));
     }
 
@@ -137,4 +137,4 @@ public sealed record JobAccepted(long JobId);
 
 public sealed record JobListQuery(string? State, string? Queue, string? Kind, string? Cursor, int? Limit);
 
-public sealed record JobsAdminServices(JobAdmin Admin, IJobQueue Queue);
+public sealed record JobsAdminServices(JobAdmin Admin, IJobQueue JobQueue);

@@ -37,6 +37,11 @@ public sealed partial class JobWorker : BackgroundService
 
     public string WorkerId { get; }
 
+    /// <summary>Whether this worker still holds the job (handler running or its completion not yet written).</summary>
+    public bool IsRunning(long jobId) => _running.ContainsKey(jobId);
+
+    public int RunningCount => _running.Count;
+
     public JobWorker(
         NpgsqlDataSource db, SchemaGate gate, IServiceScopeFactory scopes, IEnumerable<JobHandlerRegistration> handlers,
         IEnumerable<RecurringJobDefinition> schedules, IOptions<JobWorkerOptions> options, ILoggerFactory loggers)
