@@ -156,8 +156,9 @@ public sealed partial class JobWorker : BackgroundService
                 slots.Release(want);
                 break;
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+            catch (Exception ex) when (!ct.IsCancellationRequested)
             {
+                // Database away or any other surprise: keep the loop alive and try again after the poll interval.
                 slots.Release(want);
                 LogClaimFailed(_logger, ex, queue);
                 await signal.WaitAsync(_options.PollInterval, ct);
@@ -632,7 +633,7 @@ public sealed partial class JobWorker : BackgroundService
                 {
                     await work(ct);
                 }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+                catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
                     LogMaintenanceFailed(_logger, ex, work.Method.Name);
                 }
