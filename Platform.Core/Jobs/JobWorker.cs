@@ -147,8 +147,10 @@ public sealed partial class JobWorker : BackgroundService
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
             {
-                // Another worker started a job with the same concurrency key in the same instant; claim again.
+                // Another worker started a job with the same concurrency key in the same instant; claim again
+                // (its commit is visible to the next statement, which then skips that key).
                 slots.Release(want);
+                await Task.Delay(5, CancellationToken.None);
                 continue;
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
