@@ -13,5 +13,6 @@ app.MapApiDocs();
 app.MapTenantsApi();
 app.MapChannelsApi();
 app.MapConversationsApi();
+app.MapJobsAdminApi();
 
 app.Run();
