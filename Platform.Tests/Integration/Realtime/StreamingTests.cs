@@ -90,6 +90,8 @@ public sealed class StreamingTests(RealtimeFixture fx) : IClassFixture<RealtimeF
         var world = await fx.CreateWorldAsync();
         var token = await fx.TokenAsync(world.Tenant.ApiKey, world.Conversation);
         await using var live = await StreamClient.ConnectAsync(fx.NodeUri(1), token, watermark: 0);
+        // Typing is live only: wait until the stream is live (its position frame) before typing.
+        await Eventually.TrueAsync(() => Task.FromResult(live.Frames > 0), because: "the position frame");
         var api = fx.Client(world.Tenant.ApiKey);
 
         var typing = await api.PostAsJsonAsync($"/v1/conversations/{world.Conversation}/activities", new { type = "typing", from = new { id = "alice" } });
