@@ -58,13 +58,14 @@ public static class Betweenness
     {
         public readonly int[] Stack, Sigma0; public readonly double[] Sigma, Dist, Delta, Local;
         public readonly int[] PredHead, PredNext, PredNode; public int PredCount;
-        public readonly PriorityQueue<int, double> Heap = new();
+        public readonly int[] Heap, HeapPos; public int HeapCount;
         public readonly int[] Queue;
         public Workspace(int n, int m)
         {
             Stack = new int[n]; Sigma0 = new int[n]; Queue = new int[n];
             Sigma = new double[n]; Dist = new double[n]; Delta = new double[n]; Local = new double[n];
             PredHead = new int[n]; PredNext = new int[m + 1]; PredNode = new int[m + 1];
+            Heap = new int[n]; HeapPos = new int[n];
         }
     }
 
@@ -112,24 +113,27 @@ public static class Betweenness
         }
         else
         {
-            // Dijkstra with lazy deletion; "seen" distances live in Local-free scratch (Delta reused before use).
-            var heap = ws.Heap; heap.Clear();
-            var settled = ws.Sigma0; Array.Clear(settled);
+            // Dijkstra with an indexed binary heap (decrease-key): the heap never holds more than n entries.
             var seen = delta; Array.Fill(seen, double.PositiveInfinity);
-            seen[s] = 0; heap.Enqueue(s, 0);
-            while (heap.TryDequeue(out var v, out var d))
+            var pos = ws.HeapPos; Array.Fill(pos, -1);
+            var settled = ws.Sigma0; Array.Clear(settled);
+            ws.HeapCount = 0;
+            seen[s] = 0; HeapPush(ws, seen, s);
+            while (ws.HeapCount > 0)
             {
-                if (settled[v] != 0 || d > seen[v]) continue;
+                var v = HeapPop(ws, seen);
+                var d = seen[v];
                 settled[v] = 1; dist[v] = d;
                 ws.Stack[stackTop++] = v;
                 for (var e = off[v]; e < off[v + 1]; e++)
                 {
                     var x = tgt[e];
-                    var nd = d + 1.0 / w[e];
                     if (settled[x] != 0) continue;
+                    var nd = d + 1.0 / w[e];
                     if (nd < seen[x])
                     {
-                        seen[x] = nd; heap.Enqueue(x, nd);
+                        seen[x] = nd;
+                        if (pos[x] < 0) HeapPush(ws, seen, x); else SiftUp(ws, seen, pos[x]);
                         sigma[x] = sigma[v]; predHead[x] = -1; AddPred(ws, x, v);
                     }
                     else if (nd == seen[x]) { sigma[x] += sigma[v]; AddPred(ws, x, v); }
@@ -150,6 +154,46 @@ public static class Betweenness
             }
             if (x != s) local[x] += delta[x];
         }
+    }
+
+    private static void HeapPush(Workspace ws, double[] key, int v)
+    {
+        var i = ws.HeapCount++;
+        ws.Heap[i] = v; ws.HeapPos[v] = i;
+        SiftUp(ws, key, i);
+    }
+
+    private static int HeapPop(Workspace ws, double[] key)
+    {
+        var heap = ws.Heap; var pos = ws.HeapPos;
+        var top = heap[0];
+        pos[top] = -1;
+        var last = heap[--ws.HeapCount];
+        if (ws.HeapCount == 0) return top;
+        var i = 0; var n = ws.HeapCount; var k = key[last];
+        while (true)
+        {
+            var c = 2 * i + 1;
+            if (c >= n) break;
+            if (c + 1 < n && key[heap[c + 1]] < key[heap[c]]) c++;
+            if (key[heap[c]] >= k) break;
+            heap[i] = heap[c]; pos[heap[i]] = i; i = c;
+        }
+        heap[i] = last; pos[last] = i;
+        return top;
+    }
+
+    private static void SiftUp(Workspace ws, double[] key, int i)
+    {
+        var heap = ws.Heap; var pos = ws.HeapPos;
+        var v = heap[i]; var k = key[v];
+        while (i > 0)
+        {
+            var parent = (i - 1) / 2;
+            if (key[heap[parent]] <= k) break;
+            heap[i] = heap[parent]; pos[heap[i]] = i; i = parent;
+        }
+        heap[i] = v; pos[v] = i;
     }
 
     private static void AddPred(Workspace ws, int x, int v)

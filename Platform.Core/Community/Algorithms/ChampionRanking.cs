@@ -26,6 +26,8 @@ public sealed record ChampionRankingParameters
     public int ExactBetweennessNodeLimit { get; init; } = Betweenness.DefaultExactNodeLimit;
     public int BetweennessSampleSources { get; init; } = Betweenness.DefaultSampleSources;
     public int WhyLimit { get; init; } = 3;
+    /// <summary>Only the top entries of each list get a "why"; nobody reads reasons for rank 9,000.</summary>
+    public int ExplainTop { get; init; } = 200;
 }
 
 /// <summary>A relation that explains a rank: who, and what share of the score it carries.</summary>
@@ -95,7 +97,7 @@ public static class ChampionRanking
         for (var r = 0; r < championOrder.Length; r++)
         {
             var i = championOrder[r];
-            var why = PageRank.TopContributors(g, pr.Scores, i, p.WhyLimit, p.Damping)
+            List<RankingReason> why = r >= p.ExplainTop ? [] : PageRank.TopContributors(g, pr.Scores, i, p.WhyLimit, p.Damping)
                 .Select(c => new RankingReason(c.Node, "interactions from", pr.Scores[i] > 0 ? c.Contribution / pr.Scores[i] : 0)).ToList();
             champions.Add(new RankedMember(i, r + 1, championScores[i], new Dictionary<string, double>
             {
@@ -109,7 +111,7 @@ public static class ChampionRanking
             {
                 ["betweenness"] = btw.Scores[i], ["participation"] = participation[i],
                 ["constraint"] = double.IsNaN(constraint[i]) ? 1 : constraint[i],
-            }, ConnectorWhy(ties, teamOf, i, mostConstraining[i], p.WhyLimit)));
+            }, r >= p.ExplainTop ? [] : ConnectorWhy(ties, teamOf, i, mostConstraining[i], p.WhyLimit)));
         }
         return new ChampionRankingResult(champions, connectors, btw.Exact, btw.ErrorBound95, pr.Iterations, memberCount, ties.EdgeCount / 2, used);
     }

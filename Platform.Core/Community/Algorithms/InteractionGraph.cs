@@ -47,30 +47,31 @@ public sealed class InteractionGraph
             if (e.Source == e.Target || !(e.Weight > 0) || double.IsInfinity(e.Weight)) continue;
             list.Add(e);
         }
-        // Sort by (source, target) so duplicates are adjacent and rows come out ordered.
-        var arr = list.ToArray();
-        Array.Sort(arr, static (a, b) => a.Source != b.Source ? a.Source.CompareTo(b.Source) : a.Target.CompareTo(b.Target));
-        var merged = new List<WeightedEdge>(arr.Length);
-        foreach (var e in arr)
+        // Sort by the packed key (source, target) so duplicates are adjacent and rows come out ordered;
+        // primitive keys sort several times faster than a comparison delegate over structs.
+        var keys = new long[list.Count];
+        var weights = new double[list.Count];
+        for (var k = 0; k < list.Count; k++) { keys[k] = ((long)list[k].Source << 32) | (uint)list[k].Target; weights[k] = list[k].Weight; }
+        Array.Sort(keys, weights);
+        var m = 0;
+        for (var k = 0; k < keys.Length; k++)
         {
-            if (merged.Count > 0 && merged[^1].Source == e.Source && merged[^1].Target == e.Target)
-                merged[^1] = merged[^1] with { Weight = merged[^1].Weight + e.Weight };
-            else merged.Add(e);
+            if (m > 0 && keys[m - 1] == keys[k]) weights[m - 1] += weights[k];
+            else { keys[m] = keys[k]; weights[m] = weights[k]; m++; }
         }
-        var m = merged.Count;
         var outOff = new int[nodeCount + 1];
         var inOff = new int[nodeCount + 1];
-        foreach (var e in merged) { outOff[e.Source + 1]++; inOff[e.Target + 1]++; }
+        for (var k = 0; k < m; k++) { outOff[(int)(keys[k] >> 32) + 1]++; inOff[(int)(uint)keys[k] + 1]++; }
         for (var i = 0; i < nodeCount; i++) { outOff[i + 1] += outOff[i]; inOff[i + 1] += inOff[i]; }
         var outTgt = new int[m]; var outW = new double[m];
         var inSrc = new int[m]; var inW = new double[m];
         var inPos = (int[])inOff.Clone();
         for (var k = 0; k < m; k++)
         {
-            var e = merged[k];
-            outTgt[k] = e.Target; outW[k] = e.Weight; // merged is sorted by source, so k is the CSR slot
-            var p = inPos[e.Target]++;
-            inSrc[p] = e.Source; inW[p] = e.Weight;
+            int source = (int)(keys[k] >> 32), target = (int)(uint)keys[k];
+            outTgt[k] = target; outW[k] = weights[k]; // keys are sorted by source, so k is the CSR slot
+            var p = inPos[target]++;
+            inSrc[p] = source; inW[p] = weights[k];
         }
         return new InteractionGraph(nodeCount, outOff, outTgt, outW, inOff, inSrc, inW);
     }

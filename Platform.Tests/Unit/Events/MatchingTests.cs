@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 
 namespace Platform.Tests.Unit.Events;
 
-public class ReciprocalMatcherTests(ITestOutputHelper output)
+public class ReciprocalMatcherTests
 {
     private static readonly HashSet<(string, string)> NoDeclines = [];
 
@@ -122,6 +122,13 @@ public class ReciprocalMatcherTests(ITestOutputHelper output)
         Assert.Equal(1.0, learned.Interests + learned.Complementarity + learned.Bio, 12);
         Assert.Equal("prose", ReciprocalMatcher.Recommend(x, "u", learned, NoDeclines)[0].AttendeeId);
     }
+
+}
+
+[Collection("Timing")]
+public class MatchingTimingTests(ITestOutputHelper output)
+{
+    private static readonly HashSet<(string, string)> NoDeclines = [];
 
     [Fact]
     public void One_attendee_against_ten_thousand_in_well_under_two_seconds()

@@ -81,6 +81,9 @@ public class OutcomeScorerEvaluationTests(ITestOutputHelper output)
         var metrics = Measure(set, Environment.GetEnvironmentVariable("IMPACT_EVAL_VERBOSE") == "1" ? output.WriteLine : null);
         foreach (var (dim, (p, r, n)) in metrics)
             output.WriteLine($"{dim}: precision {p:F3} recall {r:F3} (gold polar {n})");
+        // The standalone notes were written whole (not composed from the sentence pool): reported, not gated (n ≈ 20).
+        foreach (var (dim, (p, r, n)) in Measure(set.Where(t => t.Id.StartsWith("eval-s", StringComparison.Ordinal)).ToList()))
+            output.WriteLine($"standalone {dim}: precision {p:F3} recall {r:F3} (gold polar {n})");
         foreach (var (dim, (p, r, _)) in metrics)
         {
             Assert.True(p >= Floors[dim].Precision, $"{dim} precision {p:F3} < floor {Floors[dim].Precision}");
