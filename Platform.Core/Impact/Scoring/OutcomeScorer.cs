@@ -185,13 +185,16 @@ public static partial class OutcomeScorer
         for (var j = i - 1; j >= Math.Max(0, i - NegationWindow); j--)
         {
             // A negator belongs to the nearest cue: "not afraid to speak Norwegian" negates "afraid" only.
-            if (!Negators.Contains(tokens[j])) { if (CuesByFirstToken.ContainsKey(tokens[j])) break; continue; }
+            if (!Negators.Contains(tokens[j])) { if (StartsCue(tokens, j)) break; continue; }
             // "never felt so welcome", "never been more confident": an emphatic, not a negation.
             if (tokens[j] == "never" && tokens.Skip(j + 1).Take(i - j - 1).Any(t => t is "so" or "more" or "this")) return m * 1.3;
             return m * NegationFactor;
         }
         return m;
     }
+
+    private static bool StartsCue(List<string> tokens, int j) =>
+        CuesByFirstToken.TryGetValue(tokens[j], out var byDim) && byDim.Values.Any(cues => cues.Any(c => Matches(tokens, j, c.Tokens)));
 
     private static bool Matches(List<string> tokens, int i, string[] phrase)
     {
