@@ -20,6 +20,9 @@ public class OutcomeScorerEvaluationTests(ITestOutputHelper output)
         [OutcomeDimensions.WellBeing] = (0.93, 0.90),
     };
 
+    /// <summary>Floor on the 60 standalone notes (documented; measured values are 0.56–0.92 P, 0.46–0.69 R).</summary>
+    private static readonly (double Precision, double Recall) StandaloneFloor = (0.50, 0.40);
+
     public sealed record Labelled(string Id, string Text, Dictionary<string, string> Labels);
 
     public static List<Labelled> LoadEvaluationSet()
@@ -81,9 +84,13 @@ public class OutcomeScorerEvaluationTests(ITestOutputHelper output)
         var metrics = Measure(set, Environment.GetEnvironmentVariable("IMPACT_EVAL_VERBOSE") == "1" ? output.WriteLine : null);
         foreach (var (dim, (p, r, n)) in metrics)
             output.WriteLine($"{dim}: precision {p:F3} recall {r:F3} (gold polar {n})");
-        // The standalone notes were written whole (not composed from the sentence pool): reported, not gated (n ≈ 20).
-        foreach (var (dim, (p, r, n)) in Measure(set.Where(t => t.Id.StartsWith("eval-s", StringComparison.Ordinal)).ToList()))
+        // Standalone notes (written whole; 40 of them after the cue lists were frozen): a lower, separate floor.
+        var standalone = Measure(set.Where(t => t.Id.StartsWith("eval-s", StringComparison.Ordinal)).ToList());
+        foreach (var (dim, (p, r, n)) in standalone)
+        {
             output.WriteLine($"standalone {dim}: precision {p:F3} recall {r:F3} (gold polar {n})");
+            Assert.True(p >= StandaloneFloor.Precision && r >= StandaloneFloor.Recall, $"standalone {dim}: P {p:F3} R {r:F3}");
+        }
         foreach (var (dim, (p, r, _)) in metrics)
         {
             Assert.True(p >= Floors[dim].Precision, $"{dim} precision {p:F3} < floor {Floors[dim].Precision}");
