@@ -1,0 +1,297 @@
+using System.Text.RegularExpressions;
+
+namespace Platform.Core.Events.Matching;
+
+/// <summary>What an attendee tells the matcher. Interest weights express priority (default 1).</summary>
+public sealed record AttendeeProfile(
+    string Id, string DisplayName, string? Company, IReadOnlyDictionary<string, double> Interests,
+    IReadOnlyList<string> Offering, IReadOnlyList<string> Seeking, string? Bio, bool ConsentToMatch);
+
+/// <summary>Per-conference weights of the three directional components; kept summing to 1.</summary>
+public sealed record MatchWeights(double Interests, double Complementarity, double Bio)
+{
+    public static MatchWeights Default { get; } = new(0.4, 0.4, 0.2);
+
+    public MatchWeights Normalised()
+    {
+        var sum = Interests + Complementarity + Bio;
+        return sum <= 0 ? Default : new MatchWeights(Interests / sum, Complementarity / sum, Bio / sum);
+    }
+}
+
+/// <summary>Components of one direction a→b: interest overlap and bio similarity are symmetric, complementarity is not.</summary>
+public readonly record struct MatchFeatures(double InterestOverlap, double Complementarity, double BioSimilarity);
+
+public enum MatchOutcome { Accepted, Declined, Met }
+
+public sealed record MatchRecommendation(
+    string AttendeeId, double Score, double ScoreForUser, double ScoreForMatch,
+    MatchFeatures UserToMatch, MatchFeatures MatchToUser, IReadOnlyList<string> Reasons, string ConversationStarter);
+
+/// <summary>
+/// Attendees compiled once per conference: tags interned to ints (sorted arrays), bios turned into
+/// L2-normalised TF-IDF vectors (sorted term ids), companies normalised. Scoring one attendee
+/// against all others is then merge-joins over short sorted arrays — no allocation per pair.
+/// </summary>
+public sealed partial class MatchingIndex
+{
+    internal readonly AttendeeProfile[] Profiles;
+    internal readonly Dictionary<string, int> PositionById;
+    internal readonly string[] Tags;
+    internal readonly string[] Terms;
+    internal readonly int[][] InterestIds; internal readonly double[][] InterestWeights; internal readonly double[] InterestTotal;
+    internal readonly int[][] OfferIds; internal readonly int[][] SeekIds;
+    internal readonly int[][] BioTerms; internal readonly double[][] BioValues;
+    internal readonly string?[] Company;
+
+    private static readonly HashSet<string> StopWords = new(StringComparer.Ordinal)
+    {
+        "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "i", "in", "is", "it", "its", "of", "on",
+        "or", "that", "the", "to", "was", "we", "with", "my", "our", "me", "you", "your", "am", "this", "who", "about", "into",
+        "currently", "also", "love", "work", "working", "based", "years", "year",
+    };
+
+    public int Count => Profiles.Length;
+
+    public MatchingIndex(IReadOnlyList<AttendeeProfile> attendees)
+    {
+        Profiles = [.. attendees];
+        var n = Profiles.Length;
+        PositionById = new Dictionary<string, int>(n, StringComparer.Ordinal);
+        for (var i = 0; i < n; i++)
+            if (!PositionById.TryAdd(Profiles[i].Id, i)) throw new ArgumentException($"Duplicate attendee {Profiles[i].Id}.", nameof(attendees));
+        var tagIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        int Tag(string t) { t = NormaliseTag(t); if (!tagIds.TryGetValue(t, out var id)) tagIds[t] = id = tagIds.Count; return id; }
+        InterestIds = new int[n][]; InterestWeights = new double[n][]; InterestTotal = new double[n];
+        OfferIds = new int[n][]; SeekIds = new int[n][]; Company = new string?[n];
+        for (var i = 0; i < n; i++)
+        {
+            var p = Profiles[i];
+            var interests = new SortedDictionary<int, double>();
+            foreach (var (tag, w) in p.Interests) if (w > 0) { var id = Tag(tag); interests[id] = Math.Max(interests.GetValueOrDefault(id), w); }
+            InterestIds[i] = [.. interests.Keys]; InterestWeights[i] = [.. interests.Values]; InterestTotal[i] = interests.Values.Sum();
+            OfferIds[i] = p.Offering.Select(Tag).Distinct().Order().ToArray();
+            SeekIds[i] = p.Seeking.Select(Tag).Distinct().Order().ToArray();
+            Company[i] = string.IsNullOrWhiteSpace(p.Company) ? null : p.Company.Trim().ToLowerInvariant();
+        }
+        Tags = new string[tagIds.Count];
+        foreach (var (t, id) in tagIds) Tags[id] = t;
+
+        // TF-IDF over bios: sublinear tf (1 + ln tf), smoothed idf ln((1+N)/(1+df)) + 1, L2-normalised.
+        var termIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        var docs = new Dictionary<int, int>[n];
+        var df = new List<int>();
+        for (var i = 0; i < n; i++)
+        {
+            var counts = new Dictionary<int, int>();
+            foreach (Match m in WordRegex().Matches(Profiles[i].Bio ?? ""))
+            {
+                var w = m.Value.ToLowerInvariant();
+                if (w.Length < 2 || StopWords.Contains(w)) continue;
+                if (!termIds.TryGetValue(w, out var id)) { termIds[w] = id = termIds.Count; df.Add(0); }
+                counts[id] = counts.GetValueOrDefault(id) + 1;
+            }
+            foreach (var id in counts.Keys) df[id]++;
+            docs[i] = counts;
+        }
+        Terms = new string[termIds.Count];
+        foreach (var (t, id) in termIds) Terms[id] = t;
+        BioTerms = new int[n][]; BioValues = new double[n][];
+        for (var i = 0; i < n; i++)
+        {
+            var ids = docs[i].Keys.Order().ToArray();
+            var vals = ids.Select(id => (1 + Math.Log(docs[i][id])) * (Math.Log((1.0 + n) / (1 + df[id])) + 1)).ToArray();
+            var norm = Math.Sqrt(vals.Sum(v => v * v));
+            if (norm > 0) for (var k = 0; k < vals.Length; k++) vals[k] /= norm;
+            BioTerms[i] = ids; BioValues[i] = vals;
+        }
+    }
+
+    public static string NormaliseTag(string tag) => string.Join(' ', tag.Trim().ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries));
+
+    public int PositionOf(string attendeeId) =>
+        PositionById.TryGetValue(attendeeId, out var i) ? i : throw new KeyNotFoundException($"Unknown attendee {attendeeId}.");
+
+    [GeneratedRegex(@"[A-Za-z][A-Za-z0-9+#\-]*")]
+    private static partial Regex WordRegex();
+}
+
+/// <summary>
+/// Reciprocal matchmaking (RECON-style, Pizzato et al. 2010): each direction
+/// s(a→b) = w_I·weightedJaccard(interests) + w_C·|seek_a ∩ offer_b|/|seek_a| + w_B·cos_TFIDF(bios);
+/// the pair score is the harmonic mean of s(a→b) and s(b→a), so a match must suit both sides.
+/// </summary>
+public static class ReciprocalMatcher
+{
+    public const string Version = "reciprocal-match/1";
+    /// <summary>Learning rate and floor of the online weight update (docs/matchmaking.md).</summary>
+    public const double LearningRate = 0.5, MinimumWeight = 0.05;
+
+    public static MatchFeatures Features(MatchingIndex x, int a, int b) => new(
+        WeightedJaccard(x, a, b),
+        x.SeekIds[a].Length == 0 ? 0 : (double)IntersectCount(x.SeekIds[a], x.OfferIds[b]) / x.SeekIds[a].Length,
+        SparseDot(x.BioTerms[a], x.BioValues[a], x.BioTerms[b], x.BioValues[b]));
+
+    public static double Directional(MatchWeights w, MatchFeatures f) =>
+        w.Interests * f.InterestOverlap + w.Complementarity * f.Complementarity + w.Bio * f.BioSimilarity;
+
+    public static double HarmonicMean(double x, double y) => x + y <= 0 ? 0 : 2 * x * y / (x + y);
+
+    public static double PairScore(MatchingIndex x, int a, int b, MatchWeights w)
+    {
+        w = w.Normalised();
+        return HarmonicMean(Directional(w, Features(x, a, b)), Directional(w, Features(x, b, a)));
+    }
+
+    /// <summary>Hard exclusions: self, no consent on either side, same company, a decline in either direction.</summary>
+    public static bool IsExcluded(MatchingIndex x, int a, int b, ISet<(string, string)> declined)
+    {
+        if (a == b || !x.Profiles[a].ConsentToMatch || !x.Profiles[b].ConsentToMatch) return true;
+        if (x.Company[a] is { } ca && ca == x.Company[b]) return true;
+        return declined.Contains((x.Profiles[a].Id, x.Profiles[b].Id)) || declined.Contains((x.Profiles[b].Id, x.Profiles[a].Id));
+    }
+
+    public static IReadOnlyList<MatchRecommendation> Recommend(MatchingIndex x, string userId, MatchWeights weights,
+        ISet<(string, string)> declined, int limit = 10)
+    {
+        var a = x.PositionOf(userId);
+        var w = weights.Normalised();
+        if (!x.Profiles[a].ConsentToMatch || limit <= 0) return [];
+        // Bounded top-k: a min-heap of the best `limit` so far keeps this O(n log k).
+        var heap = new PriorityQueue<int, (double Score, int NegIndex)>();
+        var scores = new double[x.Count];
+        for (var b = 0; b < x.Count; b++)
+        {
+            if (IsExcluded(x, a, b, declined)) continue;
+            var s = HarmonicMean(Directional(w, Features(x, a, b)), Directional(w, Features(x, b, a)));
+            if (s <= 0) continue;
+            scores[b] = s;
+            var key = (s, -b);
+            if (heap.Count < limit) heap.Enqueue(b, key);
+            else if (heap.TryPeek(out _, out var worst) && key.CompareTo(worst) > 0) heap.DequeueEnqueue(b, key);
+        }
+        var top = new List<int>(heap.Count);
+        while (heap.TryDequeue(out var b, out _)) top.Add(b);
+        top.Reverse();
+        return top.Select(b =>
+        {
+            var ab = Features(x, a, b); var ba = Features(x, b, a);
+            var (reasons, starter) = Explain(x, a, b);
+            return new MatchRecommendation(x.Profiles[b].Id, scores[b], Directional(w, ab), Directional(w, ba), ab, ba, reasons, starter);
+        }).ToList();
+    }
+
+    /// <summary>
+    /// Online update from feedback on a shown match (user a, match b): target y = 1 for met,
+    /// 0.8 accepted, 0 declined; prediction p = s(a→b). Gradient step on squared error
+    /// w_k ← max(0.05, w_k + η·(y − p)·f_k) with η = 0.5, then renormalise to sum 1 — components
+    /// that were high in declined matches lose weight, those high in met matches gain it.
+    /// </summary>
+    public static MatchWeights UpdateWeights(MatchWeights current, MatchFeatures shown, MatchOutcome outcome)
+    {
+        var w = current.Normalised();
+        var target = outcome switch { MatchOutcome.Met => 1.0, MatchOutcome.Accepted => 0.8, _ => 0.0 };
+        var error = target - Directional(w, shown);
+        return new MatchWeights(
+            Math.Max(MinimumWeight, w.Interests + LearningRate * error * shown.InterestOverlap),
+            Math.Max(MinimumWeight, w.Complementarity + LearningRate * error * shown.Complementarity),
+            Math.Max(MinimumWeight, w.Bio + LearningRate * error * shown.BioSimilarity)).Normalised();
+    }
+
+    /// <summary>Reasons from what they share; the starter leads with a need one of them can meet.</summary>
+    public static (IReadOnlyList<string> Reasons, string Starter) Explain(MatchingIndex x, int a, int b)
+    {
+        var other = x.Profiles[b];
+        var reasons = new List<string>();
+        var shared = SharedInterests(x, a, b).Take(3).ToList();
+        var theyOffer = Intersect(x.SeekIds[a], x.OfferIds[b]).Select(t => x.Tags[t]).Take(2).ToList();
+        var youOffer = Intersect(x.SeekIds[b], x.OfferIds[a]).Select(t => x.Tags[t]).Take(2).ToList();
+        var terms = SharedBioTerms(x, a, b).Take(3).ToList();
+        if (shared.Count > 0) reasons.Add($"You both follow {Join(shared)}.");
+        if (theyOffer.Count > 0) reasons.Add($"{other.DisplayName} offers {Join(theyOffer)}, which you are looking for.");
+        if (youOffer.Count > 0) reasons.Add($"You offer {Join(youOffer)}, which {other.DisplayName} is looking for.");
+        if (terms.Count > 0) reasons.Add($"Your bios both mention {Join(terms)}.");
+        var starter =
+            theyOffer.Count > 0 ? $"Ask {other.DisplayName} about {theyOffer[0]} — it's what you came to find." :
+            youOffer.Count > 0 ? $"{other.DisplayName} is looking for {youOffer[0]}: tell them how you could help." :
+            shared.Count > 0 ? $"You both follow {shared[0]}: ask {other.DisplayName} what they're working on in it." :
+            terms.Count > 0 ? $"You both mention {terms[0]} — ask {other.DisplayName} how it shows up in their work." :
+            $"Ask {other.DisplayName} what brought them to the conference.";
+        return (reasons, starter);
+    }
+
+    private static IEnumerable<string> SharedInterests(MatchingIndex x, int a, int b)
+    {
+        var list = new List<(string Tag, double W)>();
+        int[] ia = x.InterestIds[a], ib = x.InterestIds[b];
+        for (int i = 0, j = 0; i < ia.Length && j < ib.Length;)
+        {
+            if (ia[i] == ib[j]) { list.Add((x.Tags[ia[i]], Math.Min(x.InterestWeights[a][i], x.InterestWeights[b][j]))); i++; j++; }
+            else if (ia[i] < ib[j]) i++; else j++;
+        }
+        return list.OrderByDescending(t => t.W).ThenBy(t => t.Tag, StringComparer.Ordinal).Select(t => t.Tag);
+    }
+
+    private static IEnumerable<string> SharedBioTerms(MatchingIndex x, int a, int b)
+    {
+        var list = new List<(string Term, double W)>();
+        int[] ta = x.BioTerms[a], tb = x.BioTerms[b];
+        for (int i = 0, j = 0; i < ta.Length && j < tb.Length;)
+        {
+            if (ta[i] == tb[j]) { list.Add((x.Terms[ta[i]], x.BioValues[a][i] * x.BioValues[b][j])); i++; j++; }
+            else if (ta[i] < tb[j]) i++; else j++;
+        }
+        return list.OrderByDescending(t => t.W).ThenBy(t => t.Term, StringComparer.Ordinal).Select(t => t.Term);
+    }
+
+    /// <summary>Σ_t min(w_a,t, w_b,t) / Σ_t max(w_a,t, w_b,t) over the union of interests.</summary>
+    private static double WeightedJaccard(MatchingIndex x, int a, int b)
+    {
+        int[] ia = x.InterestIds[a], ib = x.InterestIds[b];
+        double[] wa = x.InterestWeights[a], wb = x.InterestWeights[b];
+        double min = 0;
+        for (int i = 0, j = 0; i < ia.Length && j < ib.Length;)
+        {
+            if (ia[i] == ib[j]) { min += Math.Min(wa[i], wb[j]); i++; j++; }
+            else if (ia[i] < ib[j]) i++; else j++;
+        }
+        // On the overlap w_a + w_b = min + max, so Σ max over the union = total_a + total_b − Σ min.
+        var unionMax = x.InterestTotal[a] + x.InterestTotal[b] - min;
+        return unionMax <= 0 ? 0 : min / unionMax;
+    }
+
+    private static int IntersectCount(int[] a, int[] b)
+    {
+        var c = 0;
+        for (int i = 0, j = 0; i < a.Length && j < b.Length;)
+        {
+            if (a[i] == b[j]) { c++; i++; j++; } else if (a[i] < b[j]) i++; else j++;
+        }
+        return c;
+    }
+
+    private static IEnumerable<int> Intersect(int[] a, int[] b)
+    {
+        for (int i = 0, j = 0; i < a.Length && j < b.Length;)
+        {
+            if (a[i] == b[j]) { yield return a[i]; i++; j++; } else if (a[i] < b[j]) i++; else j++;
+        }
+    }
+
+    private static double SparseDot(int[] ta, double[] va, int[] tb, double[] vb)
+    {
+        var s = 0.0;
+        for (int i = 0, j = 0; i < ta.Length && j < tb.Length;)
+        {
+            if (ta[i] == tb[j]) { s += va[i] * vb[j]; i++; j++; } else if (ta[i] < tb[j]) i++; else j++;
+        }
+        return s;
+    }
+
+    private static string Join(List<string> items) => items.Count switch
+    {
+        1 => items[0],
+        2 => $"{items[0]} and {items[1]}",
+        _ => string.Join(", ", items[..^1]) + " and " + items[^1],
+    };
+}
