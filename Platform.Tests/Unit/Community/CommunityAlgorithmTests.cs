@@ -223,44 +223,4 @@ public class ChampionRankingTests(ITestOutputHelper output)
         Assert.True(maxError <= bound);
         Assert.True(overlap >= 14, $"top-20 overlap {overlap}");
     }
-
-    [Fact]
-    public void Ten_thousand_members_and_two_hundred_thousand_signals_rank_in_seconds()
-    {
-        const int members = 10_000, signalCount = 200_000, teams = 40;
-        var rng = new Random(11);
-        var teamOf = Enumerable.Range(0, members).Select(i => i % teams).ToArray();
-        var kinds = new[] { SignalKind.Reply, SignalKind.Mention, SignalKind.Reaction, SignalKind.Endorsement };
-        var signals = new InteractionSignal[signalCount];
-        for (var i = 0; i < signalCount; i++)
-        {
-            var actor = rng.Next(members);
-            // Mostly within-team ties with some cross-team traffic, like a real organisation.
-            var target = rng.NextDouble() < 0.8 ? (rng.Next(members / teams) * teams + teamOf[actor]) : rng.Next(members);
-            signals[i] = new(actor, target, kinds[rng.Next(kinds.Length)], Now.AddMinutes(-rng.Next(30 * 24 * 60)));
-        }
-        // CPU time is reported beside wall time because the shared 2-core machine is often oversubscribed.
-        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-        var sw = Stopwatch.StartNew();
-        var result = ChampionRanking.Rank(members, teamOf, signals, Now);
-        sw.Stop();
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
-        output.WriteLine($"ranking 10k members / 200k signals: {sw.ElapsedMilliseconds} ms wall, {cpu.TotalMilliseconds:F0} ms CPU, ties {result.Ties}, PR iterations {result.PageRankIterations}, betweenness exact={result.BetweennessExact} bound95={result.BetweennessErrorBound95:F3}");
-        // Component breakdown on the same window, for the timing note.
-        var t = Stopwatch.StartNew();
-        var g = InteractionGraph.FromEdges(members, signals.Select(x => new WeightedEdge(x.Actor, x.Target!.Value, 1)));
-        var ties = g.Symmetrized();
-        var build = t.ElapsedMilliseconds; t.Restart();
-        PageRank.Compute(g, 0.85, 1e-10, 500);
-        var pr = t.ElapsedMilliseconds; t.Restart();
-        Betweenness.Compute(ties, weighted: true);
-        var btw = t.ElapsedMilliseconds; t.Restart();
-        BurtConstraint.Compute(ties);
-        Participation.Compute(ties, teamOf, teams);
-        var local = t.ElapsedMilliseconds;
-        output.WriteLine($"components: graph build {build} ms, pagerank {pr} ms, sampled betweenness (k=200, weighted) {btw} ms, constraint+participation {local} ms");
-        Assert.False(result.BetweennessExact);
-        Assert.Equal(members, result.Champions.Count);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), $"took {sw.Elapsed}");
-    }
 }

@@ -69,20 +69,3 @@ public class OutcomeScorerTests
     }
 }
 
-[Collection("Timing")]
-public class OutcomeScorerThroughputTests(Xunit.Abstractions.ITestOutputHelper output)
-{
-    [Fact]
-    public void Scores_thousands_of_texts_per_second()
-    {
-        var texts = OutcomeScorerEvaluationTests.LoadEvaluationSet().Select(t => t.Text).ToList();
-        foreach (var t in texts) OutcomeScorer.Score(t); // warm-up (JIT, regex)
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        var scored = 0;
-        for (var round = 0; round < 10; round++) foreach (var t in texts) { OutcomeScorer.Score(t); scored++; }
-        sw.Stop();
-        var perSecond = scored / sw.Elapsed.TotalSeconds;
-        output.WriteLine($"outcome scorer: {perSecond:F0} texts/s on one thread ({scored} texts, mean {texts.Average(t => t.Length):F0} chars)");
-        Assert.True(perSecond > 1_000, $"{perSecond:F0} texts/s");
-    }
-}
