@@ -324,7 +324,8 @@ cmd_test() {
   dotnet build "$ROOT/Platform.Local.slnf" -nologo -clp:ErrorsOnly
   say "running the test suite"
   # Integration tests start their own throwaway PostgreSQL and Redis (Platform.Tests/Infrastructure).
-  dotnet test "$ROOT/Platform.Tests/Platform.Tests.csproj" --no-build -nologo \
+  # A hung test fails the run after 5 minutes (with a dump) instead of eating the CI budget.
+  dotnet test "$ROOT/Platform.Tests/Platform.Tests.csproj" --no-build -nologo --blame-hang-timeout 5m \
     --logger "console;verbosity=normal" --results-directory "$ROOT/Platform.Tests/artifacts" "$@"
   if [ -x "$ROOT/bench/run.sh" ]; then
     say "benchmark smoke run"
