@@ -12,11 +12,9 @@ internal static class Extensions
         builder.AddPlatformDb();
         builder.AddPlatformRedis();
 
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddActivityLog();
         builder.Services.AddSingleton<ClientTokens>();
         builder.Services.AddSingleton<CredentialLookup>();
-        builder.Services.AddSingleton<Conversations>();
-        builder.Services.AddSingleton<ActivityLog>();
 
         builder.Services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.Section);
         builder.Services.AddSingleton<ConversationFeeds>();
