@@ -1,0 +1,210 @@
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using Npgsql;
+using static Microsoft.Playwright.Assertions;
+
+namespace Platform.Tests.EndToEnd;
+
+/// <summary>
+/// The Admin panel in headless Chromium against a running Api + Worker + Admin on real PostgreSQL and Redis.
+/// Every test ends with a screenshot in Platform.Tests/artifacts/.
+/// </summary>
+public sealed class AdminPanelTests(AdminSystemFixture system) : IClassFixture<AdminSystemFixture>
+{
+    [Fact]
+    public async Task Operator_signs_in_and_sees_service_health_and_figures()
+    {
+        var page = await system.SignedInPageAsync();
+
+        var services = page.GetByRole(AriaRole.Region, new() { Name = "Services" });
+        await Expect(services.Locator(".card", new() { HasText = "api" })).ToContainTextAsync("healthy");
+        await Expect(page.Locator("[data-figure=activities-per-minute]")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Queues" })).ToBeVisibleAsync();
+
+        await AdminSystemFixture.ScreenshotAsync(page, "admin-overview");
+    }
+
+    [Fact]
+    public async Task Wrong_password_is_refused_and_pages_stay_closed()
+    {
+        var page = await system.NewPageAsync();
+        await page.GotoAsync("/tenants");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin\\?ReturnUrl="));
+
+        await page.GetByLabel("Password").FillAsync("not the password");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Wrong password");
+        await page.GotoAsync("/tenants");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Operator sign-in" })).ToBeVisibleAsync();
+
+        await AdminSystemFixture.ScreenshotAsync(page, "admin-wrong-password");
+    }
+
+    [Fact]
+    public async Task Created_tenant_shows_its_key_once_and_can_be_deactivated()
+    {
+        var page = await system.SignedInPageAsync();
+        await page.GotoAsync("/tenants");
+        var name = "Acme " + Guid.NewGuid().ToString("N")[..6];
+        await page.GetByPlaceholder("Tenant name").FillAsync(name);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create tenant" }).ClickAsync();
+
+        var secret = page.Locator("[data-secret]");
+        await Expect(secret).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^pk_"));
+        var apiKey = (await secret.TextContentAsync())!.Trim();
+        await AdminSystemFixture.ScreenshotAsync(page, "admin-tenant-created");
+
+        // The key works, and the panel never shows it again.
+        using (var tenant = ClientWith(apiKey))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await tenant.GetAsync("/v1/channels")).StatusCode);
+        }
+        await page.GotoAsync("/tenants");
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = name })).ToBeVisibleAsync();
+        Assert.DoesNotContain(apiKey, await page.ContentAsync());
+
+        await page.GetByRole(AriaRole.Link, new() { Name = name }).ClickAsync();
+        Assert.DoesNotContain(apiKey, await page.ContentAsync());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Deactivate" }).ClickAsync();
+        await Expect(page.Locator("dialog.confirm")).ToContainTextAsync("Deactivate " + name);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = name })).ToContainTextAsync("inactive");
+        await Expect(page.Locator(".toasts")).ToContainTextAsync("Tenant deactivated.");
+        using (var tenant = ClientWith(apiKey))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, (await tenant.GetAsync("/v1/channels")).StatusCode);
+        }
+        await AdminSystemFixture.ScreenshotAsync(page, "admin-tenant-deactivated");
+    }
+
+    [Fact]
+    public async Task Conversation_page_shows_an_activity_posted_through_Api_live()
+    {
+        var (_, apiKey) = await CreateTenantAsync("Live tail");
+        using var tenant = ClientWith(apiKey);
+        var channelId = await PostAsync(tenant, "/v1/channels", new { name = "support" }, "id");
+        var conversationId = await PostAsync(tenant, "/v1/conversations", new { channelId }, "id");
+        await PostAsync(tenant, $"/v1/conversations/{conversationId}/activities",
+            new { type = "message", text = "First, before the page opened", from = new { id = "ada", name = "Ada" } }, "id");
+
+        var page = await system.SignedInPageAsync();
+        await page.GotoAsync($"/conversations/{conversationId}");
+        await Expect(page.Locator("tr[data-seq='1']")).ToContainTextAsync("First, before the page opened");
+        await Expect(page.Locator("[data-live-status]")).ToBeVisibleAsync();
+
+        // Posted while the page is open: it appears without a reload, after seq 1.
+        await PostAsync(tenant, $"/v1/conversations/{conversationId}/activities",
+            new { type = "message", text = "Second, posted while watching", from = new { id = "bob", name = "Bob" } }, "id");
+        await Expect(page.Locator("tr[data-seq='2']")).ToContainTextAsync("Second, posted while watching");
+        await Expect(page.Locator("tbody tr[data-seq]")).ToHaveCountAsync(2);
+        await Expect(page.Locator("[data-activity-count]")).ToHaveTextAsync("2");
+
+        await AdminSystemFixture.ScreenshotAsync(page, "admin-conversation-live");
+    }
+
+    [Fact]
+    public async Task Discarded_canary_job_is_retried_from_the_jobs_page()
+    {
+        var page = await system.SignedInPageAsync();
+        await page.GotoAsync("/jobs");
+        // Fails its first run and may run once: the Worker discards it.
+        await page.GetByLabel("Fail first").FillAsync("1");
+        await page.GetByLabel("of max attempts").FillAsync("1");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run canary" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Job \\d+") })).ToBeVisibleAsync();
+        var jobId = long.Parse(new Uri(page.Url).Segments[^1].TrimEnd('/'));
+
+        await Eventually.ReturnsAsync(() => JobStateAsync(jobId), s => s == "discarded", TimeSpan.FromSeconds(60), "the canary is discarded");
+        await page.GotoAsync($"/jobs/{jobId}");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Job {jobId}" })).ToContainTextAsync("discarded");
+        await Expect(page.Locator("ol.errors li")).ToHaveCountAsync(1);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Retry" }).ClickAsync();
+        await Expect(page.Locator(".toasts")).ToContainTextAsync("Job queued to run again.");
+
+        // Its second run succeeds (it fails only the first), and the page says so.
+        await Eventually.ReturnsAsync(() => JobStateAsync(jobId), s => s == "completed", TimeSpan.FromSeconds(60), "the retried canary completes");
+        await page.GotoAsync($"/jobs/{jobId}");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Job {jobId}" })).ToContainTextAsync("completed");
+
+        await page.GotoAsync("/jobs?state=completed");
+        await Expect(page.Locator($"tr[data-job='{jobId}']")).ToBeVisibleAsync();
+        await AdminSystemFixture.ScreenshotAsync(page, "admin-jobs");
+    }
+
+    [Fact]
+    public async Task Tenant_with_10000_conversations_is_paged_not_loaded()
+    {
+        var tenantId = Guid.NewGuid();
+        var channelId = Guid.NewGuid();
+        await using (var conn = new NpgsqlConnection(system.Database))
+        {
+            await conn.OpenAsync();
+            await using var batch = new NpgsqlBatch(conn)
+            {
+                BatchCommands =
+                {
+                    new("INSERT INTO core.tenants (id, name) VALUES ($1, 'Big tenant')") { Parameters = { new() { Value = tenantId } } },
+                    new("INSERT INTO core.channels (id, tenant_id, name, secret_hash) VALUES ($1, $2, 'busy', md5(random()::text))")
+                    {
+                        Parameters = { new() { Value = channelId }, new() { Value = tenantId } },
+                    },
+                    new("""
+                        INSERT INTO core.conversations (id, tenant_id, channel_id, created_at)
+                        SELECT gen_random_uuid(), $1, $2, now() - make_interval(secs => g) FROM generate_series(1, 10000) AS g
+                        """)
+                    {
+                        Parameters = { new() { Value = tenantId }, new() { Value = channelId } },
+                    },
+                },
+            };
+            await batch.ExecuteNonQueryAsync();
+        }
+
+        var page = await system.SignedInPageAsync();
+        await page.GotoAsync($"/tenants/{tenantId}/conversations");
+        var rows = page.Locator("tr[data-conversation]");
+        await Expect(rows).ToHaveCountAsync(25);
+        var firstOfPageOne = await rows.First.Locator("code").TextContentAsync();
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Next page »" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "« First page" })).ToBeVisibleAsync();
+        await Expect(rows).ToHaveCountAsync(25);
+        Assert.NotEqual(firstOfPageOne, await rows.First.Locator("code").TextContentAsync());
+
+        await page.GotoAsync($"/tenants/{tenantId}/conversations?channel={channelId}&status=active");
+        await Expect(rows).ToHaveCountAsync(25);
+        await AdminSystemFixture.ScreenshotAsync(page, "admin-conversations-paged");
+    }
+
+    private async Task<string?> JobStateAsync(long id)
+    {
+        var job = await system.OperatorClient.GetFromJsonAsync<JsonObject>($"/v1/admin/jobs/{id}");
+        return job?["state"]?.GetValue<string>();
+    }
+
+    private async Task<(string Id, string ApiKey)> CreateTenantAsync(string name)
+    {
+        var response = await system.OperatorClient.PostAsJsonAsync("/v1/tenants", new { name });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        return (body["id"]!.GetValue<string>(), body["apiKey"]!.GetValue<string>());
+    }
+
+    private static async Task<string> PostAsync(HttpClient client, string path, object body, string field)
+    {
+        var response = await client.PostAsJsonAsync(path, body);
+        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())![field]!.ToString();
+    }
+
+    private HttpClient ClientWith(string credential)
+    {
+        var client = new HttpClient { BaseAddress = system.ApiAddress };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", credential);
+        return client;
+    }
+}
