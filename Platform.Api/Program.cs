@@ -1,3 +1,5 @@
+using Platform.Api.Apis;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -6,7 +8,11 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UsePlatformSecurity();
 app.MapApiDocs();
+app.MapTenantsApi();
+app.MapChannelsApi();
+app.MapConversationsApi();
 app.MapAdminReadApi();
 
 app.Run();

@@ -1,5 +1,8 @@
+using Platform.Api.Apis;
 using Platform.Api.Security;
 using Platform.Core.Data;
+using Platform.Core.Messaging;
+using Platform.Core.Tenancy;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -14,7 +17,53 @@ internal static class Extensions
         // Api owns the schema: it applies the migrations before it starts listening.
         builder.Services.AddHostedService<MigrationHostedService>();
 
-        builder.Services.AddOpenApi();
+        builder.AddConversationServices();
+
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            // One bearer scheme for every credential kind; each operation's summary and docs/api.md say which it accepts.
+            document.Info.Title = "Platform API";
+            document.Info.Description = "Tenancy, credentials and conversations. Errors are RFC 9457 problem details. See docs/api.md.";
+            document.Components ??= new Microsoft.OpenApi.OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, Microsoft.OpenApi.IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes["bearer"] = new Microsoft.OpenApi.OpenApiSecurityScheme
+            {
+                Type = Microsoft.OpenApi.SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "Operator key (op_…), tenant API key (pk_…), channel secret (cs_…) or client token (JWT).",
+            };
+            document.Security = [new Microsoft.OpenApi.OpenApiSecurityRequirement { [new Microsoft.OpenApi.OpenApiSecuritySchemeReference("bearer", document)] = [] }];
+            return Task.CompletedTask;
+        }));
+    }
+
+    /// <summary>Tenancy, credentials and the conversation API (issue 3).</summary>
+    private static void AddConversationServices(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddActivityLog();
+        builder.Services.AddSingleton<Tenants>();
+        builder.Services.AddSingleton<Channels>();
+        builder.Services.AddSingleton<RealtimeNodes>();
+
+        var limits = new TenantRateLimitOptions();
+        builder.Configuration.GetSection("Platform:RateLimits").Bind(limits);
+        builder.Services.AddSingleton(limits);
+        builder.Services.AddSingleton<TenantRateLimiter>();
+
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            // Source-generated first: activities serialise the same way here as on the stream.
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ActivityJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(1, ApiJsonContext.Default);
+        });
+    }
+
+    /// <summary>Authentication, then authorization; per-tenant rate limits run as endpoint filters after both.</summary>
+    public static WebApplication UsePlatformSecurity(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
     }
 
     public static WebApplication MapApiDocs(this WebApplication app)

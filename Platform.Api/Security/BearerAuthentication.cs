@@ -1,8 +1,10 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Platform.Core.Security;
+using Platform.Core.Tenancy;
 
 namespace Platform.Api.Security;
 
@@ -11,37 +13,162 @@ public static class PlatformClaims
 {
     /// <summary>operator | tenant | channel | client</summary>
     public const string Kind = "platform:kind";
+    public const string Tenant = "platform:tenant";
+    public const string Channel = "platform:channel";
+    public const string Conversation = "platform:conversation";
+    public const string User = "platform:user";
+    /// <summary>Set when the tenant or channel behind the credential is inactive: "tenant" or "channel".</summary>
+    public const string Inactive = "platform:inactive";
+}
+
+/// <summary>Problem types of the platform (RFC 9457 <c>type</c>): stable identifiers, documented in docs/api.md.</summary>
+public static class ProblemTypes
+{
+    private const string Base = "urn:platform:problem:";
+    public const string Validation = Base + "validation";
+    public const string PayloadTooLarge = Base + "payload-too-large";
+    public const string NotFound = Base + "not-found";
+    public const string Unauthenticated = Base + "unauthenticated";
+    public const string TokenExpired = Base + "token-expired";
+    public const string Forbidden = Base + "forbidden";
+    public const string TenantInactive = Base + "tenant-inactive";
+    public const string ChannelInactive = Base + "channel-inactive";
+    public const string ConversationClosed = Base + "conversation-closed";
+    public const string RateLimited = Base + "rate-limited";
+    public const string Unavailable = Base + "unavailable";
 }
 
 /// <summary>
-/// One scheme for every credential: reads <c>Authorization: Bearer …</c> and recognises which kind of
-/// credential it is. Unrecognised or missing credentials fail authentication (401 via the policies).
+/// One scheme for every credential: reads <c>Authorization: Bearer …</c> and recognises which kind it is by
+/// its shape: <c>op_</c> operator key, <c>pk_</c> tenant API key, <c>cs_</c> channel secret, a JWT client token.
+/// Missing or unrecognised credentials are 401; an inactive tenant or channel authenticates (so the answer can
+/// say why) and is refused by every policy with 403.
 /// </summary>
 public sealed class BearerAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IConfiguration configuration)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IConfiguration configuration,
+    CredentialLookup credentials, ClientTokens tokens)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "PlatformBearer";
+    private const string FailureKey = "platform:auth-failure";
+    private const string ExpiredFailure = "expired";
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var bearer = ReadBearer(Request);
         if (bearer is null)
         {
-            return Task.FromResult(AuthenticateResult.NoResult());
+            return AuthenticateResult.NoResult();
         }
-        var operatorKey = configuration["Platform:OperatorKey"];
         if (bearer.StartsWith(Credentials.OperatorKeyPrefix, StringComparison.Ordinal))
         {
-            return Task.FromResult(!string.IsNullOrEmpty(operatorKey) && Credentials.Matches(bearer, operatorKey)
-                ? Success([new Claim(PlatformClaims.Kind, "operator")])
-                : AuthenticateResult.Fail("Invalid operator key."));
+            var operatorKey = configuration["Platform:OperatorKey"];
+            return !string.IsNullOrEmpty(operatorKey) && Credentials.Matches(bearer, operatorKey)
+                ? Success([new Claim(PlatformClaims.Kind, CallerKinds.Operator)])
+                : AuthenticateResult.Fail("Invalid operator key.");
         }
-        return Task.FromResult(AuthenticateResult.Fail("Unrecognised credential."));
+        if (bearer.StartsWith(Credentials.TenantKeyPrefix, StringComparison.Ordinal))
+        {
+            var owner = await credentials.FindApiKeyAsync(bearer, Context.RequestAborted);
+            return owner is null ? AuthenticateResult.Fail("Unknown or revoked API key.") : Success(Claims(CallerKinds.Tenant, owner));
+        }
+        if (bearer.StartsWith(Credentials.ChannelSecretPrefix, StringComparison.Ordinal))
+        {
+            var owner = await credentials.FindChannelSecretAsync(bearer, Context.RequestAborted);
+            return owner is null ? AuthenticateResult.Fail("Unknown or rotated channel secret.") : Success(Claims(CallerKinds.Channel, owner));
+        }
+        var validation = await tokens.ValidateAsync(bearer);
+        switch (validation.Outcome)
+        {
+            case TokenValidationOutcome.Expired:
+                Context.Items[FailureKey] = ExpiredFailure;
+                return AuthenticateResult.Fail("The client token has expired.");
+            case TokenValidationOutcome.Invalid:
+                return AuthenticateResult.Fail("Unrecognised credential.");
+        }
+        var claims = validation.Claims!;
+        if (claims.ConversationId is not { } conversationId)
+        {
+            return AuthenticateResult.Fail("The client token is not scoped to a conversation.");
+        }
+        var state = await credentials.FindConversationAsync(claims.TenantId, conversationId, Context.RequestAborted);
+        if (state is null)
+        {
+            return AuthenticateResult.Fail("The client token's conversation does not exist.");
+        }
+        var list = Claims(CallerKinds.Client, state);
+        list.Add(new Claim(PlatformClaims.Conversation, conversationId.ToString()));
+        list.Add(new Claim(PlatformClaims.User, claims.UserId));
+        return Success(list);
+    }
+
+    private static List<Claim> Claims(string kind, CredentialOwner owner)
+    {
+        var claims = new List<Claim>
+        {
+            new(PlatformClaims.Kind, kind),
+            new(PlatformClaims.Tenant, owner.TenantId.ToString()),
+        };
+        if (owner.ChannelId is { } channel)
+        {
+            claims.Add(new Claim(PlatformClaims.Channel, channel.ToString()));
+        }
+        if (!owner.TenantActive)
+        {
+            claims.Add(new Claim(PlatformClaims.Inactive, "tenant"));
+        }
+        else if (!owner.ChannelActive)
+        {
+            claims.Add(new Claim(PlatformClaims.Inactive, "channel"));
+        }
+        return claims;
     }
 
     private AuthenticateResult Success(IEnumerable<Claim> claims) =>
         AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var expired = Context.Items[FailureKey] is ExpiredFailure;
+        Response.Headers.WWWAuthenticate = expired
+            ? "Bearer error=\"invalid_token\", error_description=\"The token has expired\""
+            : "Bearer";
+        return WriteProblemAsync(new ProblemDetails
+        {
+            Status = StatusCodes.Status401Unauthorized,
+            Type = expired ? ProblemTypes.TokenExpired : ProblemTypes.Unauthenticated,
+            Title = expired ? "The client token has expired." : "A valid credential is required.",
+            Detail = expired
+                ? "Mint a new client token with POST /v1/conversations/{id}/tokens."
+                : "Send Authorization: Bearer <operator key | tenant API key | channel secret | client token>.",
+        });
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        var problem = Context.User.FindFirstValue(PlatformClaims.Inactive) switch
+        {
+            "tenant" => new ProblemDetails
+            {
+                Type = ProblemTypes.TenantInactive, Title = "The tenant is inactive.",
+                Detail = "The operator has deactivated this tenant; its credentials are refused until it is activated again.",
+            },
+            "channel" => new ProblemDetails
+            {
+                Type = ProblemTypes.ChannelInactive, Title = "The channel is inactive.",
+                Detail = "The tenant has deactivated this channel; activate it with PATCH /v1/channels/{id}.",
+            },
+            _ => new ProblemDetails
+            {
+                Type = ProblemTypes.Forbidden, Title = "This credential cannot call this endpoint.",
+                Detail = "See docs/api.md for which credential each endpoint accepts.",
+            },
+        };
+        problem.Status = StatusCodes.Status403Forbidden;
+        return WriteProblemAsync(problem);
+    }
+
+    private Task WriteProblemAsync(ProblemDetails problem) => TypedResults.Problem(problem).ExecuteAsync(Context);
 
     public static string? ReadBearer(HttpRequest request)
     {
@@ -57,8 +184,16 @@ public static class SecurityExtensions
         builder.Services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(AuthPolicies.Operator, p => p.RequireClaim(PlatformClaims.Kind, "operator"));
+            .AddPolicy(AuthPolicies.Operator, p => p.RequireClaim(PlatformClaims.Kind, CallerKinds.Operator))
+            .AddPolicy(AuthPolicies.Tenant, p => ActiveOf(p, CallerKinds.Tenant))
+            .AddPolicy(AuthPolicies.TenantOrChannel, p => ActiveOf(p, CallerKinds.Tenant, CallerKinds.Channel))
+            .AddPolicy(AuthPolicies.Participant, p => ActiveOf(p, CallerKinds.Tenant, CallerKinds.Channel, CallerKinds.Client));
         builder.Services.AddSingleton<ClientTokens>();
+        builder.Services.AddSingleton<CredentialLookup>();
         return builder;
     }
+
+    private static void ActiveOf(Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder policy, params string[] kinds) =>
+        policy.RequireAuthenticatedUser().RequireAssertion(ctx =>
+            kinds.Contains(ctx.User.FindFirstValue(PlatformClaims.Kind)) && !ctx.User.HasClaim(c => c.Type == PlatformClaims.Inactive));
 }

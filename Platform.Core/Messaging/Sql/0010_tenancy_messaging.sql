@@ -54,7 +54,7 @@ CREATE TABLE core.activities (
     seq                bigint      NOT NULL CHECK (seq > 0),
     tenant_id          uuid        NOT NULL,
     id                 text        NOT NULL,     -- URL-safe public id
-    type               text        NOT NULL CHECK (type IN ('message', 'event')),
+    type               text        NOT NULL CHECK (type IN ('message', 'event')),  -- typing is published, never stored
     from_id            text        NOT NULL,
     from_name          text,
     from_role          text,
@@ -63,10 +63,11 @@ CREATE TABLE core.activities (
     entities           jsonb,
     reply_to_id        text,
     name               text,
-    value              jsonb,
-    channel_data       jsonb,
+    value              json,         -- opaque to the platform: json (not jsonb) keeps key order as posted
+    channel_data       json,
     client_activity_id text,
-    created_at         timestamptz NOT NULL DEFAULT now(),
+    -- clock_timestamp, not now(): taken after the conversation row lock, so timestamps follow seq order.
+    created_at         timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (conversation_id, seq),
     FOREIGN KEY (tenant_id, conversation_id) REFERENCES core.conversations (tenant_id, id)
 );
