@@ -13,6 +13,7 @@ app.MapApiDocs();
 app.MapTenantsApi();
 app.MapChannelsApi();
 app.MapConversationsApi();
+app.MapJobsAdminApi();
 app.MapAdminReadApi();
 
 app.Run();

@@ -13,6 +13,7 @@ internal static class Extensions
         builder.AddPlatformDb();
         builder.AddPlatformRedis();
         builder.AddPlatformSecurity();
+        builder.AddJobQueue();
 
         // Api owns the schema: it applies the migrations before it starts listening.
         builder.Services.AddHostedService<MigrationHostedService>();

@@ -1,3 +1,6 @@
+using Platform.Core.Jobs;
+using Platform.Worker.Jobs;
+
 namespace Microsoft.Extensions.DependencyInjection;
 
 internal static class Extensions
@@ -6,5 +9,9 @@ internal static class Extensions
     {
         builder.AddPlatformDb();
         builder.AddPlatformRedis();
+
+        // The job engine (settings: Platform:Jobs) and the handlers this worker runs.
+        builder.AddJobWorker();
+        builder.Services.AddJobHandler<CanaryArgs, CanaryHandler>();
     }
 }

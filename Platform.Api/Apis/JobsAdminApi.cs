@@ -1,0 +1,140 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Platform.Api.Security;
+using Platform.Core.Jobs;
+
+namespace Platform.Api.Apis;
+
+/// <summary>The operator's window on the job engine: jobs, their failures, replay and cancel; recurring schedules.</summary>
+public static class JobsAdminApi
+{
+    public static IEndpointRouteBuilder MapJobsAdminApi(this IEndpointRouteBuilder app)
+    {
+        var jobs = app.MapGroup("/v1/admin/jobs").WithTags("Jobs").RequireAuthorization(AuthPolicies.Operator);
+        jobs.MapPost("/canary", EnqueueCanary)
+            .WithName("EnqueueCanaryJob").WithSummary("Enqueue a diagnostic job that fails its first failTimes runs");
+        jobs.MapGet("/", ListJobs)
+            .WithName("ListJobs").WithSummary("List jobs, newest first, filtered by state, queue and kind (cursor paging)");
+        jobs.MapGet("/stats", GetStats)
+            .WithName("GetJobStats").WithSummary("Job counts per queue and state, and the age of the oldest available job");
+        jobs.MapGet("/{id:long}", GetJob)
+            .WithName("GetJob").WithSummary("One job with its attempts and errors");
+        jobs.MapPost("/{id:long}/retry", RetryJob)
+            .WithName("RetryJob").WithSummary("Run a discarded, cancelled, completed or waiting job again now");
+        jobs.MapPost("/{id:long}/cancel", CancelJob)
+            .WithName("CancelJob").WithSummary("Cancel a job that has not finished");
+
+        var schedules = app.MapGroup("/v1/admin/schedules").WithTags("Jobs").RequireAuthorization(AuthPolicies.Operator);
+        schedules.MapGet("/", ListSchedules)
+            .WithName("ListSchedules").WithSummary("Recurring schedules with their next and last fire times");
+        schedules.MapPost("/{name}/pause", PauseSchedule)
+            .WithName("PauseSchedule").WithSummary("Stop a schedule from firing until it is resumed");
+        schedules.MapPost("/{name}/resume", ResumeSchedule)
+            .WithName("ResumeSchedule").WithSummary("Resume a paused schedule from its next fire time after now");
+        schedules.MapPost("/{name}/trigger", TriggerSchedule)
+            .WithName("TriggerSchedule").WithSummary("Enqueue a schedule's job now, outside its cron");
+        return app;
+    }
+
+    public static async Task<Results<Accepted<JobAccepted>, ValidationProblem>> EnqueueCanary(
+        CanaryRequest? request, [AsParameters] JobsAdminServices services, CancellationToken ct)
+    {
+        var failTimes = request?.FailTimes ?? 0;
+        var maxAttempts = request?.MaxAttempts ?? failTimes + 1;
+        var errors = new Dictionary<string, string[]>();
+        if (failTimes is < 0 or > 100)
+        {
+            errors["failTimes"] = ["failTimes must be between 0 and 100."];
+        }
+        if (maxAttempts is < 1 or > 100)
+        {
+            errors["maxAttempts"] = ["maxAttempts must be between 1 and 100."];
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var job = await services.JobQueue.EnqueueAsync(new CanaryArgs(failTimes), new JobOptions { MaxAttempts = maxAttempts }, ct);
+        return TypedResults.Accepted($"/v1/admin/jobs/{job.Id}", new JobAccepted(job.Id));
+    }
+
+    public static async Task<Results<Ok<JobPage>, ValidationProblem>> ListJobs(
+        [AsParameters] JobListQuery query, [AsParameters] JobsAdminServices services, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (query.State is { } state && !JobStates.All.Contains(state))
+        {
+            errors["state"] = [$"state must be one of: {string.Join(", ", JobStates.All)}."];
+        }
+        if (!JobAdmin.IsValidCursor(query.Cursor))
+        {
+            errors["cursor"] = ["cursor is not one this API returned."];
+        }
+        if (query.Limit is < 1 or > 200)
+        {
+            errors["limit"] = ["limit must be between 1 and 200."];
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        return TypedResults.Ok(await services.Admin.ListAsync(query.State, query.Queue, query.Kind, query.Cursor, query.Limit ?? 50, ct));
+    }
+
+    public static async Task<Ok<JobStats>> GetStats([AsParameters] JobsAdminServices services, CancellationToken ct) =>
+        TypedResults.Ok(await services.Admin.StatsAsync(ct));
+
+    public static async Task<Results<Ok<JobDetails>, ProblemHttpResult>> GetJob(
+        long id, [AsParameters] JobsAdminServices services, CancellationToken ct) =>
+        await services.Admin.GetAsync(id, ct) is { } job ? TypedResults.Ok(job) : JobNotFound(id);
+
+    public static async Task<Results<Ok<JobDetails>, ProblemHttpResult>> RetryJob(
+        long id, [AsParameters] JobsAdminServices services, CancellationToken ct) =>
+        await services.Admin.RetryAsync(id, ct) switch
+        {
+            JobChange.Done => TypedResults.Ok((await services.Admin.GetAsync(id, ct))!),
+            JobChange.NotFound => JobNotFound(id),
+            _ => TypedResults.Problem(
+                $"Job {id} cannot be retried now: it is available or running, or another pending job holds its unique key.",
+                statusCode: StatusCodes.Status409Conflict, title: "Job cannot be retried"),
+        };
+
+    public static async Task<Results<Ok<JobDetails>, ProblemHttpResult>> CancelJob(
+        long id, [AsParameters] JobsAdminServices services, CancellationToken ct) =>
+        await services.Admin.CancelAsync(id, ct) switch
+        {
+            JobChange.Done => TypedResults.Ok((await services.Admin.GetAsync(id, ct))!),
+            JobChange.NotFound => JobNotFound(id),
+            _ => TypedResults.Problem($"Job {id} has already finished.", statusCode: StatusCodes.Status409Conflict, title: "Job cannot be cancelled"),
+        };
+
+    public static async Task<Ok<IReadOnlyList<ScheduleDetails>>> ListSchedules([AsParameters] JobsAdminServices services, CancellationToken ct) =>
+        TypedResults.Ok(await services.Admin.SchedulesAsync(ct));
+
+    public static async Task<Results<Ok<ScheduleDetails>, ProblemHttpResult>> PauseSchedule(
+        string name, [AsParameters] JobsAdminServices services, CancellationToken ct) =>
+        await services.Admin.PauseAsync(name, ct) is { } s ? TypedResults.Ok(s) : ScheduleNotFound(name);
+
+    public static async Task<Results<Ok<ScheduleDetails>, ProblemHttpResult>> ResumeSchedule(
+        string name, [AsParameters] JobsAdminServices services, CancellationToken ct) =>
+        await services.Admin.ResumeAsync(name, ct) is { } s ? TypedResults.Ok(s) : ScheduleNotFound(name);
+
+    public static async Task<Results<Accepted<JobAccepted>, ProblemHttpResult>> TriggerSchedule(
+        string name, [AsParameters] JobsAdminServices services, CancellationToken ct) =>
+        await services.Admin.TriggerAsync(name, ct) is { } job
+            ? TypedResults.Accepted($"/v1/admin/jobs/{job.Id}", new JobAccepted(job.Id))
+            : ScheduleNotFound(name);
+
+    private static ProblemHttpResult JobNotFound(long id) =>
+        TypedResults.Problem($"No job with id {id}.", statusCode: StatusCodes.Status404NotFound, title: "Job not found");
+
+    private static ProblemHttpResult ScheduleNotFound(string name) =>
+        TypedResults.Problem($"No schedule named '{name}'.", statusCode: StatusCodes.Status404NotFound, title: "Schedule not found");
+}
+
+public sealed record CanaryRequest(int? FailTimes, int? MaxAttempts);
+
+public sealed record JobAccepted(long JobId);
+
+public sealed record JobListQuery(string? State, string? Queue, string? Kind, string? Cursor, int? Limit);
+
+public sealed record JobsAdminServices(JobAdmin Admin, IJobQueue JobQueue);

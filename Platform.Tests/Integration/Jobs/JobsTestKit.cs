@@ -1,0 +1,175 @@
+extern alias WorkerHost;
+
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using Platform.Core.Jobs;
+
+namespace Platform.Tests.Integration.Jobs;
+
+/// <summary>Short intervals so lease expiry, retries and schedules happen within a test's patience.</summary>
+public static class FastJobSettings
+{
+    public static Dictionary<string, string?> For(string database, string redis, string workerId, int concurrency = 20)
+    {
+        var s = TestSettings.For(database, redis);
+        s["Platform:Jobs:WorkerId"] = workerId;
+        s["Platform:Jobs:Queues:default"] = concurrency.ToString();
+        s["Platform:Jobs:PollInterval"] = "00:00:00.200";
+        s["Platform:Jobs:LeaseDuration"] = "00:00:02";
+        s["Platform:Jobs:HeartbeatInterval"] = "00:00:00.300";
+        s["Platform:Jobs:RescueInterval"] = "00:00:00.250";
+        s["Platform:Jobs:SchedulerInterval"] = "00:00:00.100";
+        s["Platform:Jobs:RetryDelayUnit"] = "00:00:00.010"; // attempt^4 × 10 ms: 10 ms, 160 ms, 810 ms …
+        s["Platform:Jobs:StatsInterval"] = "00:00:01";
+        s["Platform:Jobs:ShutdownTimeout"] = "00:00:01";
+        s["Logging:LogLevel:Default"] = "Warning";
+        return s;
+    }
+}
+
+/// <summary>The real Worker service in-process, with extra handlers or schedules a test declares.</summary>
+public sealed class JobWorkerHost(IDictionary<string, string?> settings, Action<IServiceCollection>? services = null)
+    : ServiceFactory<WorkerHost::Program>(settings)
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        if (services is not null)
+        {
+            builder.ConfigureServices(services);
+        }
+    }
+
+    public JobWorker Engine => Services.GetServices<IHostedService>().OfType<JobWorker>().Single();
+
+    public JobWorkerHost Start()
+    {
+        _ = Services; // builds and starts the host, hosted services included
+        return this;
+    }
+}
+
+/// <summary>What test handlers saw: runs per job and the most jobs of one concurrency key running at once.</summary>
+public sealed class JobLedger
+{
+    private readonly ConcurrentDictionary<long, int> _runs = new();
+    private readonly ConcurrentDictionary<string, int> _runningPerKey = new();
+    private readonly ConcurrentDictionary<string, int> _maxRunningPerKey = new();
+    private readonly ConcurrentDictionary<long, string> _ranOn = new();
+
+    public void Ran(long jobId, string workerName)
+    {
+        _runs.AddOrUpdate(jobId, 1, (_, n) => n + 1);
+        _ranOn[jobId] = workerName;
+    }
+
+    public int RunsOf(long jobId) => _runs.TryGetValue(jobId, out var n) ? n : 0;
+
+    public IReadOnlyDictionary<long, int> Runs => _runs;
+
+    public string? RanOn(long jobId) => _ranOn.TryGetValue(jobId, out var w) ? w : null;
+
+    public void Enter(string key)
+    {
+        var now = _runningPerKey.AddOrUpdate(key, 1, (_, n) => n + 1);
+        _maxRunningPerKey.AddOrUpdate(key, now, (_, max) => Math.Max(max, now));
+    }
+
+    public void Leave(string key) => _runningPerKey.AddOrUpdate(key, 0, (_, n) => n - 1);
+
+    public int MaxRunningAtOnce(string key) => _maxRunningPerKey.TryGetValue(key, out var n) ? n : 0;
+}
+
+/// <summary>Tells handlers which host they run on.</summary>
+public sealed record HostName(string Value);
+
+public sealed record CountArgs(int N) : IJobArgs
+{
+    public static string Kind => "test.count";
+}
+
+public sealed class CountHandler(JobLedger ledger, HostName host) : IJobHandler<CountArgs>
+{
+    public Task HandleAsync(CountArgs args, JobContext context)
+    {
+        ledger.Ran(context.JobId, host.Value);
+        return Task.CompletedTask;
+    }
+}
+
+public sealed record KeyedArgs(string Key, int HoldMilliseconds) : IJobArgs
+{
+    public static string Kind => "test.keyed";
+}
+
+public sealed class KeyedHandler(JobLedger ledger, HostName host) : IJobHandler<KeyedArgs>
+{
+    public async Task HandleAsync(KeyedArgs args, JobContext context)
+    {
+        ledger.Enter(args.Key);
+        try
+        {
+            await Task.Delay(args.HoldMilliseconds, context.CancellationToken);
+            ledger.Ran(context.JobId, host.Value);
+        }
+        finally
+        {
+            ledger.Leave(args.Key);
+        }
+    }
+}
+
+/// <summary>Records a canary run and succeeds at once (a survivor host's stand-in for the Worker's canary handler).</summary>
+public sealed class RecordingCanaryHandler(JobLedger ledger, HostName host) : IJobHandler<CanaryArgs>
+{
+    public Task HandleAsync(CanaryArgs args, JobContext context)
+    {
+        ledger.Ran(context.JobId, host.Value);
+        return Task.CompletedTask;
+    }
+}
+
+public sealed record TickArgs : IJobArgs
+{
+    public static string Kind => "test.tick";
+}
+
+public sealed class TickHandler(JobLedger ledger, HostName host) : IJobHandler<TickArgs>
+{
+    public Task HandleAsync(TickArgs args, JobContext context)
+    {
+        ledger.Ran(context.JobId, host.Value);
+        return Task.CompletedTask;
+    }
+}
+
+public static class JobsDb
+{
+    public static async Task<long> CountAsync(NpgsqlDataSource db, string sql, params object[] args)
+    {
+        await using var cmd = db.CreateCommand(sql);
+        foreach (var a in args)
+        {
+            cmd.Parameters.Add(new() { Value = a });
+        }
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
+    }
+
+    public static Task<JobDetails> WaitForStateAsync(JobAdmin admin, long id, string state, TimeSpan? timeout = null) =>
+        Eventually.ReturnsAsync(async () => (await admin.GetAsync(id))!, j => j.State == state, timeout ?? TimeSpan.FromSeconds(20),
+            $"job {id} reaches {state}");
+
+    /// <summary>Registers the test handlers on a worker host, telling them which host they run on.</summary>
+    public static Action<IServiceCollection> Handlers(JobLedger ledger, string hostName, Action<IServiceCollection>? more = null) => s =>
+    {
+        s.AddSingleton(ledger);
+        s.AddSingleton(new HostName(hostName));
+        s.AddJobHandler<CountArgs, CountHandler>();
+        s.AddJobHandler<KeyedArgs, KeyedHandler>();
+        s.AddJobHandler<TickArgs, TickHandler>();
+        more?.Invoke(s);
+    };
+}
