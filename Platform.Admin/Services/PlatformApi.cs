@@ -65,7 +65,7 @@ public sealed class PlatformApi
         SendAsync<CreatedTenant>(HttpMethod.Post, "/v1/tenants", new { name }, ct);
 
     public Task SetTenantStatusAsync(Guid id, string status, CancellationToken ct = default) =>
-        SendAsync<JsonNode>(HttpMethod.Patch, $"/v1/tenants/{id}", new { status }, ct);
+        SendAsync<JsonElement>(HttpMethod.Patch, $"/v1/tenants/{id}", new { status }, ct);
 
     public Task<IReadOnlyList<ApiKeyRow>> ApiKeysAsync(Guid tenantId, CancellationToken ct = default) =>
         GetAsync<IReadOnlyList<ApiKeyRow>>($"/v1/admin/tenants/{tenantId}/api-keys", ct);
@@ -74,7 +74,7 @@ public sealed class PlatformApi
         SendAsync<CreatedApiKey>(HttpMethod.Post, $"/v1/tenants/{tenantId}/api-keys", null, ct);
 
     public Task RevokeApiKeyAsync(Guid tenantId, Guid keyId, CancellationToken ct = default) =>
-        SendAsync<JsonNode>(HttpMethod.Delete, $"/v1/tenants/{tenantId}/api-keys/{keyId}", null, ct);
+        SendAsync<JsonElement>(HttpMethod.Delete, $"/v1/tenants/{tenantId}/api-keys/{keyId}", null, ct);
 
     // Channels, conversations, activities
     public Task<Page<ChannelRow>> ChannelsAsync(Guid tenantId, string? search, string? cursor, int limit, CancellationToken ct = default) =>
@@ -89,32 +89,26 @@ public sealed class PlatformApi
         FindAsync<ActivitiesPage>($"/v1/admin/conversations/{conversationId}/activities{Query(("after", after?.ToString()), ("before", before?.ToString()), ("limit", limit.ToString()))}", ct);
 
     // Jobs (issue 5)
-    public async Task<JobStats> JobStatsAsync(CancellationToken ct = default) => JobStats.From(await GetAsync<JsonNode>("/v1/admin/jobs/stats", ct));
+    public async Task<JobStats> JobStatsAsync(CancellationToken ct = default) =>
+        JobStats.From(await GetAsync<JobStatsAnswer>("/v1/admin/jobs/stats", ct));
 
-    public async Task<Page<JobView>> JobsAsync(string? state, string? queue, string? kind, string? cursor, CancellationToken ct = default)
-    {
-        var node = await GetAsync<JsonNode>($"/v1/admin/jobs{Query(("state", state), ("queue", queue), ("kind", kind), ("cursor", cursor))}", ct);
-        return JobView.PageFrom(node);
-    }
+    public Task<JobPage> JobsAsync(string? state, string? queue, string? kind, string? cursor, int limit, CancellationToken ct = default) =>
+        GetAsync<JobPage>($"/v1/admin/jobs{Query(("state", state), ("queue", queue), ("kind", kind), ("cursor", cursor), ("limit", limit.ToString()))}", ct);
 
-    public async Task<JobView?> JobAsync(long id, CancellationToken ct = default) =>
-        await FindAsync<JsonNode>($"/v1/admin/jobs/{id}", ct) is { } node ? JobView.From(node) : null;
+    public Task<JobView?> JobAsync(long id, CancellationToken ct = default) => FindAsync<JobView>($"/v1/admin/jobs/{id}", ct);
 
-    public Task RetryJobAsync(long id, CancellationToken ct = default) => SendAsync<JsonNode>(HttpMethod.Post, $"/v1/admin/jobs/{id}/retry", null, ct);
+    public Task RetryJobAsync(long id, CancellationToken ct = default) => SendAsync<JobView>(HttpMethod.Post, $"/v1/admin/jobs/{id}/retry", null, ct);
 
-    public Task CancelJobAsync(long id, CancellationToken ct = default) => SendAsync<JsonNode>(HttpMethod.Post, $"/v1/admin/jobs/{id}/cancel", null, ct);
+    public Task CancelJobAsync(long id, CancellationToken ct = default) => SendAsync<JobView>(HttpMethod.Post, $"/v1/admin/jobs/{id}/cancel", null, ct);
 
-    public async Task<long> EnqueueCanaryAsync(int failTimes, int maxAttempts, CancellationToken ct = default)
-    {
-        var node = await SendAsync<JsonNode>(HttpMethod.Post, "/v1/admin/jobs/canary", new { failTimes, maxAttempts }, ct);
-        return node?["jobId"]?.GetValue<long>() ?? throw new PlatformApiException(HttpStatusCode.BadGateway, "Api did not return the canary's job id.");
-    }
+    public async Task<long> EnqueueCanaryAsync(int failTimes, int maxAttempts, CancellationToken ct = default) =>
+        (await SendAsync<JobAccepted>(HttpMethod.Post, "/v1/admin/jobs/canary", new { failTimes, maxAttempts }, ct)).JobId;
 
-    public async Task<IReadOnlyList<ScheduleView>> SchedulesAsync(CancellationToken ct = default) =>
-        ScheduleView.ListFrom(await GetAsync<JsonNode>("/v1/admin/schedules", ct));
+    public Task<IReadOnlyList<ScheduleView>> SchedulesAsync(CancellationToken ct = default) =>
+        GetAsync<IReadOnlyList<ScheduleView>>("/v1/admin/schedules", ct);
 
     public Task ScheduleActionAsync(string name, string action, CancellationToken ct = default) =>
-        SendAsync<JsonNode>(HttpMethod.Post, $"/v1/admin/schedules/{Uri.EscapeDataString(name)}/{action}", null, ct);
+        SendAsync<JsonElement>(HttpMethod.Post, $"/v1/admin/schedules/{Uri.EscapeDataString(name)}/{action}", null, ct);
 
     private Task<T> GetAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Get, path, null, ct)!;
 
