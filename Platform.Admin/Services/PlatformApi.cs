@@ -24,6 +24,8 @@ public sealed record TenantRow(Guid Id, string Name, string Status, DateTime Cre
 public sealed record CreatedTenant(Guid Id, string Name, string Status, string ApiKey, DateTime CreatedAt);
 public sealed record ApiKeyRow(Guid Id, string Prefix, DateTime CreatedAt, DateTime? RevokedAt);
 public sealed record CreatedApiKey(Guid Id, string ApiKey);
+public sealed record CreatedChannel(Guid Id, string Name, string Status, string Secret, DateTime CreatedAt);
+public sealed record ChannelSecret(string Secret);
 public sealed record ChannelRow(Guid Id, Guid TenantId, string Name, string Status, DateTime CreatedAt, DateTime UpdatedAt);
 public sealed record ConversationRow(Guid Id, Guid TenantId, string TenantName, Guid ChannelId, string ChannelName, string Status,
     long Activities, DateTime CreatedAt, DateTime UpdatedAt, DateTime? ClosedAt);
@@ -79,6 +81,15 @@ public sealed class PlatformApi
     // Channels, conversations, activities
     public Task<Page<ChannelRow>> ChannelsAsync(Guid tenantId, string? search, string? cursor, int limit, CancellationToken ct = default) =>
         GetAsync<Page<ChannelRow>>($"/v1/admin/tenants/{tenantId}/channels{Query(("search", search), ("cursor", cursor), ("limit", limit.ToString()))}", ct);
+
+    public Task<CreatedChannel> CreateChannelAsync(Guid tenantId, string name, CancellationToken ct = default) =>
+        SendAsync<CreatedChannel>(HttpMethod.Post, $"/v1/admin/tenants/{tenantId}/channels", new { name }, ct);
+
+    public Task SetChannelStatusAsync(Guid tenantId, Guid channelId, string status, CancellationToken ct = default) =>
+        SendAsync<JsonElement>(HttpMethod.Patch, $"/v1/admin/tenants/{tenantId}/channels/{channelId}", new { status }, ct);
+
+    public async Task<string> RotateChannelSecretAsync(Guid tenantId, Guid channelId, CancellationToken ct = default) =>
+        (await SendAsync<ChannelSecret>(HttpMethod.Post, $"/v1/admin/tenants/{tenantId}/channels/{channelId}/secret", null, ct)).Secret;
 
     public Task<Page<ConversationRow>> ConversationsAsync(Guid tenantId, Guid? channelId, string? status, string? cursor, int limit, CancellationToken ct = default) =>
         GetAsync<Page<ConversationRow>>($"/v1/admin/tenants/{tenantId}/conversations{Query(("channelId", channelId?.ToString()), ("status", status), ("cursor", cursor), ("limit", limit.ToString()))}", ct);

@@ -27,6 +27,7 @@ public static class AdminReadApi
         api.MapGet("/conversations/{id:guid}", GetConversation).WithName("AdminGetConversation").WithSummary("One conversation of any tenant.");
         api.MapGet("/conversations/{id:guid}/activities", ListActivities).WithName("AdminListActivities")
             .WithSummary("A conversation's activities in seq order: after=N tails forward, otherwise the newest before=N.");
+        api.MapAdminChannels();
         return app;
     }
 

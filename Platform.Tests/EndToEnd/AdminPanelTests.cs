@@ -81,6 +81,71 @@ public sealed class AdminPanelTests(AdminSystemFixture system) : IClassFixture<A
     }
 
     [Fact]
+    public async Task Channel_secret_is_shown_once_and_rotation_and_deactivation_take_effect()
+    {
+        var (tenantId, _) = await CreateTenantAsync("Channels " + Guid.NewGuid().ToString("N")[..6]);
+        var page = await system.SignedInPageAsync();
+        await page.GotoAsync($"/tenants/{tenantId}/channels");
+        await Expect(page.GetByText("This tenant has no channels yet.")).ToBeVisibleAsync();
+
+        await page.GetByPlaceholder("Channel name").FillAsync("web chat");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create channel" }).ClickAsync();
+        var secret = page.Locator("[data-secret]");
+        await Expect(secret).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^cs_"));
+        var first = (await secret.TextContentAsync())!.Trim();
+        using (var channel = ClientWith(first))
+        {
+            Assert.Equal(HttpStatusCode.Created, (await channel.PostAsJsonAsync("/v1/conversations", new { })).StatusCode);
+        }
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rotate secret" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+        await Expect(secret).Not.ToHaveTextAsync(first);
+        var second = (await secret.TextContentAsync())!.Trim();
+        using (var old = ClientWith(first))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await old.PostAsJsonAsync("/v1/conversations", new { })).StatusCode);
+        }
+        await AdminSystemFixture.ScreenshotAsync(page, "admin-channel-rotated");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Deactivate" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+        await Expect(page.Locator("tr[data-channel]").First).ToContainTextAsync("inactive");
+        Assert.DoesNotContain(second, await page.ContentAsync());
+        using (var current = ClientWith(second))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, (await current.PostAsJsonAsync("/v1/conversations", new { })).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Overview_refreshes_by_itself_when_a_job_fails()
+    {
+        var page = await system.SignedInPageAsync();
+        var failed = page.Locator("[data-figure=failed-jobs]");
+        await Expect(failed).Not.ToHaveTextAsync("—");
+        var before = long.Parse((await failed.TextContentAsync())!.Replace(",", ""));
+
+        // Some traffic for the activities figure, and a canary that is discarded at its first failure.
+        var (_, apiKey) = await CreateTenantAsync("Overview traffic");
+        using var tenant = ClientWith(apiKey);
+        var channelId = await PostAsync(tenant, "/v1/channels", new { name = "general" }, "id");
+        var conversationId = await PostAsync(tenant, "/v1/conversations", new { channelId }, "id");
+        for (var i = 0; i < 12; i++)
+        {
+            await PostAsync(tenant, $"/v1/conversations/{conversationId}/activities", new { type = "message", text = $"hello {i}", from = new { id = "ada" } }, "id");
+        }
+        var canary = await system.OperatorClient.PostAsJsonAsync("/v1/admin/jobs/canary", new { failTimes = 3, maxAttempts = 1 });
+        var jobId = (await canary.Content.ReadFromJsonAsync<JsonObject>())!["jobId"]!.GetValue<long>();
+        await Eventually.ReturnsAsync(() => JobStateAsync(jobId), s => s == "discarded", TimeSpan.FromSeconds(60), "the canary is discarded");
+
+        // No reload: the page's own refresh brings the new figure.
+        await Expect(failed).ToHaveTextAsync((before + 1).ToString("N0"), new() { Timeout = 30_000 });
+        await Expect(page.Locator(".figure.alerting")).ToBeVisibleAsync();
+        await AdminSystemFixture.ScreenshotAsync(page, "admin-overview-live");
+    }
+
+    [Fact]
     public async Task Conversation_page_shows_an_activity_posted_through_Api_live()
     {
         var (_, apiKey) = await CreateTenantAsync("Live tail");
