@@ -19,6 +19,7 @@ public sealed class AdminPanelTests(AdminSystemFixture system) : IClassFixture<A
 
         var services = page.GetByRole(AriaRole.Region, new() { Name = "Services" });
         await Expect(services.Locator(".card", new() { HasText = "api" })).ToContainTextAsync("healthy");
+        await Expect(services.Locator(".card", new() { HasText = "worker" })).ToContainTextAsync("healthy");
         await Expect(page.Locator("[data-figure=activities-per-minute]")).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Queues" })).ToBeVisibleAsync();
 
@@ -195,8 +196,8 @@ public sealed class AdminPanelTests(AdminSystemFixture system) : IClassFixture<A
         await page.GotoAsync($"/jobs/{jobId}");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Job {jobId}" })).ToContainTextAsync("completed");
 
-        await page.GotoAsync("/jobs?state=completed");
-        await Expect(page.Locator($"tr[data-job='{jobId}']")).ToBeVisibleAsync();
+        await page.GotoAsync("/jobs");
+        await Expect(page.Locator($"tr[data-job='{jobId}']")).ToContainTextAsync("completed");
         await AdminSystemFixture.ScreenshotAsync(page, "admin-jobs");
     }
 

@@ -34,13 +34,15 @@ public sealed class AdminSystemFixture : IAsyncLifetime
         Api.StartServer();
         ApiAddress = new Uri($"http://127.0.0.1:{apiPort}");
 
-        var workerSettings = TestSettings.For(Database, redis);
-        Worker = new WorkerFactory(workerSettings);
+        var workerPort = LocalServers.FreePort();
+        Worker = new WorkerFactory(TestSettings.For(Database, redis));
+        Worker.UseKestrel(o => o.Listen(IPAddress.Loopback, workerPort));
         Worker.StartServer();
 
         var adminPort = LocalServers.FreePort();
         var adminSettings = TestSettings.For(Database, redis);
         adminSettings["services:api:http:0"] = ApiAddress.ToString();
+        adminSettings["services:worker:http:0"] = $"http://127.0.0.1:{workerPort}"; // probed for the overview's health cards
         adminSettings["Admin:Password"] = Password;
         Admin = new AdminFactory(adminSettings);
         Admin.UseKestrel(o => o.Listen(IPAddress.Loopback, adminPort));
