@@ -202,6 +202,103 @@ public sealed class AdminPanelTests(AdminSystemFixture system) : IClassFixture<A
     }
 
     [Fact]
+    public async Task Schedule_is_paused_resumed_and_triggered_from_the_schedules_page()
+    {
+        var name = "admin-test-" + Guid.NewGuid().ToString("N")[..6];
+        await using (var conn = new NpgsqlConnection(system.Database))
+        {
+            await conn.OpenAsync();
+            // Declared the way a worker registers one (a nightly canary), far from its next fire time.
+            await using var cmd = new NpgsqlCommand("""
+                INSERT INTO ops.schedules (name, cron, kind, args, next_fire_at)
+                VALUES ($1, '0 0 3 * * ?', 'ops.canary', '{}', date_trunc('day', now()) + interval '1 day 3 hours')
+                """, conn);
+            cmd.Parameters.Add(new() { Value = name });
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        var page = await system.SignedInPageAsync();
+        await page.GotoAsync("/jobs/schedules");
+        var row = page.Locator($"tr[data-schedule='{name}']");
+        await Expect(row).ToContainTextAsync("0 0 3 * * ?");
+        await Expect(row).ToContainTextAsync("active");
+
+        await row.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+        await Expect(page.Locator(".toasts")).ToContainTextAsync($"{name} paused.");
+        await Expect(row).ToContainTextAsync("paused");
+
+        await row.GetByRole(AriaRole.Button, new() { Name = "Resume" }).ClickAsync();
+        await Expect(row.Locator(".badge")).ToHaveTextAsync("active");
+
+        await row.GetByRole(AriaRole.Button, new() { Name = "Trigger now" }).ClickAsync();
+        await Expect(page.Locator(".toasts")).ToContainTextAsync($"{name} triggered.");
+        var schedules = await system.OperatorClient.GetFromJsonAsync<JsonArray>("/v1/admin/schedules");
+        var schedule = schedules!.OfType<JsonObject>().Single(s => s["name"]!.GetValue<string>() == name);
+        Assert.False(schedule["paused"]!.GetValue<bool>());
+        Assert.NotNull(schedule["lastJobId"]?.GetValue<long>());
+        await AdminSystemFixture.ScreenshotAsync(page, "admin-schedules");
+    }
+
+    [Fact]
+    public async Task Busy_system_shows_every_job_state_on_the_jobs_and_overview_pages()
+    {
+        // Traffic on a few tenants, and canaries that complete, wait for a retry and give up.
+        foreach (var tenantName in new[] { "Northwind", "Contoso", "Fabrikam" })
+        {
+            var (_, apiKey) = await CreateTenantAsync(tenantName + " " + Guid.NewGuid().ToString("N")[..4]);
+            using var tenant = ClientWith(apiKey);
+            var channelId = await PostAsync(tenant, "/v1/channels", new { name = "community" }, "id");
+            for (var c = 0; c < 2; c++)
+            {
+                var conversationId = await PostAsync(tenant, "/v1/conversations", new { channelId }, "id");
+                for (var i = 0; i < 5; i++)
+                {
+                    await PostAsync(tenant, $"/v1/conversations/{conversationId}/activities", new { type = "message", text = $"message {i}", from = new { id = $"user{i % 3}" } }, "id");
+                }
+            }
+        }
+        var jobs = new List<(long Id, string Expected)>();
+        foreach (var (failTimes, maxAttempts, expected) in new[] { (0, 3, "completed"), (0, 3, "completed"), (9, 1, "discarded"), (9, 1, "discarded"), (9, 9, "retryable") })
+        {
+            var response = await system.OperatorClient.PostAsJsonAsync("/v1/admin/jobs/canary", new { failTimes, maxAttempts });
+            jobs.Add(((await response.Content.ReadFromJsonAsync<JsonObject>())!["jobId"]!.GetValue<long>(), expected));
+        }
+        foreach (var (id, expected) in jobs)
+        {
+            // A retryable canary is awaited past its second failure: the next retry is then 16 s (2^4) away.
+            await Eventually.ReturnsAsync(() => system.OperatorClient.GetFromJsonAsync<JsonObject>($"/v1/admin/jobs/{id}"),
+                j => j!["state"]!.GetValue<string>() == expected && (expected != "retryable" || j["attempt"]!.GetValue<int>() >= 2),
+                TimeSpan.FromSeconds(60), $"job {id} {expected}");
+        }
+
+        var page = await system.SignedInPageAsync();
+        await page.GotoAsync("/jobs");
+        var matrix = page.Locator("table.matrix");
+        foreach (var state in new[] { "completed", "discarded", "retryable" })
+        {
+            await Expect(matrix.Locator($"a[href*='state={state}']")).ToBeVisibleAsync();
+        }
+        foreach (var (id, expected) in jobs)
+        {
+            await Expect(page.Locator($"tr[data-job='{id}']")).ToContainTextAsync(expected);
+        }
+        await AdminSystemFixture.ScreenshotAsync(page, "readme-jobs");
+
+        await page.GotoAsync("/jobs?state=discarded");
+        await Expect(page.Locator("tr[data-job]")).Not.ToHaveCountAsync(0);
+        foreach (var row in await page.Locator("tr[data-job]").AllAsync())
+        {
+            await Expect(row).ToContainTextAsync("discarded");
+        }
+
+        await page.GotoAsync("/");
+        await Expect(page.Locator("[data-figure=failed-jobs]")).Not.ToHaveTextAsync("0");
+        await Expect(page.Locator("[data-figure=activities-per-minute]")).Not.ToHaveTextAsync("0");
+        await AdminSystemFixture.ScreenshotAsync(page, "readme-overview");
+    }
+
+    [Fact]
     public async Task Tenant_with_10000_conversations_is_paged_not_loaded()
     {
         var tenantId = Guid.NewGuid();
