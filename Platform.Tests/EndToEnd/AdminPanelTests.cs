@@ -82,6 +82,44 @@ public sealed class AdminPanelTests(AdminSystemFixture system) : IClassFixture<A
     }
 
     [Fact]
+    public async Task Api_key_rotation_and_revocation_take_effect_at_once()
+    {
+        var name = "Keys " + Guid.NewGuid().ToString("N")[..6];
+        var (tenantId, firstKey) = await CreateTenantAsync(name);
+        var page = await system.SignedInPageAsync();
+        await page.GotoAsync($"/tenants/{tenantId}");
+        var keyRows = page.Locator("tbody tr");
+        await Expect(keyRows).ToHaveCountAsync(1);
+        await Expect(keyRows.First).ToContainTextAsync(firstKey[..8]);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rotate" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+        var secret = page.Locator("[data-secret]");
+        await Expect(secret).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^pk_"));
+        var secondKey = (await secret.TextContentAsync())!.Trim();
+        await Expect(keyRows).ToHaveCountAsync(2);
+        await Expect(keyRows.Filter(new() { HasText = "revoked" })).ToHaveCountAsync(1);
+        using (var old = ClientWith(firstKey))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await old.GetAsync("/v1/channels")).StatusCode);
+        }
+        using (var current = ClientWith(secondKey))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await current.GetAsync("/v1/channels")).StatusCode);
+        }
+        await AdminSystemFixture.ScreenshotAsync(page, "admin-key-rotated");
+
+        await keyRows.Filter(new() { HasText = "active" }).GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+        await Expect(page.Locator(".toasts")).ToContainTextAsync("Key revoked.");
+        await Expect(keyRows.Filter(new() { HasText = "revoked" })).ToHaveCountAsync(2);
+        using (var revoked = ClientWith(secondKey))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await revoked.GetAsync("/v1/channels")).StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task Channel_secret_is_shown_once_and_rotation_and_deactivation_take_effect()
     {
         var (tenantId, _) = await CreateTenantAsync("Channels " + Guid.NewGuid().ToString("N")[..6]);
@@ -341,6 +379,17 @@ public sealed class AdminPanelTests(AdminSystemFixture system) : IClassFixture<A
         await page.GotoAsync($"/tenants/{tenantId}/conversations?channel={channelId}&status=active");
         await Expect(rows).ToHaveCountAsync(25);
         await AdminSystemFixture.ScreenshotAsync(page, "admin-conversations-paged");
+
+        // At tablet width the navigation moves to the top and the table scrolls inside its panel.
+        await page.SetViewportSizeAsync(820, 1100);
+        await Expect(rows).ToHaveCountAsync(25);
+        await AdminSystemFixture.ScreenshotAsync(page, "admin-conversations-tablet");
+
+        // Going to one conversation by id.
+        await page.GetByPlaceholder("Go to a conversation id").FillAsync(firstOfPageOne!.Trim());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Open" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/conversations/{firstOfPageOne.Trim()}$"));
+        await Expect(page.GetByText("No activities yet.")).ToBeVisibleAsync();
     }
 
     private async Task<string?> JobStateAsync(long id)
