@@ -21,8 +21,11 @@ public sealed record StartConversationRequest(Guid? ChannelId);
 public sealed record TokenRequest(string? UserId, int? TtlSeconds);
 public sealed record TokenIssued(string Token, int ExpiresIn, Guid ConversationId, string StreamUrl);
 
-/// <summary>Source-generated JSON for the API's own request and response bodies (camelCase, nulls omitted).</summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+/// <summary>
+/// Source-generated JSON for the API's own request and response bodies. Used as a resolver in the host's web
+/// options (camelCase, nulls written), so every response carries every field.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(CreateTenantRequest))]
 [JsonSerializable(typeof(UpdateTenantRequest))]
 [JsonSerializable(typeof(TenantCreated))]

@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Platform.Core.Data;
 using Platform.Core.Security;
 using Platform.Core.Tenancy;
 
@@ -102,8 +103,10 @@ public sealed class BearerAuthenticationHandler(
         return Success(list);
     }
 
-    private static List<Claim> Claims(string kind, CredentialOwner owner)
+    private List<Claim> Claims(string kind, CredentialOwner owner)
     {
+        // Modules that read through PlatformDb get the tenant filter from this request's credential.
+        Context.RequestServices.GetRequiredService<TenantContext>().TenantId = owner.TenantId;
         var claims = new List<Claim>
         {
             new(PlatformClaims.Kind, kind),

@@ -24,7 +24,11 @@ public enum AppendOutcome
     Closed,
 }
 
-public sealed record AppendResult(AppendOutcome Outcome, Activity? Activity);
+public sealed record AppendResult(AppendOutcome Outcome, Activity? Activity)
+{
+    /// <summary>When the append committed (Created only); the doorbell carries it for end-to-end latency.</summary>
+    public DateTimeOffset CommittedAt { get; init; }
+}
 
 /// <summary>
 /// The ordered, append-only history of every conversation. The hot path is raw Npgsql: one statement in
@@ -70,7 +74,31 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
             return await PublishTypingAsync(tenantId, conversationId, channelScope, content, ct);
         }
 
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        AppendResult? result = null;
+        await using (var conn = await dataSource.OpenConnectionAsync(ct))
+        {
+            // A refusal is explained by a second read; if the conversation changed in between (a channel reactivated),
+            // the explanation finds nothing wrong and the append is simply tried again.
+            for (var attempt = 1; result is null; attempt++)
+            {
+                if (attempt > 3)
+                {
+                    throw new InvalidOperationException($"Append to conversation {conversationId} was refused for no lasting reason three times.");
+                }
+                result = await TryAppendAsync(conn, tenantId, conversationId, channelScope, content, ct);
+            }
+        }
+        // Published only after the commit, and after the connection is back in the pool.
+        if (result.Outcome == AppendOutcome.Created)
+        {
+            await PublishAsync(tenantId, new Doorbell(result.Activity!.Seq, result.Activity, result.CommittedAt.ToUnixTimeMilliseconds()));
+        }
+        return result;
+    }
+
+    private async Task<AppendResult?> TryAppendAsync(NpgsqlConnection conn, Guid tenantId, Guid conversationId, Guid? channelScope,
+        ActivityContent content, CancellationToken ct)
+    {
         await using (var tx = await conn.BeginTransactionAsync(ct))
         {
             await using var cmd = new NpgsqlCommand(AppendSql, conn, tx);
@@ -110,8 +138,7 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
                 Appended.Add(1);
                 var activity = new Activity(id, seq, conversationId, content.Type, content.Text, content.Attachments, content.From, timestamp,
                     content.ClientActivityId, content.ReplyToId, content.Entities, content.Name, content.Value, content.ChannelData);
-                await PublishAsync(tenantId, new Doorbell(seq, activity, committedAt.ToUnixTimeMilliseconds()));
-                return new AppendResult(AppendOutcome.Created, activity);
+                return new AppendResult(AppendOutcome.Created, activity) { CommittedAt = committedAt };
             }
             await tx.RollbackAsync(ct);
         }
@@ -119,7 +146,7 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
     }
 
     /// <summary>Why the append statement produced no row: unknown conversation, inactive channel, closed, or a retry.</summary>
-    private static async Task<AppendResult> ExplainRefusalAsync(NpgsqlConnection conn, Guid tenantId, Guid conversationId, Guid? channelScope,
+    private static async Task<AppendResult?> ExplainRefusalAsync(NpgsqlConnection conn, Guid tenantId, Guid conversationId, Guid? channelScope,
         string? clientActivityId, CancellationToken ct)
     {
         var state = await ConversationStateAsync(conn, tenantId, conversationId, channelScope, ct);
@@ -144,8 +171,8 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
         {
             { ChannelActive: false } => new AppendResult(AppendOutcome.ChannelInactive, null),
             { Closed: true } => new AppendResult(AppendOutcome.Closed, null),
-            // Only reachable if the conversation changed between the two statements; the caller may retry.
-            _ => throw new InvalidOperationException($"Append to conversation {conversationId} was refused for no known reason."),
+            // Only reachable if the conversation changed between the two statements: try again.
+            _ => null,
         };
     }
 

@@ -100,7 +100,16 @@ public sealed class SequencingTests(ConversationsFixture fx) : IClassFixture<Con
         var w = await fx.CreateWorldAsync();
         using var redis = await ConnectionMultiplexer.ConnectAsync(fx.Redis);
         var received = new ConcurrentQueue<byte[]>();
-        await redis.GetSubscriber().SubscribeAsync(Doorbell.Channel(w.Tenant.Id, w.Conversation), (_, message) => received.Enqueue(message!));
+        var committedWhenRung = new ConcurrentQueue<bool>();
+        await redis.GetSubscriber().SubscribeAsync(Doorbell.Channel(w.Tenant.Id, w.Conversation), (_, message) =>
+        {
+            // Checked at the moment the doorbell arrives, from another connection: the row must already be committed.
+            if (Doorbell.Parse(message!)?.Seq is { } seq)
+            {
+                committedWhenRung.Enqueue(IsCommitted(w.Conversation, seq));
+            }
+            received.Enqueue(message!);
+        });
 
         var path = $"/v1/conversations/{w.Conversation}/activities";
         var client = fx.Client(w.Tenant.ApiKey);
@@ -116,6 +125,7 @@ public sealed class SequencingTests(ConversationsFixture fx) : IClassFixture<Con
         var bell = Doorbell.Parse(doorbell[0])!;
         Assert.Equal(1, bell.Seq);
         Assert.True(bell.CommittedAtUnixMs > 0);
+        Assert.Equal([true], committedWhenRung.ToArray());
 
         // The doorbell's activity is exactly what REST returns (PostgreSQL is the truth and has it already).
         var page = await fx.ActivitiesAsync(w.Tenant.ApiKey, w.Conversation);
@@ -135,5 +145,15 @@ public sealed class SequencingTests(ConversationsFixture fx) : IClassFixture<Con
         var after = await fx.ActivitiesAsync(w.Tenant.ApiKey, w.Conversation);
         Assert.Equal(1, after.GetProperty("activities").GetArrayLength());
         Assert.Equal(1, after.GetProperty("watermark").GetInt64());
+    }
+
+    private bool IsCommitted(Guid conversation, long seq)
+    {
+        using var conn = new Npgsql.NpgsqlConnection(fx.Database);
+        conn.Open();
+        using var cmd = new Npgsql.NpgsqlCommand("SELECT count(*) FROM core.activities WHERE conversation_id = $1 AND seq = $2", conn);
+        cmd.Parameters.Add(new() { Value = conversation });
+        cmd.Parameters.Add(new() { Value = seq });
+        return (long)cmd.ExecuteScalar()! == 1;
     }
 }
