@@ -147,8 +147,10 @@ public sealed partial class JobWorker : BackgroundService
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
             {
-                // Another worker started a job with the same concurrency key in the same instant; claim again.
+                // Another worker started a job with the same concurrency key in the same instant; claim again
+                // (its commit is visible to the next statement, which then skips that key).
                 slots.Release(want);
+                await Task.Delay(5, CancellationToken.None);
                 continue;
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -156,8 +158,9 @@ public sealed partial class JobWorker : BackgroundService
                 slots.Release(want);
                 break;
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+            catch (Exception ex) when (!ct.IsCancellationRequested)
             {
+                // Database away or any other surprise: keep the loop alive and try again after the poll interval.
                 slots.Release(want);
                 LogClaimFailed(_logger, ex, queue);
                 await signal.WaitAsync(_options.PollInterval, ct);
@@ -220,7 +223,7 @@ public sealed partial class JobWorker : BackgroundService
 
     private async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(string queue, int limit, CancellationToken ct)
     {
-        await using var cmd = _db.CreateCommand(ClaimSql);
+        await using var cmd = new EngineCommand(_db, ClaimSql);
         cmd.Parameters.Add(new() { Value = queue });
         cmd.Parameters.Add(new() { Value = limit });
         cmd.Parameters.Add(new() { Value = WorkerId });
@@ -314,7 +317,7 @@ public sealed partial class JobWorker : BackgroundService
         {
             try
             {
-                await using var cmd = _db.CreateCommand(FailSql);
+                await using var cmd = new EngineCommand(_db, FailSql);
                 cmd.Parameters.Add(new() { Value = job.Id });
                 cmd.Parameters.Add(new() { Value = job.Attempt });
                 cmd.Parameters.Add(new() { Value = WorkerId });
@@ -322,7 +325,14 @@ public sealed partial class JobWorker : BackgroundService
                 cmd.Parameters.Add(new() { Value = delay, NpgsqlDbType = NpgsqlDbType.Interval });
                 cmd.Parameters.Add(new() { Value = message });
                 cmd.Parameters.Add(new() { Value = error.GetType().FullName ?? error.GetType().Name });
-                var state = await cmd.ExecuteScalarAsync() as string;
+                string? state = null;
+                await using (var reader = await cmd.ExecuteReaderAsync(CancellationToken.None))
+                {
+                    if (await reader.ReadAsync())
+                    {
+                        state = reader.GetString(0);
+                    }
+                }
                 var tags = JobTelemetry.Tags(job.Kind, job.Queue);
                 JobTelemetry.Failed.Add(1, tags);
                 if (state == JobStates.Discarded)
@@ -384,22 +394,18 @@ public sealed partial class JobWorker : BackgroundService
             {
                 try
                 {
-                    await using var b = new NpgsqlBatch();
-                    await using var conn = await _db.OpenConnectionAsync(CancellationToken.None);
-                    b.Connection = conn;
-                    var cmd = new NpgsqlBatchCommand(CompleteSql);
+                    await using var cmd = new EngineCommand(_db, CompleteSql);
                     cmd.Parameters.Add(new() { Value = batch.Select(r => r.Job.Id).ToArray() });
                     cmd.Parameters.Add(new() { Value = batch.Select(r => r.Job.Attempt).ToArray() });
                     cmd.Parameters.Add(new() { Value = WorkerId });
-                    b.BatchCommands.Add(cmd);
                     // A finished job with a concurrency key frees that key: wake every worker serving its queue.
                     foreach (var queue in batch.Where(r => r.Job.ConcurrencyKey is not null).Select(r => r.Job.Queue).Distinct())
                     {
                         var notify = new NpgsqlBatchCommand($"SELECT pg_notify('{JobQueue.NotifyChannel}', $1)");
                         notify.Parameters.Add(new() { Value = queue });
-                        b.BatchCommands.Add(notify);
+                        cmd.Add(notify);
                     }
-                    await b.ExecuteNonQueryAsync(CancellationToken.None);
+                    await cmd.ExecuteNonQueryAsync(CancellationToken.None);
                     break;
                 }
                 catch (NpgsqlException ex) when (attempt < 10)
@@ -436,7 +442,7 @@ public sealed partial class JobWorker : BackgroundService
         {
             return;
         }
-        await using var cmd = _db.CreateCommand("""
+        await using var cmd = new EngineCommand(_db, """
             UPDATE ops.jobs SET locked_until = now() + $3
             WHERE id = ANY($1) AND locked_by = $2 AND state = 'running'
             RETURNING id
@@ -478,7 +484,7 @@ public sealed partial class JobWorker : BackgroundService
         }
         try
         {
-            await using var cmd = _db.CreateCommand("""
+            await using var cmd = new EngineCommand(_db, """
                 UPDATE ops.jobs j
                 SET state = 'available', attempt = j.attempt - 1, scheduled_at = now(), locked_by = NULL, locked_until = NULL
                 FROM unnest($1::bigint[], $2::int[]) AS d(id, attempt)
@@ -487,7 +493,7 @@ public sealed partial class JobWorker : BackgroundService
             cmd.Parameters.Add(new() { Value = jobs.Select(r => r.Job.Id).ToArray() });
             cmd.Parameters.Add(new() { Value = jobs.Select(r => r.Job.Attempt).ToArray() });
             cmd.Parameters.Add(new() { Value = WorkerId });
-            var released = await cmd.ExecuteNonQueryAsync();
+            var released = await cmd.ExecuteNonQueryAsync(CancellationToken.None);
             LogReleased(_logger, released);
         }
         catch (NpgsqlException ex)
@@ -499,7 +505,7 @@ public sealed partial class JobWorker : BackgroundService
     /// <summary>Returns jobs whose lease expired (their worker crashed or hung) to the queue, or discards them.</summary>
     private async Task RescueAsync(CancellationToken ct)
     {
-        await using var cmd = _db.CreateCommand("""
+        await using var cmd = new EngineCommand(_db, """
             UPDATE ops.jobs j
             SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'retryable' END,
                 finalized_at = CASE WHEN j.attempt >= j.max_attempts THEN now() END,
@@ -629,7 +635,7 @@ public sealed partial class JobWorker : BackgroundService
                 {
                     await work(ct);
                 }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+                catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
                     LogMaintenanceFailed(_logger, ex, work.Method.Name);
                 }

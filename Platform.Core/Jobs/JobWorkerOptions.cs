@@ -36,6 +36,9 @@ public sealed class JobWorkerOptions
     /// <summary>How often queue depth and oldest-available age are read for the gauges.</summary>
     public TimeSpan StatsInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>On shutdown, running handlers get this long to finish before they are cancelled and their jobs released.</summary>
-    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(20);
+    /// <summary>
+    /// On shutdown, running handlers get this long to finish before they are cancelled and their jobs released.
+    /// Kept under the host's own 30 s shutdown limit, which also has to cover releasing and flushing.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }

@@ -46,4 +46,16 @@ public static class JobsExtensions
             name, cron, TArgs.Kind, System.Text.Json.JsonSerializer.Serialize(args, JobQueue.Json), TArgs.Version, options ?? JobOptions.Default));
         return services;
     }
+
+    /// <summary>Declares a recurring job by kind name, for a kind whose args type this service does not reference.</summary>
+    public static IServiceCollection AddRecurringJob(
+        this IServiceCollection services, string name, string cron, string kind, object args, JobOptions? options = null, int argsVersion = 1)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentException.ThrowIfNullOrWhiteSpace(kind);
+        _ = RecurringSchedules.Parse(cron);
+        services.AddSingleton(new RecurringJobDefinition(
+            name, cron, kind, System.Text.Json.JsonSerializer.Serialize(args, JobQueue.Json), argsVersion, options ?? JobOptions.Default));
+        return services;
+    }
 }

@@ -21,13 +21,30 @@ public sealed partial class RecurringSchedules(NpgsqlDataSource db, IReadOnlyLis
 
     internal async Task RunAsync(TimeSpan interval, CancellationToken ct)
     {
-        try
+        while (true)
         {
-            await DeclareAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            return;
+            try
+            {
+                await DeclareAsync(ct);
+                break;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Database not reachable yet: schedules must not silently stay undeclared.
+                LogTickFailed(logger, ex);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(2), ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
         }
         using var timer = new PeriodicTimer(interval);
         try
@@ -38,7 +55,7 @@ public sealed partial class RecurringSchedules(NpgsqlDataSource db, IReadOnlyLis
                 {
                     await TickAsync(ct);
                 }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or FormatException)
+                catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
                     LogTickFailed(logger, ex);
                 }
@@ -187,6 +204,6 @@ public sealed partial class RecurringSchedules(NpgsqlDataSource db, IReadOnlyLis
     [LoggerMessage(Level = LogLevel.Warning, Message = "Schedule {Schedule} missed {Missed} fire times; enqueued once for the latest, {FireTime:o}")]
     private static partial void LogCoalesced(ILogger logger, string schedule, int missed, DateTimeOffset fireTime);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Checking recurring schedules failed")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Declaring or checking recurring schedules failed; retrying")]
     private static partial void LogTickFailed(ILogger logger, Exception ex);
 }

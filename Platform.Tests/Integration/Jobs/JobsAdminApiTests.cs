@@ -25,7 +25,7 @@ public sealed class JobsAdminApiTests : IAsyncLifetime
         _client = _api.CreateClient();
         _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestSettings.OperatorKey);
         _worker = new JobWorkerHost(FastJobSettings.For(cs, redis, "admin-worker"),
-            JobsDb.Handlers(_ledger, "W", s => s.AddRecurringJob(Yearly, "0 0 0 1 1 ?", new TickArgs()))).Start();
+            JobsDb.Handlers(_ledger, "W", s => s.AddRecurringJob(Yearly, "0 0 0 1 1 ?", TickArgs.Kind, new { }))).Start();
     }
 
     public async Task DisposeAsync()
