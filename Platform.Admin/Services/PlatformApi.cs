@@ -142,7 +142,19 @@ public sealed class PlatformApi
         {
             request.Content = JsonContent.Create(body, options: Json);
         }
-        using var response = await _http.SendAsync(request, ct);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, ct);
+        }
+        catch (Exception e) when (e is HttpRequestException or Polly.ExecutionRejectedException
+                                   || (e is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            // Unreachable, timed out or circuit open after the resilience handler's retries: a page shows this
+            // as an error panel instead of failing the whole request.
+            throw new PlatformApiException(HttpStatusCode.ServiceUnavailable, $"Api is not reachable ({e.Message})");
+        }
+        using var _ = response;
         if (!response.IsSuccessStatusCode)
         {
             throw new PlatformApiException(response.StatusCode, await DescribeAsync(response, ct));
