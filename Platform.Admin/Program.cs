@@ -1,3 +1,4 @@
+using Platform.Admin.Access;
 using Platform.Admin.Components;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -7,9 +8,16 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+// Before anything else: outside the allowlist nothing of the app answers, not even health or sign-in.
+app.UseMiddleware<NetworkAllowlist>();
 app.MapDefaultEndpoints();
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseAntiforgery();
+
 app.MapStaticAssets();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+app.MapSessionApi();
+app.MapLiveApi();
+app.MapRazorComponents<App>();
 
 app.Run();

@@ -1,9 +1,50 @@
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Platform.Admin.Access;
+using Platform.Admin.Services;
+
 namespace Microsoft.Extensions.DependencyInjection;
 
 internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        // Static server rendering only: blazor.web.js is not available here (docs/decisions.md item 9);
+        // the live parts are wwwroot/admin.js polling the fragments of Apis/LiveApi.cs.
+        builder.Services.AddRazorComponents();
+
+        var admin = builder.Configuration.GetSection("Admin");
+        builder.Services.Configure<AdminAccessOptions>(admin);
+        builder.Services.PostConfigure<AdminAccessOptions>(o =>
+        {
+            // An environment variable holds one string: accept "10.0.0.0/8, 192.168.1.0/24" as well as a list.
+            o.AllowedNetworks = SplitList(admin["AllowedNetworks"], o.AllowedNetworks);
+            o.TrustedProxies = SplitList(admin["TrustedProxies"], o.TrustedProxies);
+        });
+        builder.Services.Configure<SignInOptions>(admin);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<OperatorSignIn>();
+
+        builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddCookie(o =>
+            {
+                o.LoginPath = "/signin";
+                o.LogoutPath = "/signout";
+                o.AccessDeniedPath = "/signin";
+                o.Cookie.Name = "platform_admin";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Strict;
+                o.ExpireTimeSpan = TimeSpan.FromHours(8);
+                o.SlidingExpiration = true;
+            });
+        builder.Services.AddAuthorization();
+
+        builder.Services.Configure<PlatformApiOptions>(o => o.OperatorKey = builder.Configuration["Platform:OperatorKey"]);
+        builder.Services.AddHttpClient<PlatformApi>(c => c.BaseAddress = new Uri("http://api"));
+        builder.Services.AddSingleton<ServiceHealth>();
     }
+
+    private static List<string> SplitList(string? single, List<string> bound) =>
+        single is { Length: > 0 }
+            ? [.. single.Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]
+            : bound;
 }

@@ -1,0 +1,195 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+
+namespace Platform.Admin.Services;
+
+public sealed class PlatformApiOptions
+{
+    /// <summary>The operator key (<c>Platform:OperatorKey</c>) the panel presents to Api.</summary>
+    public string? OperatorKey { get; set; }
+}
+
+/// <summary>An Api answer that was not a success, with the problem's title/detail when Api sent one.</summary>
+public sealed class PlatformApiException(HttpStatusCode status, string message) : Exception(message)
+{
+    public HttpStatusCode Status { get; } = status;
+}
+
+// Shapes of Api's answers (issue 3 and 5 contracts, plus /v1/admin reads from AdminReadApi).
+public sealed record Page<T>(IReadOnlyList<T> Items, string? Next);
+public sealed record TenantRow(Guid Id, string Name, string Status, DateTime CreatedAt, DateTime UpdatedAt, int Channels, int ActiveKeys);
+public sealed record CreatedTenant(Guid Id, string Name, string Status, string ApiKey, DateTime CreatedAt);
+public sealed record ApiKeyRow(Guid Id, string Prefix, DateTime CreatedAt, DateTime? RevokedAt);
+public sealed record CreatedApiKey(Guid Id, string ApiKey);
+public sealed record CreatedChannel(Guid Id, string Name, string Status, string Secret, DateTime CreatedAt);
+public sealed record ChannelSecret(string Secret);
+public sealed record ChannelRow(Guid Id, Guid TenantId, string Name, string Status, DateTime CreatedAt, DateTime UpdatedAt);
+public sealed record ConversationRow(Guid Id, Guid TenantId, string TenantName, Guid ChannelId, string ChannelName, string Status,
+    long Activities, DateTime CreatedAt, DateTime UpdatedAt, DateTime? ClosedAt);
+public sealed record ActivityRow(string Id, long Seq, string Type, string FromId, string? FromName, string? Text, string? Name,
+    int Attachments, string? ReplyToId, DateTime Timestamp);
+public sealed record ActivitiesPage(IReadOnlyList<ActivityRow> Activities, long LastSeq);
+public sealed record MinuteCount(DateTime Minute, long Count);
+public sealed record OverviewFigures(int ActiveTenants, int InactiveTenants, long ActiveConversations, long ActivitiesLastMinute,
+    IReadOnlyList<MinuteCount> ActivitiesPerMinute, long? FailedJobsLastHour, DateTime At);
+
+/// <summary>
+/// The panel's only way to data: Api over HTTP (<c>http://api</c> through service discovery and the standard
+/// resilience handler), authenticated with the operator key. The panel never opens a database connection.
+/// </summary>
+public sealed class PlatformApi
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly HttpClient _http;
+
+    public PlatformApi(HttpClient http, IOptions<PlatformApiOptions> options)
+    {
+        _http = http;
+        _http.BaseAddress ??= new Uri("http://api");
+        if (!string.IsNullOrEmpty(options.Value.OperatorKey))
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Value.OperatorKey);
+        }
+    }
+
+    // Overview and tenants
+    public Task<OverviewFigures> OverviewAsync(CancellationToken ct = default) => GetAsync<OverviewFigures>("/v1/admin/overview", ct);
+
+    public Task<Page<TenantRow>> TenantsAsync(string? search, string? cursor, int limit, CancellationToken ct = default) =>
+        GetAsync<Page<TenantRow>>($"/v1/admin/tenants{Query(("search", search), ("cursor", cursor), ("limit", limit.ToString()))}", ct);
+
+    public Task<TenantRow?> TenantAsync(Guid id, CancellationToken ct = default) => FindAsync<TenantRow>($"/v1/admin/tenants/{id}", ct);
+
+    public Task<CreatedTenant> CreateTenantAsync(string name, CancellationToken ct = default) =>
+        SendAsync<CreatedTenant>(HttpMethod.Post, "/v1/tenants", new { name }, ct);
+
+    public Task SetTenantStatusAsync(Guid id, string status, CancellationToken ct = default) =>
+        SendAsync<JsonElement>(HttpMethod.Patch, $"/v1/tenants/{id}", new { status }, ct);
+
+    public Task<IReadOnlyList<ApiKeyRow>> ApiKeysAsync(Guid tenantId, CancellationToken ct = default) =>
+        GetAsync<IReadOnlyList<ApiKeyRow>>($"/v1/admin/tenants/{tenantId}/api-keys", ct);
+
+    public Task<CreatedApiKey> CreateApiKeyAsync(Guid tenantId, CancellationToken ct = default) =>
+        SendAsync<CreatedApiKey>(HttpMethod.Post, $"/v1/tenants/{tenantId}/api-keys", null, ct);
+
+    public Task RevokeApiKeyAsync(Guid tenantId, Guid keyId, CancellationToken ct = default) =>
+        SendAsync<JsonElement>(HttpMethod.Delete, $"/v1/tenants/{tenantId}/api-keys/{keyId}", null, ct);
+
+    // Channels, conversations, activities
+    public Task<Page<ChannelRow>> ChannelsAsync(Guid tenantId, string? search, string? cursor, int limit, CancellationToken ct = default) =>
+        GetAsync<Page<ChannelRow>>($"/v1/admin/tenants/{tenantId}/channels{Query(("search", search), ("cursor", cursor), ("limit", limit.ToString()))}", ct);
+
+    public Task<CreatedChannel> CreateChannelAsync(Guid tenantId, string name, CancellationToken ct = default) =>
+        SendAsync<CreatedChannel>(HttpMethod.Post, $"/v1/admin/tenants/{tenantId}/channels", new { name }, ct);
+
+    public Task SetChannelStatusAsync(Guid tenantId, Guid channelId, string status, CancellationToken ct = default) =>
+        SendAsync<JsonElement>(HttpMethod.Patch, $"/v1/admin/tenants/{tenantId}/channels/{channelId}", new { status }, ct);
+
+    public async Task<string> RotateChannelSecretAsync(Guid tenantId, Guid channelId, CancellationToken ct = default) =>
+        (await SendAsync<ChannelSecret>(HttpMethod.Post, $"/v1/admin/tenants/{tenantId}/channels/{channelId}/secret", null, ct)).Secret;
+
+    public Task<Page<ConversationRow>> ConversationsAsync(Guid tenantId, Guid? channelId, string? status, string? cursor, int limit, CancellationToken ct = default) =>
+        GetAsync<Page<ConversationRow>>($"/v1/admin/tenants/{tenantId}/conversations{Query(("channelId", channelId?.ToString()), ("status", status), ("cursor", cursor), ("limit", limit.ToString()))}", ct);
+
+    public Task<ConversationRow?> ConversationAsync(Guid id, CancellationToken ct = default) => FindAsync<ConversationRow>($"/v1/admin/conversations/{id}", ct);
+
+    public Task<ActivitiesPage?> ActivitiesAsync(Guid conversationId, long? after, long? before, int limit, CancellationToken ct = default) =>
+        FindAsync<ActivitiesPage>($"/v1/admin/conversations/{conversationId}/activities{Query(("after", after?.ToString()), ("before", before?.ToString()), ("limit", limit.ToString()))}", ct);
+
+    // Jobs (issue 5)
+    public async Task<JobStats> JobStatsAsync(CancellationToken ct = default) =>
+        JobStats.From(await GetAsync<JobStatsAnswer>("/v1/admin/jobs/stats", ct));
+
+    public Task<JobPage> JobsAsync(string? state, string? queue, string? kind, string? cursor, int limit, CancellationToken ct = default) =>
+        GetAsync<JobPage>($"/v1/admin/jobs{Query(("state", state), ("queue", queue), ("kind", kind), ("cursor", cursor), ("limit", limit.ToString()))}", ct);
+
+    public Task<JobView?> JobAsync(long id, CancellationToken ct = default) => FindAsync<JobView>($"/v1/admin/jobs/{id}", ct);
+
+    public Task RetryJobAsync(long id, CancellationToken ct = default) => SendAsync<JobView>(HttpMethod.Post, $"/v1/admin/jobs/{id}/retry", null, ct);
+
+    public Task CancelJobAsync(long id, CancellationToken ct = default) => SendAsync<JobView>(HttpMethod.Post, $"/v1/admin/jobs/{id}/cancel", null, ct);
+
+    public async Task<long> EnqueueCanaryAsync(int failTimes, int maxAttempts, CancellationToken ct = default) =>
+        (await SendAsync<JobAccepted>(HttpMethod.Post, "/v1/admin/jobs/canary", new { failTimes, maxAttempts }, ct)).JobId;
+
+    public Task<IReadOnlyList<ScheduleView>> SchedulesAsync(CancellationToken ct = default) =>
+        GetAsync<IReadOnlyList<ScheduleView>>("/v1/admin/schedules", ct);
+
+    public Task ScheduleActionAsync(string name, string action, CancellationToken ct = default) =>
+        SendAsync<JsonElement>(HttpMethod.Post, $"/v1/admin/schedules/{Uri.EscapeDataString(name)}/{action}", null, ct);
+
+    private Task<T> GetAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Get, path, null, ct)!;
+
+    private async Task<T?> FindAsync<T>(string path, CancellationToken ct) where T : class
+    {
+        try
+        {
+            return await SendAsync<T>(HttpMethod.Get, path, null, ct);
+        }
+        catch (PlatformApiException e) when (e.Status is HttpStatusCode.NotFound or HttpStatusCode.BadRequest)
+        {
+            return null;
+        }
+    }
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, options: Json);
+        }
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, ct);
+        }
+        catch (Exception e) when (e is HttpRequestException or Polly.ExecutionRejectedException
+                                   || (e is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            // Unreachable, timed out or circuit open after the resilience handler's retries: a page shows this
+            // as an error panel instead of failing the whole request.
+            throw new PlatformApiException(HttpStatusCode.ServiceUnavailable, $"Api is not reachable ({e.Message})");
+        }
+        using var _ = response;
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new PlatformApiException(response.StatusCode, await DescribeAsync(response, ct));
+        }
+        if (response.StatusCode == HttpStatusCode.NoContent || response.Content.Headers.ContentLength == 0)
+        {
+            return default!;
+        }
+        return (await response.Content.ReadFromJsonAsync<T>(Json, ct))!;
+    }
+
+    private static async Task<string> DescribeAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        var text = await response.Content.ReadAsStringAsync(ct);
+        try
+        {
+            if (JsonNode.Parse(text) is JsonObject problem)
+            {
+                var detail = problem["detail"]?.ToString() ?? problem["title"]?.ToString();
+                if (!string.IsNullOrWhiteSpace(detail))
+                {
+                    return detail;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        return $"Api answered {(int)response.StatusCode} {response.ReasonPhrase}.";
+    }
+
+    private static string Query(params (string Key, string? Value)[] pairs)
+    {
+        var parts = pairs.Where(p => !string.IsNullOrWhiteSpace(p.Value))
+            .Select(p => $"{p.Key}={Uri.EscapeDataString(p.Value!)}").ToArray();
+        return parts.Length == 0 ? "" : "?" + string.Join('&', parts);
+    }
+}
