@@ -166,6 +166,7 @@ service_env() {
   export ConnectionStrings__platformdb; ConnectionStrings__platformdb="$(pg_cs)"
   export ConnectionStrings__redis; ConnectionStrings__redis="$(redis_cs)"
   export services__api__http__0="http://127.0.0.1:$API_PORT"
+  export services__worker__http__0="http://127.0.0.1:$WORKER_PORT"
   for p in "${REALTIME_PORTS[@]}"; do export "services__realtime__http__$i=http://127.0.0.1:$p"; i=$((i + 1)); done
   export Platform__OperatorKey="$OPERATOR_KEY"
   export Platform__Jwt__SigningKey="$JWT_SIGNING_KEY"

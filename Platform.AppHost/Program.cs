@@ -29,14 +29,15 @@ var realtime = builder.AddProject<Projects.Platform_Realtime>("realtime")
 
 api.WithReference(realtime);
 
-builder.AddProject<Projects.Platform_Worker>("worker")
+var worker = builder.AddProject<Projects.Platform_Worker>("worker")
     .WithReference(platformdb).WithReference(redis)
-    .WithReference(api)
     .WaitFor(api)
     .WithHttpHealthCheck("/health");
 
+// Admin talks only to api; the other references let its overview probe every service's /health.
 builder.AddProject<Projects.Platform_Admin>("admin")
     .WithReference(api).WaitFor(api)
+    .WithReference(realtime).WithReference(worker)
     .WithEnvironment("Platform__OperatorKey", operatorKey)
     .WithEnvironment("Admin__Password", adminPassword)
     .WithHttpHealthCheck("/health")

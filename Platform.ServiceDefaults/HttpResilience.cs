@@ -10,7 +10,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>
 /// The standard HttpClient resilience handler of Microsoft.Extensions.Http.Resilience rebuilt on Polly.Core
 /// (that package does not restore here), with the same defaults, outermost first: total timeout 30 s,
-/// 3 retries with jittered exponential backoff (2 s base) honouring Retry-After, a circuit breaker
+/// 3 retries (idempotent methods only) with jittered exponential backoff (2 s base) honouring Retry-After, a circuit breaker
 /// (10 % failures over 30 s, at least 100 requests, 5 s break) and a 10 s timeout per attempt.
 /// </summary>
 public static class HttpResilienceExtensions
@@ -19,8 +19,9 @@ public static class HttpResilienceExtensions
     {
         var options = new HttpResilienceOptions();
         configure?.Invoke(options);
-        var pipeline = HttpResilienceOptions.Build(options);
-        return builder.AddHttpMessageHandler(() => new ResilienceHandler(pipeline));
+        var pipeline = HttpResilienceOptions.Build(options, retry: true);
+        var unsafePipeline = options.RetryUnsafeMethods ? pipeline : HttpResilienceOptions.Build(options, retry: false);
+        return builder.AddHttpMessageHandler(() => new ResilienceHandler(pipeline, unsafePipeline));
     }
 }
 
@@ -35,6 +36,12 @@ public sealed class HttpResilienceOptions
     public TimeSpan BreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Whether POST and PATCH are retried too. Off by default (like the original's DisableForUnsafeHttpMethods):
+    /// a create whose answer was lost must not run twice.
+    /// </summary>
+    public bool RetryUnsafeMethods { get; set; }
+
     /// <summary>Transient outcomes: 5xx, 408, 429, network errors and attempt timeouts.</summary>
     public static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
@@ -43,10 +50,12 @@ public sealed class HttpResilienceOptions
         _ => false,
     };
 
-    internal static ResiliencePipeline<HttpResponseMessage> Build(HttpResilienceOptions o) =>
-        new ResiliencePipelineBuilder<HttpResponseMessage>()
-            .AddTimeout(o.TotalTimeout)
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+    internal static ResiliencePipeline<HttpResponseMessage> Build(HttpResilienceOptions o, bool retry)
+    {
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage>().AddTimeout(o.TotalTimeout);
+        if (retry)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
                 MaxRetryAttempts = o.MaxRetryAttempts,
                 BackoffType = DelayBackoffType.Exponential,
@@ -60,7 +69,9 @@ public sealed class HttpResilienceOptions
                     args.Outcome.Result?.Dispose();
                     return ValueTask.CompletedTask;
                 },
-            })
+            });
+        }
+        return builder
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
             {
                 FailureRatio = o.BreakerFailureRatio,
@@ -71,6 +82,7 @@ public sealed class HttpResilienceOptions
             })
             .AddTimeout(o.AttemptTimeout)
             .Build();
+    }
 
     private static TimeSpan? RetryAfter(HttpResponseMessage? response)
     {
@@ -88,7 +100,8 @@ public sealed class HttpResilienceOptions
     }
 }
 
-internal sealed class ResilienceHandler(ResiliencePipeline<HttpResponseMessage> pipeline) : DelegatingHandler
+internal sealed class ResilienceHandler(ResiliencePipeline<HttpResponseMessage> pipeline, ResiliencePipeline<HttpResponseMessage> unsafePipeline)
+    : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -97,7 +110,8 @@ internal sealed class ResilienceHandler(ResiliencePipeline<HttpResponseMessage> 
             // A retried request must be able to send its body again.
             await request.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
         }
-        return await pipeline.ExecuteAsync(
+        var chosen = request.Method == HttpMethod.Post || request.Method == HttpMethod.Patch ? unsafePipeline : pipeline;
+        return await chosen.ExecuteAsync(
             static async (state, ct) => await state.Handler.BaseSendAsync(state.Request, ct).ConfigureAwait(false),
             (Handler: this, Request: request),
             cancellationToken).ConfigureAwait(false);

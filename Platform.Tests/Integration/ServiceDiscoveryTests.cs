@@ -23,6 +23,11 @@ public sealed class ServiceDiscoveryTests
                 }
                 return Results.Text("ok");
             });
+            app.MapPost("/create", () =>
+            {
+                calls.AddOrUpdate("create", 1, (_, c) => c + 1);
+                return Results.StatusCode(503);
+            });
             app.MapGet("/bad", () =>
             {
                 calls.AddOrUpdate("bad", 1, (_, c) => c + 1);
@@ -70,6 +75,20 @@ public sealed class ServiceDiscoveryTests
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(1, calls("bad"));
+    }
+
+    [Fact]
+    public async Task A_failed_post_is_not_retried_so_a_create_never_runs_twice()
+    {
+        var (server, calls) = await StartApiStub();
+        await using var _ = server;
+        using var host = ClientHost(server.BaseAddress);
+        var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
+
+        var response = await client.PostAsync("http://api/create", new StringContent("{}"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(1, calls("create"));
     }
 
     [Fact]
