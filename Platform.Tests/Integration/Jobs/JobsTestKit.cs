@@ -18,8 +18,8 @@ public static class FastJobSettings
         s["Platform:Jobs:WorkerId"] = workerId;
         s["Platform:Jobs:Queues:default"] = concurrency.ToString();
         s["Platform:Jobs:PollInterval"] = "00:00:00.200";
-        s["Platform:Jobs:LeaseDuration"] = "00:00:02";
-        s["Platform:Jobs:HeartbeatInterval"] = "00:00:00.300";
+        s["Platform:Jobs:LeaseDuration"] = "00:00:05"; // generous: a starved CI machine must not lose live leases
+        s["Platform:Jobs:HeartbeatInterval"] = "00:00:00.500";
         s["Platform:Jobs:RescueInterval"] = "00:00:00.250";
         s["Platform:Jobs:SchedulerInterval"] = "00:00:00.100";
         s["Platform:Jobs:RetryDelayUnit"] = "00:00:00.010"; // attempt^4 × 10 ms: 10 ms, 160 ms, 810 ms …
