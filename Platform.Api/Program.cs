@@ -14,5 +14,8 @@ app.MapTenantsApi();
 app.MapChannelsApi();
 app.MapConversationsApi();
 app.MapJobsAdminApi();
+app.MapUsersApi();
+app.MapNotificationsApi();
+app.MapWebhooksApi();
 
 app.Run();
