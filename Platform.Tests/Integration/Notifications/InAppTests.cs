@@ -31,9 +31,12 @@ public sealed class InAppTests(NotificationsFixture fx) : IClassFixture<Notifica
         var (token, streamUrl) = await fx.UserTokenAsync(tenant.ApiKey, "frank");
         var first = await fx.ProduceAsync(tenant.Id, "frank", "s1", "civic.alert", NotificationChannels.InApp);
         var second = await fx.ProduceAsync(tenant.Id, "frank", "s2", "civic.alert", NotificationChannels.InApp);
-        await fx.WaitForDeliveriesAsync(second.OutboxId, d => d.All(x => x.State == DeliveryStates.Sent), "delivered to the inbox");
-        await fx.WaitForDeliveriesAsync(first.OutboxId, d => d.All(x => x.State == DeliveryStates.Sent), "delivered to the inbox");
+        await fx.WaitForDeliveriesAsync(second.OutboxId, d => d.Count == 1 && d.All(x => x.State == DeliveryStates.Sent), "delivered to the inbox");
+        await fx.WaitForDeliveriesAsync(first.OutboxId, d => d.Count == 1 && d.All(x => x.State == DeliveryStates.Sent), "delivered to the inbox");
 
+        var stored = await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<NotificationInbox>(fx.Api.Services)
+            .UnreadAsync(tenant.Id, "frank", 10);
+        Assert.Equal([first.OutboxId, second.OutboxId], stored.Select(x => x.Id));
         await using (var stream = await NotificationStreamClient.ConnectAsync(streamUrl))
         {
             Assert.Equal([first.OutboxId, second.OutboxId], stream.Frames[0]);
@@ -60,7 +63,7 @@ public sealed class InAppTests(NotificationsFixture fx) : IClassFixture<Notifica
         await using var stream = await NotificationStreamClient.ConnectAsync(streamUrl);
         var hers = await fx.ProduceAsync(tenant.Id, "gina", "x", "civic.alert", NotificationChannels.InApp);
         var his = await fx.ProduceAsync(tenant.Id, "hal", "x", "civic.alert", NotificationChannels.InApp);
-        await fx.WaitForDeliveriesAsync(his.OutboxId, d => d.All(x => x.State == DeliveryStates.Sent), "his is delivered");
+        await fx.WaitForDeliveriesAsync(his.OutboxId, d => d.Count == 1 && d.All(x => x.State == DeliveryStates.Sent), "his is delivered");
         await stream.WaitForAsync(hers.OutboxId);
         Assert.DoesNotContain(his.OutboxId, stream.Ids);
     }
