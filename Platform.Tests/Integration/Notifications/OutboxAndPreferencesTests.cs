@@ -116,4 +116,22 @@ public sealed class OutboxAndPreferencesTests(NotificationsFixture fx) : IClassF
         Assert.Equal(HttpStatusCode.Forbidden, (await fx.Client(token).PostAsJsonAsync("/v1/users/x/tokens", new { })).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await fx.Client(tenant.ApiKey).GetAsync("/v1/me/notifications")).StatusCode);
     }
+
+    [Fact]
+    public async Task The_openapi_document_lists_the_notification_operations()
+    {
+        var doc = JsonDocument.Parse(await fx.Client().GetStringAsync("/openapi/v1.json")).RootElement;
+        var operations = doc.GetProperty("paths").EnumerateObject()
+            .SelectMany(p => p.Value.EnumerateObject().Select(o => o.Value.TryGetProperty("operationId", out var id) ? id.GetString() : null))
+            .ToHashSet();
+        foreach (var name in new[]
+                 {
+                     "IssueUserToken", "GetNotificationPreferences", "UpdateNotificationPreferences", "AddPushSubscription", "ListPushSubscriptions",
+                     "DeletePushSubscription", "ListNotifications", "MarkNotificationRead", "ReplayNotification", "CreateWebhook", "ListWebhooks",
+                     "DeleteWebhook", "ListWebhookDeliveries",
+                 })
+        {
+            Assert.Contains(name, operations);
+        }
+    }
 }
