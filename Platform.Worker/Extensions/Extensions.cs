@@ -1,4 +1,5 @@
 using Platform.Core.Jobs;
+using Platform.Core.Notifications;
 using Platform.Worker.Jobs;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -13,5 +14,6 @@ internal static class Extensions
         // The job engine (settings: Platform:Jobs) and the handlers this worker runs.
         builder.AddJobWorker();
         builder.Services.AddJobHandler<CanaryArgs, CanaryHandler>();
+        builder.AddNotificationDelivery();
     }
 }
