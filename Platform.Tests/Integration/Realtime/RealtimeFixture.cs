@@ -46,7 +46,8 @@ public class RealtimeFixture : ConversationsFixture
         };
         tune?.Invoke(settings);
         var node = new RealtimeFactory(settings);
-        node.UseKestrel(_ports[i]);
+        // Listen(...) rather than UseKestrel(port): the port overload races the server start in WebApplicationFactory 10.
+        node.UseKestrel(o => o.Listen(System.Net.IPAddress.Loopback, _ports[i]));
         node.StartServer();
         _nodes[i] = node;
         return node;
