@@ -328,7 +328,12 @@ public static partial class DirectLineApi
 
     private static string Issue(ClientTokens tokens, Guid tenantId, string userId, Guid conversationId) =>
         // "user" is the claim Direct Line JS and Web Chat take the user id from.
-        tokens.Issue(tenantId, userId, conversationId, TokenLifetime, extraClaims: new Dictionary<string, object> { ["user"] = userId });
+        // jti: a refresh within the same second still yields a new token.
+        tokens.Issue(tenantId, userId, conversationId, TokenLifetime, extraClaims: new Dictionary<string, object>
+        {
+            ["user"] = userId,
+            ["jti"] = Credentials.Base64Url(Guid.NewGuid().ToByteArray()),
+        });
 
     /// <summary>The Realtime node's Direct Line stream for this conversation, carrying the token (and watermark) in the query.</summary>
     private static string? StreamUrl(RealtimeNodes nodes, string token, Guid conversationId, long? watermark)
