@@ -4,6 +4,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
+builder.AddDirectLine();
 
 var app = builder.Build();
 
@@ -13,6 +14,7 @@ app.MapApiDocs();
 app.MapTenantsApi();
 app.MapChannelsApi();
 app.MapConversationsApi();
+app.MapDirectLineApi();
 app.MapJobsAdminApi();
 app.MapAdminReadApi();
 app.MapUsersApi();

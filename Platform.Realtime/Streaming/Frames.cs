@@ -26,6 +26,15 @@ public sealed class FeedEvent
     public byte[]? Frame { get; init; }
     public long CommittedAtUnixMs { get; init; }
     public bool Closed { get; init; }
+
+    /// <summary>The activity's JSON inside <see cref="Frame"/> (a slice, no copy), for formats that re-shape it.</summary>
+    public ReadOnlyMemory<byte> ActivityJson { get; init; }
+
+    /// <summary>
+    /// The frame in a second shape (Direct Line), built by the first connection that needs it and shared by the
+    /// rest, so a node still encodes each activity once per shape. Racing builders produce identical bytes.
+    /// </summary>
+    internal byte[]? AlternateFrame;
 }
 
 public enum FeedEventKind
@@ -36,6 +45,33 @@ public enum FeedEventKind
     Typing,
     /// <summary>The conversation's current last seq (idle check): anything beyond what a client has is read from PostgreSQL.</summary>
     Position,
+    /// <summary>Time for an application-level keepalive (formats that have one, e.g. Direct Line's empty frame).</summary>
+    KeepAlive,
+}
+
+/// <summary>
+/// The seam between the stream machinery (replay, live, nextExpected) and the wire shape of its frames. The
+/// native format hands out the pre-encoded frames untouched, so the native path does no extra work.
+/// </summary>
+public interface IStreamFrameFormat
+{
+    byte[] Live(FeedEvent e);
+    byte[] Typing(FeedEvent e);
+    byte[] Page(IReadOnlyList<Activity> activities, long watermark);
+
+    /// <summary>An application-level keepalive frame and how often to send it; null for none.</summary>
+    (byte[] Frame, TimeSpan Interval)? KeepAlive { get; }
+}
+
+/// <summary><c>/v1/stream</c>: <c>{"activities": [...], "watermark": N}</c> with activities in the REST shape.</summary>
+public sealed class NativeFrameFormat : IStreamFrameFormat
+{
+    public static readonly NativeFrameFormat Instance = new();
+
+    public byte[] Live(FeedEvent e) => e.Frame!;
+    public byte[] Typing(FeedEvent e) => e.Frame!;
+    public byte[] Page(IReadOnlyList<Activity> activities, long watermark) => Frames.Page(activities, watermark);
+    public (byte[] Frame, TimeSpan Interval)? KeepAlive => null;
 }
 
 public static class Frames
@@ -58,9 +94,17 @@ public static class Frames
         if (root.TryGetProperty("seq", out var seq) && seq.ValueKind == JsonValueKind.Number)
         {
             var s = seq.GetInt64();
-            return new FeedEvent { Kind = FeedEventKind.Live, Seq = s, Frame = Live(raw, s), CommittedAtUnixMs = committedAt };
+            var live = Live(raw, s);
+            return new FeedEvent
+            {
+                Kind = FeedEventKind.Live, Seq = s, Frame = live, CommittedAtUnixMs = committedAt, ActivityJson = live.AsMemory(Prefix.Length, raw.Length),
+            };
         }
-        return new FeedEvent { Kind = FeedEventKind.Typing, Frame = Typing(raw), CommittedAtUnixMs = committedAt };
+        var typing = Typing(raw);
+        return new FeedEvent
+        {
+            Kind = FeedEventKind.Typing, Frame = typing, CommittedAtUnixMs = committedAt, ActivityJson = typing.AsMemory(Prefix.Length, raw.Length),
+        };
     }
 
     public static byte[] Live(ReadOnlySpan<byte> activityJson, long seq)

@@ -56,6 +56,17 @@ public static class StreamApi
             var header = context.Request.Headers.Authorization.ToString();
             token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : "";
         }
+        return await ServeAsync(context, services, token, requested, watermark, NativeFrameFormat.Instance);
+    }
+
+    /// <summary>
+    /// Accepts the socket, checks the token and streams the conversation in the given frame shape. Shared by
+    /// <c>/v1/stream</c> and the Direct Line stream so both get the same replay, live and gap-repair guarantees.
+    /// </summary>
+    /// <param name="watermark">Deliver everything after it; null means only what comes after the current end.</param>
+    public static async Task<IResult> ServeAsync(HttpContext context, StreamServices services, string token, Guid? requested, long? watermark,
+        IStreamFrameFormat format)
+    {
         var validation = await services.Tokens.ValidateAsync(token);
 
         var options = services.Options.Value;
@@ -87,7 +98,7 @@ public static class StreamApi
         }
 
         var logger = services.Loggers.CreateLogger<StreamConnection>();
-        var connection = new StreamConnection(socket, claims.TenantId, conversationId, services.Log, options, services.Time, logger);
+        var connection = new StreamConnection(socket, claims.TenantId, conversationId, services.Log, options, services.Time, logger, format);
         StreamMetrics.Connections.Add(1);
         try
         {

@@ -13,8 +13,10 @@ namespace Platform.Realtime.Streaming;
 /// client exactly once, in seq order, whichever way it arrived.
 /// </summary>
 public sealed partial class StreamConnection(
-    WebSocket socket, Guid tenantId, Guid conversationId, ActivityLog log, StreamOptions options, TimeProvider time, ILogger logger)
+    WebSocket socket, Guid tenantId, Guid conversationId, ActivityLog log, StreamOptions options, TimeProvider time, ILogger logger,
+    IStreamFrameFormat? format = null)
 {
+    private readonly IStreamFrameFormat _format = format ?? NativeFrameFormat.Instance;
     private readonly Channel<FeedEvent> _queue = Channel.CreateBounded<FeedEvent>(new BoundedChannelOptions(options.SendQueueCapacity)
     {
         SingleReader = true,
@@ -46,12 +48,13 @@ public sealed partial class StreamConnection(
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, clientGone.Token);
         var ct = linked.Token;
         var receiving = ReceiveUntilClosedAsync(clientGone);
+        var keepingAlive = _format.KeepAlive is { } k ? KeepAliveAsync(k.Interval, ct) : Task.CompletedTask;
         try
         {
             if (!await CatchUpAsync(long.MaxValue, ct))
             {
                 // Nothing to replay: an empty frame tells the client the position it is live from.
-                await SendAsync(Frames.Page([], _nextExpected - 1), ct);
+                await SendAsync(_format.Page([], _nextExpected - 1), ct);
             }
             if (closed)
             {
@@ -69,7 +72,7 @@ public sealed partial class StreamConnection(
                     case FeedEventKind.Live when e.Seq < _nextExpected:
                         break; // already delivered by the replay or a repair
                     case FeedEventKind.Live when e.Seq == _nextExpected:
-                        await SendAsync(e.Frame!, ct);
+                        await SendAsync(_format.Live(e), ct);
                         _nextExpected++;
                         StreamMetrics.FanoutLatency.Record(time.GetUtcNow().ToUnixTimeMilliseconds() - e.CommittedAtUnixMs);
                         break;
@@ -78,7 +81,10 @@ public sealed partial class StreamConnection(
                         await CatchUpAsync(e.Seq, ct);
                         break;
                     case FeedEventKind.Typing:
-                        await SendAsync(e.Frame!, ct);
+                        await SendAsync(_format.Typing(e), ct);
+                        break;
+                    case FeedEventKind.KeepAlive:
+                        await SendAsync(_format.KeepAlive!.Value.Frame, ct);
                         break;
                     case FeedEventKind.Position:
                         if (e.Seq >= _nextExpected)
@@ -124,8 +130,27 @@ public sealed partial class StreamConnection(
             }
             await clientGone.CancelAsync();
             await receiving;
+            await keepingAlive;
         }
     }
+
+    /// <summary>Queues a keepalive now and then; the send loop writes it, so frames never interleave.</summary>
+    private async Task KeepAliveAsync(TimeSpan interval, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                Offer(KeepAliveEvent);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static readonly FeedEvent KeepAliveEvent = new() { Kind = FeedEventKind.KeepAlive };
 
     /// <summary>Reads and sends <c>seq ≥ nextExpected</c> from PostgreSQL, page by page, up to <paramref name="untilSeq"/> or the end.</summary>
     /// <returns>Whether anything was sent.</returns>
@@ -139,7 +164,7 @@ public sealed partial class StreamConnection(
             {
                 break;
             }
-            await SendAsync(Frames.Page(page, page[^1].Seq!.Value), ct);
+            await SendAsync(_format.Page(page, page[^1].Seq!.Value), ct);
             sent = true;
             _nextExpected = page[^1].Seq!.Value + 1;
             if (page.Count < options.ReplayPageSize)

@@ -1,0 +1,445 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Platform.Api.Security;
+using Platform.Core.DirectLine;
+using Platform.Core.Messaging;
+using Platform.Core.Security;
+using Platform.Core.Tenancy;
+
+namespace Platform.Api.Apis;
+
+/// <summary>What the Direct Line endpoints need, bundled for <c>[AsParameters]</c>.</summary>
+public sealed record DirectLineServices(
+    Conversations Conversations, ActivityLog Log, ClientTokens Tokens, RealtimeNodes Nodes, DirectLineStore Store, ILoggerFactory Loggers);
+
+/// <summary>
+/// Direct Line 3.0 over the conversation store (issue 13): the REST half of what botframework-directlinejs,
+/// Web Chat and the Bot Framework SDKs call, under <c>/v3/directline</c>. A channel secret acts as the Direct
+/// Line secret, a client token (JWT with the <c>user</c> claim, 30 minutes here) as the Direct Line token;
+/// the <c>streamUrl</c> points at a Realtime node. Errors are <c>{"error":{"code","message"}}</c>. See docs/directline.md.
+/// </summary>
+public static partial class DirectLineApi
+{
+    public const string Prefix = "/v3/directline";
+    public const int TokenLifetimeSeconds = 1800;
+    private static readonly TimeSpan TokenLifetime = TimeSpan.FromSeconds(TokenLifetimeSeconds);
+
+    /// <summary>The user a secret-held stream token speaks as (the secret itself never goes into a URL).</summary>
+    private const string SecretStreamUser = "dl_secret";
+
+    public static IHostApplicationBuilder AddDirectLine(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<DirectLineStore>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapDirectLineApi(this IEndpointRouteBuilder app)
+    {
+        // Preflights carry no Authorization header, so they cannot name a channel: they are answered for any
+        // origin and the channel's allowed origins are enforced on the real request (DirectLineFilter).
+        app.MapMethods(Prefix + "/{**path}", [HttpMethods.Options], Preflight).ExcludeFromDescription();
+        // Attachment URLs are capabilities (256 random bits): <img src> cannot send a bearer token.
+        app.MapGet(Prefix + "/attachments/{id}", GetAttachment).WithTags("DirectLine").WithName("DirectLineAttachment")
+            .WithSummary("An uploaded file, by its unguessable id.");
+
+        var api = app.MapGroup(Prefix).WithTags("DirectLine").AddEndpointFilter<DirectLineFilter>();
+        api.MapPost("/tokens/generate", GenerateToken).WithName("DirectLineGenerateToken")
+            .WithSummary("Channel secret → a new conversation and a 30-minute token for it ({user:{id,name}} optional).");
+        api.MapPost("/tokens/refresh", RefreshToken).WithName("DirectLineRefreshToken")
+            .WithSummary("An unexpired token → a fresh one for the same conversation and user.");
+        api.MapPost("/conversations", StartConversation).WithName("DirectLineStartConversation")
+            .WithSummary("Start a conversation (secret) or open the token's (201 the first time, then 200), with a streamUrl.");
+        api.MapGet("/conversations/{id}", Reconnect).WithName("DirectLineReconnect")
+            .WithSummary("A fresh token and a streamUrl resuming after ?watermark=.");
+        api.MapPost("/conversations/{id}/activities", PostActivity).WithName("DirectLinePostActivity")
+            .WithSummary("Post an activity; answers {id}. Idempotent on channelData.clientActivityID.")
+            .WithMetadata(new RateLimitedAs(RateCategory.Activities));
+        api.MapGet("/conversations/{id}/activities", GetActivities).WithName("DirectLineGetActivities")
+            .WithSummary("ActivitySet of what follows ?watermark= (page until activities is empty).");
+        api.MapPost("/conversations/{id}/upload", Upload).WithName("DirectLineUpload")
+            .WithSummary("multipart/form-data: an optional 'activity' part plus files, stored and sent as attachments.")
+            .WithMetadata(new RateLimitedAs(RateCategory.Activities)).DisableAntiforgery();
+        api.MapGet("/session/getsessionid", (HttpContext _) => Results.Json(new SessionAnswer(""), DirectLineJsonContext.Default.SessionAnswer))
+            .WithName("DirectLineSessionId").WithSummary("No sessions here; an empty id, as clients tolerate.");
+        return app;
+    }
+
+    // ---- tokens ----
+
+    public static async Task<IResult> GenerateToken(HttpRequest request, [AsParameters] DirectLineServices services, CancellationToken ct)
+    {
+        var caller = DirectLineFilter.CallerOf(request.HttpContext);
+        if (caller.Kind != CallerKinds.Channel)
+        {
+            return Error(StatusCodes.Status403Forbidden, "BadArgument", "tokens/generate needs the channel secret.");
+        }
+        var (body, problem) = await ReadJsonAsync(request, allowEmpty: true);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        if (!TryUser(body, out var userId, out problem))
+        {
+            return problem!;
+        }
+        var (outcome, conversation) = await services.Conversations.StartAsync(caller.TenantId, caller.ChannelId!.Value, ct);
+        if (outcome != StartOutcome.Started)
+        {
+            return Error(StatusCodes.Status403Forbidden, "Forbidden", "The channel is not active.");
+        }
+        var token = Issue(services.Tokens, caller.TenantId, userId, conversation!.Id);
+        return Results.Json(new TokenAnswer(conversation.Id.ToString(), token, TokenLifetimeSeconds), DirectLineJsonContext.Default.TokenAnswer);
+    }
+
+    public static IResult RefreshToken(HttpContext context, [AsParameters] DirectLineServices services)
+    {
+        var caller = DirectLineFilter.CallerOf(context);
+        if (!caller.IsClient)
+        {
+            return Error(StatusCodes.Status403Forbidden, "BadArgument", "tokens/refresh needs a token; a secret does not expire.");
+        }
+        var token = Issue(services.Tokens, caller.TenantId, caller.UserId!, caller.ConversationId!.Value);
+        return Results.Json(new TokenAnswer(caller.ConversationId.Value.ToString(), token, TokenLifetimeSeconds), DirectLineJsonContext.Default.TokenAnswer);
+    }
+
+    // ---- conversations ----
+
+    public static async Task<IResult> StartConversation(HttpRequest request, [AsParameters] DirectLineServices services, CancellationToken ct)
+    {
+        var caller = DirectLineFilter.CallerOf(request.HttpContext);
+        Guid conversationId;
+        string token;
+        int expiresIn;
+        if (caller.IsClient)
+        {
+            conversationId = caller.ConversationId!.Value;
+            token = BearerAuthenticationHandler.ReadBearer(request)!;
+            var validation = await services.Tokens.ValidateAsync(token);
+            expiresIn = (int)Math.Max(0, (validation.Claims!.ExpiresAt - DateTimeOffset.UtcNow).TotalSeconds);
+            if (await services.Conversations.FindAsync(caller.TenantId, conversationId, null, ct) is not { Status: ConversationStatus.Active })
+            {
+                return NotFound();
+            }
+        }
+        else
+        {
+            var (body, problem) = await ReadJsonAsync(request, allowEmpty: true);
+            if (problem is not null)
+            {
+                return problem;
+            }
+            if (!TryUser(body, out var userId, out problem))
+            {
+                return problem!;
+            }
+            var (outcome, conversation) = await services.Conversations.StartAsync(caller.TenantId, caller.ChannelId!.Value, ct);
+            if (outcome != StartOutcome.Started)
+            {
+                return Error(StatusCodes.Status403Forbidden, "Forbidden", "The channel is not active.");
+            }
+            conversationId = conversation!.Id;
+            token = Issue(services.Tokens, caller.TenantId, userId, conversationId);
+            expiresIn = TokenLifetimeSeconds;
+        }
+        var streamUrl = StreamUrl(services.Nodes, token, conversationId, null);
+        if (streamUrl is null)
+        {
+            return Error(StatusCodes.Status503ServiceUnavailable, "ServiceError", "No Realtime node is configured.");
+        }
+        var first = await services.Store.MarkStartedAsync(caller.TenantId, conversationId, ct);
+        return Results.Json(new ConversationAnswer(conversationId.ToString(), token, expiresIn, streamUrl), DirectLineJsonContext.Default.ConversationAnswer,
+            statusCode: first ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+    }
+
+    public static async Task<IResult> Reconnect(string id, string? watermark, HttpContext context, [AsParameters] DirectLineServices services,
+        CancellationToken ct)
+    {
+        var caller = DirectLineFilter.CallerOf(context);
+        if (!TryReach(caller, id, out var conversationId))
+        {
+            return NotFound();
+        }
+        if (!TryWatermark(watermark, out var after))
+        {
+            return BadWatermark();
+        }
+        // A closed conversation is "ended" to Direct Line clients (404 stops their reconnect loop).
+        if (await services.Conversations.FindAsync(caller.TenantId, conversationId, caller.ChannelScope, ct) is not { Status: ConversationStatus.Active })
+        {
+            return NotFound();
+        }
+        var token = Issue(services.Tokens, caller.TenantId, caller.UserId ?? SecretStreamUser, conversationId);
+        var streamUrl = StreamUrl(services.Nodes, token, conversationId, string.IsNullOrEmpty(watermark) ? null : after);
+        return streamUrl is null
+            ? Error(StatusCodes.Status503ServiceUnavailable, "ServiceError", "No Realtime node is configured.")
+            : Results.Json(new ConversationAnswer(conversationId.ToString(), token, TokenLifetimeSeconds, streamUrl), DirectLineJsonContext.Default.ConversationAnswer);
+    }
+
+    // ---- activities ----
+
+    public static async Task<IResult> PostActivity(string id, HttpRequest request, [AsParameters] DirectLineServices services, CancellationToken ct)
+    {
+        var caller = DirectLineFilter.CallerOf(request.HttpContext);
+        if (!TryReach(caller, id, out var conversationId))
+        {
+            return NotFound();
+        }
+        var (body, problem) = await ReadJsonAsync(request, allowEmpty: false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        if (!DirectLineActivities.TryRead(body!.Value, out var draft, out var error))
+        {
+            return Error(StatusCodes.Status400BadRequest, "BadArgument", error!);
+        }
+        return await AppendAsync(caller, conversationId, draft!, services, ct);
+    }
+
+    public static async Task<IResult> GetActivities(string id, string? watermark, HttpContext context, [AsParameters] DirectLineServices services,
+        CancellationToken ct)
+    {
+        var caller = DirectLineFilter.CallerOf(context);
+        if (!TryReach(caller, id, out var conversationId))
+        {
+            return NotFound();
+        }
+        if (!TryWatermark(watermark, out var after))
+        {
+            return BadWatermark();
+        }
+        if (await services.Conversations.FindAsync(caller.TenantId, conversationId, caller.ChannelScope, ct) is null)
+        {
+            return NotFound();
+        }
+        var activities = await services.Log.ReadAsync(caller.TenantId, conversationId, after, ConversationsApi.DefaultPageSize, ct);
+        return Results.Bytes(DirectLineWire.ActivitySet(activities, activities.Count > 0 ? activities[^1].Seq!.Value : after), "application/json");
+    }
+
+    public static async Task<IResult> Upload(string id, string? userId, HttpRequest request, [AsParameters] DirectLineServices services, CancellationToken ct)
+    {
+        var caller = DirectLineFilter.CallerOf(request.HttpContext);
+        if (!TryReach(caller, id, out var conversationId))
+        {
+            return NotFound();
+        }
+        if (!request.HasFormContentType)
+        {
+            return Error(StatusCodes.Status400BadRequest, "BadArgument", "Send multipart/form-data: an optional 'activity' part and 'file' parts.");
+        }
+        var form = await request.ReadFormAsync(ct);
+        var activityPart = form.Files.FirstOrDefault(IsActivityPart);
+        var files = form.Files.Where(f => f != activityPart).ToList();
+        if (files.Count == 0)
+        {
+            return Error(StatusCodes.Status400BadRequest, "BadArgument", "No file was uploaded.");
+        }
+        if (files.Count > ActivityRules.MaxAttachments)
+        {
+            return Error(StatusCodes.Status400BadRequest, "BadArgument", $"At most {ActivityRules.MaxAttachments} files per upload.");
+        }
+        if (files.FirstOrDefault(f => f.Length > DirectLineStore.MaxFileBytes) is { } large)
+        {
+            return Error(StatusCodes.Status413PayloadTooLarge, "MessageSizeTooBig",
+                $"'{large.FileName}' is larger than {DirectLineStore.MaxFileBytes / (1024 * 1024)} MiB.");
+        }
+        ActivityDraft draft;
+        if (activityPart is not null || form.TryGetValue("activity", out _))
+        {
+            using var reader = activityPart is not null ? new StreamReader(activityPart.OpenReadStream(), Encoding.UTF8) : null;
+            var json = reader is not null ? await reader.ReadToEndAsync(ct) : form["activity"].ToString();
+            JsonElement element;
+            try
+            {
+                element = JsonDocument.Parse(json).RootElement.Clone();
+            }
+            catch (JsonException ex)
+            {
+                return Error(StatusCodes.Status400BadRequest, "BadArgument", "The activity part is not JSON: " + ex.Message);
+            }
+            if (!DirectLineActivities.TryRead(element, out var read, out var error))
+            {
+                return Error(StatusCodes.Status400BadRequest, "BadArgument", error!);
+            }
+            draft = read!;
+        }
+        else
+        {
+            draft = new ActivityDraft(ActivityTypes.Message, null, null, null, null, null, null, null, null, null);
+        }
+        if (draft.From is null && !string.IsNullOrEmpty(userId))
+        {
+            draft = draft with { From = new ChannelAccount(userId) };
+        }
+        // Check the conversation before storing any byte, so a refused upload leaves nothing behind.
+        if (await services.Conversations.FindAsync(caller.TenantId, conversationId, caller.ChannelScope, ct) is null)
+        {
+            return NotFound();
+        }
+        var attachments = new List<Attachment?>(files.Count);
+        foreach (var file in files)
+        {
+            using var buffer = new MemoryStream((int)file.Length);
+            await file.CopyToAsync(buffer, ct);
+            var name = string.IsNullOrWhiteSpace(file.FileName) ? "file" : Path.GetFileName(file.FileName);
+            var contentType = string.IsNullOrWhiteSpace(file.ContentType) ? "application/octet-stream" : file.ContentType;
+            var uploadId = await services.Store.SaveUploadAsync(caller.TenantId, conversationId, name, contentType, buffer.ToArray(), ct);
+            attachments.Add(new Attachment($"{request.Scheme}://{request.Host}{request.PathBase}{Prefix}/attachments/{uploadId}", contentType, name));
+        }
+        return await AppendAsync(caller, conversationId, draft with { Type = draft.Type ?? ActivityTypes.Message, Attachments = attachments }, services, ct);
+    }
+
+    public static async Task<IResult> GetAttachment(string id, HttpContext context, DirectLineStore store, CancellationToken ct)
+    {
+        if (!id.StartsWith("up_", StringComparison.Ordinal) || await store.FindUploadAsync(id, ct) is not { } upload)
+        {
+            return Error(StatusCodes.Status404NotFound, "NotFound", "No such attachment.");
+        }
+        context.Response.Headers.AccessControlAllowOrigin = "*";
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        context.Response.Headers.CacheControl = "private, max-age=86400";
+        return Results.File(upload.Content, upload.ContentType, upload.Name);
+    }
+
+    private static bool IsActivityPart(IFormFile f) =>
+        f.Name == "activity" || f.ContentType.StartsWith("application/vnd.microsoft.activity", StringComparison.OrdinalIgnoreCase);
+
+    private static async Task<IResult> AppendAsync(Caller caller, Guid conversationId, ActivityDraft draft, DirectLineServices services, CancellationToken ct)
+    {
+        var (content, errors) = ActivityRules.Validate(draft, caller.IsClient ? caller.UserId : null);
+        if (content is null)
+        {
+            return Error(StatusCodes.Status400BadRequest, "BadArgument", string.Join(" ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
+        }
+        var result = await services.Log.AppendAsync(caller.TenantId, conversationId, caller.ChannelScope, content, ct);
+        return result.Outcome switch
+        {
+            AppendOutcome.Created or AppendOutcome.Duplicate or AppendOutcome.Published =>
+                Results.Json(new ResourceResponse(result.Activity!.Id), DirectLineJsonContext.Default.ResourceResponse),
+            AppendOutcome.ChannelInactive => Error(StatusCodes.Status403Forbidden, "Forbidden", "The channel is not active."),
+            AppendOutcome.Closed => Error(StatusCodes.Status409Conflict, "ConversationEnded", "The conversation is closed."),
+            _ => NotFound(),
+        };
+    }
+
+    // ---- helpers ----
+
+    private static string Issue(ClientTokens tokens, Guid tenantId, string userId, Guid conversationId) =>
+        // "user" is the claim Direct Line JS and Web Chat take the user id from.
+        // jti: a refresh within the same second still yields a new token.
+        tokens.Issue(tenantId, userId, conversationId, TokenLifetime, extraClaims: new Dictionary<string, object>
+        {
+            ["user"] = userId,
+            ["jti"] = Credentials.Base64Url(Guid.NewGuid().ToByteArray()),
+        });
+
+    /// <summary>The Realtime node's Direct Line stream for this conversation, carrying the token (and watermark) in the query.</summary>
+    private static string? StreamUrl(RealtimeNodes nodes, string token, Guid conversationId, long? watermark)
+    {
+        if (nodes.NextStreamUrl(token) is not { } native)
+        {
+            return null;
+        }
+        var url = new UriBuilder(native);
+        var basePath = url.Path.EndsWith("/v1/stream", StringComparison.Ordinal) ? url.Path[..^"/v1/stream".Length] : "";
+        url.Path = $"{basePath}{Prefix}/conversations/{conversationId:D}/stream";
+        url.Query = "t=" + Uri.EscapeDataString(token) + (watermark is { } w ? "&watermark=" + w.ToString(CultureInfo.InvariantCulture) : "");
+        return url.Uri.AbsoluteUri;
+    }
+
+    private static bool TryReach(Caller caller, string id, out Guid conversationId) =>
+        Guid.TryParse(id, out conversationId) && caller.Reaches(conversationId);
+
+    /// <summary>Direct Line clients send <c>watermark=</c> (empty) when they have none.</summary>
+    private static bool TryWatermark(string? watermark, out long after)
+    {
+        after = 0;
+        if (string.IsNullOrEmpty(watermark))
+        {
+            return true;
+        }
+        if (long.TryParse(watermark, NumberStyles.None, CultureInfo.InvariantCulture, out after))
+        {
+            return true;
+        }
+        after = -1;
+        return false;
+    }
+
+    private static bool TryUser(JsonElement? body, out string userId, out IResult? problem)
+    {
+        problem = null;
+        userId = "";
+        if (body is { ValueKind: JsonValueKind.Object } b && b.TryGetProperty("user", out var user) && user.ValueKind == JsonValueKind.Object &&
+            user.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String && idElement.GetString() is { Length: > 0 } given)
+        {
+            if (given.Length > ActivityRules.MaxIdLength)
+            {
+                problem = Error(StatusCodes.Status400BadRequest, "BadArgument", $"user.id is longer than {ActivityRules.MaxIdLength} characters.");
+                return false;
+            }
+            userId = given;
+            return true;
+        }
+        // As on Azure: no user given, so the service names one ("dl_" ids are reserved for the service).
+        userId = "dl_" + Credentials.Base64Url(Guid.NewGuid().ToByteArray());
+        return true;
+    }
+
+    private static async Task<(JsonElement? Body, IResult? Problem)> ReadJsonAsync(HttpRequest request, bool allowEmpty)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(request, DirectLineJsonContext.Default.JsonElement, allowEmpty);
+        if (problem is not null)
+        {
+            var status = problem.StatusCode;
+            return (null, Error(status, status == StatusCodes.Status413PayloadTooLarge ? "MessageSizeTooBig" : "BadArgument",
+                problem.ProblemDetails.Detail ?? "The body is not valid JSON."));
+        }
+        return (body.ValueKind == JsonValueKind.Undefined ? null : body, null);
+    }
+
+    private static IResult NotFound() => Error(StatusCodes.Status404NotFound, "BadArgument", "Conversation not found.");
+
+    private static IResult BadWatermark() => Error(StatusCodes.Status400BadRequest, "BadArgument", "watermark must be a watermark this service returned.");
+
+    public static IResult Error(int status, string code, string message) =>
+        Results.Json(new ErrorResponse(new ErrorBody(code, message)), DirectLineJsonContext.Default.ErrorResponse, statusCode: status);
+
+    public static IResult Preflight(HttpContext context)
+    {
+        var origin = context.Request.Headers.Origin.ToString();
+        if (origin.Length > 0)
+        {
+            var h = context.Response.Headers;
+            h.AccessControlAllowOrigin = origin;
+            h.AccessControlAllowMethods = "GET, POST, OPTIONS";
+            h.AccessControlAllowHeaders = DirectLineFilter.AllowedHeaders;
+            h.AccessControlMaxAge = "600";
+            h.Vary = "Origin";
+        }
+        return Results.NoContent();
+    }
+}
+
+public sealed record TokenAnswer(string ConversationId, string Token, [property: JsonPropertyName("expires_in")] int ExpiresIn);
+
+public sealed record ConversationAnswer(string ConversationId, string Token, [property: JsonPropertyName("expires_in")] int ExpiresIn, string StreamUrl);
+
+public sealed record ResourceResponse(string Id);
+
+public sealed record SessionAnswer(string SessionId);
+
+public sealed record ErrorBody(string Code, string Message);
+
+public sealed record ErrorResponse(ErrorBody Error);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(TokenAnswer))]
+[JsonSerializable(typeof(ConversationAnswer))]
+[JsonSerializable(typeof(ResourceResponse))]
+[JsonSerializable(typeof(SessionAnswer))]
+[JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(JsonElement))]
+internal sealed partial class DirectLineJsonContext : JsonSerializerContext;
