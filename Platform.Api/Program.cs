@@ -14,5 +14,6 @@ app.MapTenantsApi();
 app.MapChannelsApi();
 app.MapConversationsApi();
 app.MapJobsAdminApi();
+app.MapCivicApi();
 
 app.Run();

@@ -27,4 +27,6 @@ public static class CallerKinds
     public const string Tenant = "tenant";
     public const string Channel = "channel";
     public const string Client = "client";
+    /// <summary>A user token: a client token scoped to a user (with roles) rather than a conversation.</summary>
+    public const string User = "user";
 }

@@ -18,6 +18,8 @@ public static class PlatformClaims
     public const string Channel = "platform:channel";
     public const string Conversation = "platform:conversation";
     public const string User = "platform:user";
+    /// <summary>A role of a user token (e.g. "ops").</summary>
+    public const string Role = "platform:role";
     /// <summary>Set when the tenant or channel behind the credential is inactive: "tenant" or "channel".</summary>
     public const string Inactive = "platform:inactive";
 }
@@ -90,7 +92,16 @@ public sealed class BearerAuthenticationHandler(
         var claims = validation.Claims!;
         if (claims.ConversationId is not { } conversationId)
         {
-            return AuthenticateResult.Fail("The client token is not scoped to a conversation.");
+            // A user token: one user of one tenant, with roles (e.g. ops) instead of a conversation.
+            var tenant = await credentials.FindTenantAsync(claims.TenantId, Context.RequestAborted);
+            if (tenant is null)
+            {
+                return AuthenticateResult.Fail("The user token's tenant does not exist.");
+            }
+            var userClaims = Claims(CallerKinds.User, tenant);
+            userClaims.Add(new Claim(PlatformClaims.User, claims.UserId));
+            userClaims.AddRange(claims.Roles.Select(r => new Claim(PlatformClaims.Role, r)));
+            return Success(userClaims);
         }
         var state = await credentials.FindConversationAsync(claims.TenantId, conversationId, Context.RequestAborted);
         if (state is null)
