@@ -223,7 +223,10 @@ public static class PdfText
                         text.Append('\n');
                         operands.ForEach(s => text.Append(s));
                         break;
-                    case "Td" or "TD" or "T*" or "ET":
+                    case "T*":
+                        text.Append('\n'); // a next-line on an empty line is a blank line
+                        break;
+                    case "Td" or "TD" or "ET":
                         if (text.Length > 0 && text[^1] != '\n')
                         {
                             text.Append('\n');
