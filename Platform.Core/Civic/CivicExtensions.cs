@@ -72,7 +72,7 @@ public sealed class ProfileDeleteHandler(NpgsqlDataSource db) : IJobHandler<Prof
         cmd.Parameters.Add(new() { Value = args.TenantId });
         cmd.Parameters.Add(new() { Value = args.UserId });
         cmd.Parameters.Add(new() { Value = anonymous });
-        await cmd.ExecuteNonQueryAsync(context.CancellationToken);
+        await cmd.ExecuteAllAsync(db, context.CancellationToken);
     }
 }
 
