@@ -97,7 +97,7 @@ public sealed partial class RunLedger(NpgsqlDataSource db, ILogger<RunLedger> lo
             cmd.Parameters.Add(new() { Value = run.Id });
             cmd.Parameters.Add(new() { Value = $"{stage}: {error}" });
             cmd.Parameters.Add(new() { Value = run.MeetingId });
-            await cmd.ExecuteAllAsync(db, ct);
+            await cmd.ExecuteAllAsync(null, ct);
         }
         await tx.CommitAsync(ct);
         CivicTelemetry.IngestFailed.Add(1, new System.Diagnostics.TagList { { "civic.city", run.CityId.ToString() }, { "civic.stage", stage } });
@@ -350,7 +350,7 @@ public sealed class MeetingExtractHandler(NpgsqlDataSource db, IJobQueue jobs, I
             cmd.Parameters.Add(new() { Value = run.MeetingId });
             cmd.Parameters.Add(new() { Value = (object?)extraction.MeetingDate ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date });
             cmd.Parameters.Add(new() { Value = (object?)extraction.Title ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            await cmd.ExecuteAllAsync(db, ct);
+            await cmd.ExecuteAllAsync(null, ct);
         }
         await using (var s = RunLedger.StageCommand(conn, tx, run.Id, "extract", "done", started, null, context.Attempt))
         {
@@ -446,7 +446,7 @@ public sealed partial class MeetingPublishHandler(NpgsqlDataSource db, RunLedger
                 cmd.Parameters.Add(new() { Value = gateJson, NpgsqlDbType = NpgsqlDbType.Jsonb });
                 cmd.Parameters.Add(new() { Value = "gate rejected: " + string.Join(" ", gate.Problems) });
                 cmd.Parameters.Add(new() { Value = run.MeetingId });
-                await cmd.ExecuteAllAsync(db, ct);
+                await cmd.ExecuteAllAsync(null, ct);
             }
             await using (var s = RunLedger.StageCommand(conn, tx, run.Id, "publish", "rejected", started, string.Join(" ", gate.Problems), context.Attempt))
             {
@@ -469,7 +469,7 @@ public sealed partial class MeetingPublishHandler(NpgsqlDataSource db, RunLedger
             cmd.Parameters.Add(new() { Value = gate.Outcome == GateOutcomes.Pass ? "published" : "limited_confidence" });
             cmd.Parameters.Add(new() { Value = gateJson, NpgsqlDbType = NpgsqlDbType.Jsonb });
             cmd.Parameters.Add(new() { Value = run.Id });
-            await cmd.ExecuteAllAsync(db, ct);
+            await cmd.ExecuteAllAsync(null, ct);
         }
         await using (var s = RunLedger.StageCommand(conn, tx, run.Id, "publish", "done", started, null, context.Attempt))
         {

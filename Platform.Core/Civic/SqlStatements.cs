@@ -8,11 +8,13 @@ namespace Platform.Core.Civic;
 /// </summary>
 public static class SqlStatements
 {
+    /// <param name="dataSource">The data source the command was created from; null for a command on an open connection.</param>
     public static async Task<int> ExecuteAllAsync(this NpgsqlCommand cmd, NpgsqlDataSource? dataSource, CancellationToken ct)
     {
         var statements = cmd.CommandText.Split(";\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => s.TrimEnd(';')).Where(s => s.Length > 0).ToList();
-        await using var batch = cmd.Connection is { } conn ? new NpgsqlBatch(conn, cmd.Transaction) : dataSource!.CreateBatch();
+        // A command from a data source has no connection (and must not be asked for one): the caller says which it is.
+        await using var batch = dataSource is null ? new NpgsqlBatch(cmd.Connection, cmd.Transaction) : dataSource.CreateBatch();
         foreach (var statement in statements)
         {
             var bc = new NpgsqlBatchCommand(statement);
