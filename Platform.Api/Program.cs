@@ -15,5 +15,8 @@ app.MapChannelsApi();
 app.MapConversationsApi();
 app.MapJobsAdminApi();
 app.MapCivicApi();
+app.MapUsersApi();
+app.MapNotificationsApi();
+app.MapWebhooksApi();
 
 app.Run();

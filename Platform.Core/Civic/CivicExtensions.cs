@@ -56,23 +56,21 @@ public static class CivicCron
     public static DateTimeOffset? Next(string cron, DateTimeOffset after) => RecurringSchedules.Parse(cron).GetNextValidTimeAfter(after);
 }
 
-/// <summary><c>civic.profile.delete</c>: anonymises a reader's profile and drops their pending notifications.</summary>
+/// <summary><c>civic.profile.delete</c>: anonymises a reader's civic profile (name, e-mail, home city, preferences; the id becomes a hash).</summary>
 public sealed class ProfileDeleteHandler(NpgsqlDataSource db) : IJobHandler<ProfileDeleteArgs>
 {
     public async Task HandleAsync(ProfileDeleteArgs args, JobContext context)
     {
         var anonymous = CivicProfiles.AnonymousId(args.TenantId, args.UserId);
         await using var cmd = db.CreateCommand("""
-            DELETE FROM civic.notification_outbox WHERE tenant_id = $1 AND user_id = $2 AND state = 'pending';
-            UPDATE civic.notification_outbox SET user_id = $3, payload = '{}' WHERE tenant_id = $1 AND user_id = $2;
             UPDATE civic.profiles SET user_id = $3, display_name = NULL, email = NULL, home_city_id = NULL, notifications_enabled = false,
                    pause_until = NULL, deleted_at = COALESCE(deleted_at, now()), updated_at = now()
-            WHERE tenant_id = $1 AND user_id = $2;
+            WHERE tenant_id = $1 AND user_id = $2
             """);
         cmd.Parameters.Add(new() { Value = args.TenantId });
         cmd.Parameters.Add(new() { Value = args.UserId });
         cmd.Parameters.Add(new() { Value = anonymous });
-        await cmd.ExecuteAllAsync(db, context.CancellationToken);
+        await cmd.ExecuteNonQueryAsync(context.CancellationToken);
     }
 }
 
@@ -113,7 +111,7 @@ public static class CivicExtensions
         builder.Services.AddSingleton<ISummarizer>(string.IsNullOrEmpty(options.Generative.Endpoint)
             ? new ExtractiveSummarizerAdapter()
             : new GenerativeSummarizer(new HttpClient { Timeout = TimeSpan.FromSeconds(60) }, options.Generative));
-        builder.Services.AddSingleton<INotificationOutbox, CivicNotificationOutbox>();
+        builder.Services.AddSingleton<INotificationOutbox, SharedNotificationOutbox>();
         builder.Services.AddSingleton<RunLedger>();
         builder.Services.AddJobHandler<CityScanArgs, CityScanHandler>();
         builder.Services.AddJobHandler<MeetingIngestArgs, MeetingIngestHandler>();

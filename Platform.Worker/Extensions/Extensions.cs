@@ -1,5 +1,6 @@
 using Platform.Core.Civic;
 using Platform.Core.Jobs;
+using Platform.Core.Notifications;
 using Platform.Worker.Jobs;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -17,5 +18,6 @@ internal static class Extensions
 
         // Civic meeting digests: city.scan → meeting.ingest → extract → summarize → publish (docs/civic.md).
         builder.AddCivicPipeline();
+        builder.AddNotificationDelivery();
     }
 }

@@ -145,16 +145,3 @@ CREATE TABLE civic.profiles (
     PRIMARY KEY (tenant_id, user_id)
 );
 CREATE INDEX profiles_home_city ON civic.profiles (home_city_id) WHERE deleted_at IS NULL;
-
--- The notification outbox TX-B writes (the shared notifications module's table when merged; see docs/civic.md).
-CREATE TABLE civic.notification_outbox (
-    id          uuid PRIMARY KEY,
-    tenant_id   uuid NOT NULL,
-    user_id     text NOT NULL,
-    subject     text NOT NULL,
-    type        text NOT NULL,
-    dedupe_key  text NOT NULL UNIQUE,     -- sha256(user|subject|type): one notification per meeting per type
-    payload     jsonb NOT NULL,
-    state       text NOT NULL DEFAULT 'pending',
-    created_at  timestamptz NOT NULL DEFAULT now()
-);

@@ -65,8 +65,8 @@ public sealed class CivicPipelineTests(CivicFixture f) : IClassFixture<CivicFixt
 
         // Subscribers of Riverton get one notification per meeting; paused and disabled users get nothing.
         var rivertonMeetings = CivicSeeds.Documents(CivicSeeds.Riverton).Count();
-        Assert.Equal(rivertonMeetings, await f.CountAsync("SELECT count(*) FROM civic.notification_outbox WHERE tenant_id = $1 AND user_id = 'alice'", tenant));
-        Assert.Equal(0, await f.CountAsync("SELECT count(*) FROM civic.notification_outbox WHERE tenant_id = $1 AND user_id IN ('bob', 'carol')", tenant));
+        Assert.Equal(rivertonMeetings, await f.CountAsync("SELECT count(*) FROM ops.notification_outbox WHERE tenant_id = $1 AND user_id = 'alice'", tenant));
+        Assert.Equal(0, await f.CountAsync("SELECT count(*) FROM ops.notification_outbox WHERE tenant_id = $1 AND user_id IN ('bob', 'carol')", tenant));
 
         // A re-scan of unchanged sources creates nothing; the feed answers 304 to the conditional request.
         var before = await SnapshotAsync(tenant);
@@ -117,7 +117,7 @@ public sealed class CivicPipelineTests(CivicFixture f) : IClassFixture<CivicFixt
         Assert.Equal(2, await f.CountAsync("SELECT count(*) FROM civic.summary_versions WHERE meeting_id = $1", other));
         Assert.Equal(1, await f.CountAsync("SELECT count(*) FROM civic.summary_versions WHERE meeting_id = $1 AND is_current", other));
         Assert.Equal(runId.ToString(), await f.ScalarAsync("SELECT run_id FROM civic.summary_versions WHERE meeting_id = $1 AND is_current", other));
-        Assert.Equal(2, await f.CountAsync("SELECT count(*) FROM civic.notification_outbox WHERE tenant_id = $1 AND user_id = 'dana'", tenant));
+        Assert.Equal(2, await f.CountAsync("SELECT count(*) FROM ops.notification_outbox WHERE tenant_id = $1 AND user_id = 'dana'", tenant));
 
         // Published provenance is append-only in the database itself.
         await Assert.ThrowsAsync<Npgsql.PostgresException>(() =>
@@ -224,5 +224,5 @@ public sealed class CivicPipelineTests(CivicFixture f) : IClassFixture<CivicFixt
         await f.CountAsync("SELECT count(*) FROM civic.artifacts WHERE tenant_id = $1", tenant),
         await f.CountAsync("SELECT count(*) FROM civic.processing_runs WHERE tenant_id = $1", tenant),
         await f.CountAsync("SELECT count(*) FROM civic.summary_versions v JOIN civic.meetings m ON m.id = v.meeting_id WHERE m.tenant_id = $1", tenant),
-        await f.CountAsync("SELECT count(*) FROM civic.notification_outbox WHERE tenant_id = $1", tenant));
+        await f.CountAsync("SELECT count(*) FROM ops.notification_outbox WHERE tenant_id = $1", tenant));
 }
