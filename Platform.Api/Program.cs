@@ -17,6 +17,7 @@ app.MapConversationsApi();
 app.MapDirectLineApi();
 app.MapJobsAdminApi();
 app.MapAdminReadApi();
+app.MapCivicApi();
 app.MapUsersApi();
 app.MapNotificationsApi();
 app.MapWebhooksApi();

@@ -1,5 +1,6 @@
 using Platform.Api.Apis;
 using Platform.Api.Security;
+using Platform.Core.Civic;
 using Platform.Core.Data;
 using Platform.Core.Messaging;
 using Platform.Core.Notifications;
@@ -20,6 +21,7 @@ internal static class Extensions
         builder.Services.AddHostedService<MigrationHostedService>();
 
         builder.AddConversationServices();
+        builder.AddCivicServices();
         builder.AddNotifications();
 
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>

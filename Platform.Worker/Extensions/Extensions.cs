@@ -1,3 +1,4 @@
+using Platform.Core.Civic;
 using Platform.Core.Jobs;
 using Platform.Core.Notifications;
 using Platform.Worker.Jobs;
@@ -14,6 +15,9 @@ internal static class Extensions
         // The job engine (settings: Platform:Jobs) and the handlers this worker runs.
         builder.AddJobWorker();
         builder.Services.AddJobHandler<CanaryArgs, CanaryHandler>();
+
+        // Civic meeting digests: city.scan → meeting.ingest → extract → summarize → publish (docs/civic.md).
+        builder.AddCivicPipeline();
         builder.AddNotificationDelivery();
     }
 }
