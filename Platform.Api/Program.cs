@@ -14,5 +14,7 @@ app.MapTenantsApi();
 app.MapChannelsApi();
 app.MapConversationsApi();
 app.MapJobsAdminApi();
+app.MapCommunityApi();
+app.MapGovernanceApi();
 
 app.Run();

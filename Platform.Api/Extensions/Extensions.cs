@@ -19,6 +19,8 @@ internal static class Extensions
         builder.Services.AddHostedService<MigrationHostedService>();
 
         builder.AddConversationServices();
+        builder.Services.AddCommunity(builder.Configuration);
+        builder.Services.AddSingleton<CommunityAccess.Filter>();
 
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {

@@ -18,6 +18,12 @@ public static class AuthPolicies
 
     /// <summary>A tenant API key, a channel secret, or a client token (narrowed to its conversation).</summary>
     public const string Participant = "participant";
+
+    /// <summary>A user-scoped client token (no conversation); endpoints check its roles.</summary>
+    public const string User = "user";
+
+    /// <summary>A tenant API key or a user-scoped client token.</summary>
+    public const string TenantOrUser = "tenant-or-user";
 }
 
 /// <summary>The kinds of credential, as carried in <see cref="PlatformClaims.Kind"/>.</summary>
@@ -27,4 +33,5 @@ public static class CallerKinds
     public const string Tenant = "tenant";
     public const string Channel = "channel";
     public const string Client = "client";
+    public const string User = "user";
 }

@@ -1,3 +1,4 @@
+using Platform.Core.Community;
 using Platform.Core.Jobs;
 using Platform.Worker.Jobs;
 
@@ -13,5 +14,16 @@ internal static class Extensions
         // The job engine (settings: Platform:Jobs) and the handlers this worker runs.
         builder.AddJobWorker();
         builder.Services.AddJobHandler<CanaryArgs, CanaryHandler>();
+
+        // Convener: scoring (hourly, and on POST /v1/champions/refresh) and activity → signal extraction.
+        builder.Services.AddCommunity(builder.Configuration);
+        var community = new CommunityOptions();
+        builder.Configuration.GetSection(CommunityOptions.Section).Bind(community);
+        builder.Services.AddJobHandler<ScoreChampionsArgs, ScoreChampionsHandler>();
+        builder.Services.AddJobHandler<ExtractActivitySignalsArgs, ExtractActivitySignalsHandler>();
+        builder.Services.AddRecurringJob("community.score-champions", community.ScoringCron, new ScoreChampionsArgs(),
+            new JobOptions { Queue = "community", MaxAttempts = 3 });
+        builder.Services.AddRecurringJob("community.extract-activity-signals", community.ExtractionCron, new ExtractActivitySignalsArgs(),
+            new JobOptions { Queue = "community", MaxAttempts = 3, UniqueKey = "community.extract" });
     }
 }
