@@ -16,5 +16,8 @@ app.MapConversationsApi();
 app.MapJobsAdminApi();
 app.MapCommunityApi();
 app.MapGovernanceApi();
+app.MapUsersApi();
+app.MapNotificationsApi();
+app.MapWebhooksApi();
 
 app.Run();

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Platform.Core.Community.Algorithms;
+using Platform.Core.Notifications;
 
 namespace Platform.Core.Community;
 
@@ -18,7 +19,7 @@ public enum AdoptionOutcome { Adopted, AlreadyAdopted, IdeaNotFound, UnknownSour
 /// reach, depth and structural virality (Goel et al. 2016) say whether an idea spread broadcast-like or person
 /// to person. When an idea crosses the adoption threshold its team's leads are notified, once.
 /// </summary>
-public sealed partial class Innovation(NpgsqlDataSource dataSource, CommunityOptions options, ILogger<Innovation> logger)
+public sealed partial class Innovation(NpgsqlDataSource dataSource, CommunityOptions options, NotificationOutbox outbox, ILogger<Innovation> logger)
 {
     public async Task<Idea> CreateAsync(Guid tenantId, string title, string originatorId, string? team, CancellationToken ct = default)
     {
@@ -102,15 +103,12 @@ public sealed partial class Innovation(NpgsqlDataSource dataSource, CommunityOpt
             {
                 ["ideaId"] = ideaId, ["title"] = title, ["adoptions"] = count, ["threshold"] = options.AdoptionNotifyThreshold, ["team"] = team,
             });
+            // Through the notification outbox in this transaction: sent only if the adoption commits, once per lead and idea.
+            using var payloadDoc = JsonDocument.Parse(payload);
             foreach (var recipient in recipients)
             {
-                await using var intent = new NpgsqlCommand(
-                    "INSERT INTO community.notification_intents (id, tenant_id, recipient, type, payload) VALUES ($1, $2, $3, 'community.idea_threshold', $4::jsonb)", conn, tx);
-                intent.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Guid.CreateVersion7() });
-                intent.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
-                intent.Parameters.Add(new NpgsqlParameter<string> { TypedValue = recipient });
-                intent.Parameters.Add(new NpgsqlParameter<string> { TypedValue = payload });
-                await intent.ExecuteNonQueryAsync(ct);
+                await outbox.EnqueueAsync(tx, new Notification(tenantId, recipient, $"idea:{ideaId}", "community.idea_threshold", payloadDoc.RootElement,
+                    NotificationChannels.All), ct);
             }
             await using var mark = new NpgsqlCommand("UPDATE community.ideas SET notified_at = now() WHERE id = $1", conn, tx);
             mark.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = ideaId });

@@ -1,4 +1,5 @@
 using Platform.Core.Messaging;
+using Platform.Core.Notifications;
 using Platform.Core.Security;
 using Platform.Core.Tenancy;
 using Platform.Realtime.Streaming;
@@ -21,6 +22,8 @@ internal static class Extensions
         builder.Services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.Section);
         builder.Services.AddSingleton<ConversationFeeds>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ConversationFeeds>());
+        builder.Services.AddSingleton<NotificationInbox>();
+        builder.Services.AddSingleton<NotificationFeeds>();
 
         // Closing 1012 on shutdown needs the connections to finish within the host's shutdown window.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));

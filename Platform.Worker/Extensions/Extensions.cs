@@ -1,5 +1,6 @@
 using Platform.Core.Community;
 using Platform.Core.Jobs;
+using Platform.Core.Notifications;
 using Platform.Worker.Jobs;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -25,5 +26,6 @@ internal static class Extensions
             new JobOptions { Queue = "community", MaxAttempts = 3 });
         builder.Services.AddRecurringJob("community.extract-activity-signals", community.ExtractionCron, new ExtractActivitySignalsArgs(),
             new JobOptions { Queue = "community", MaxAttempts = 3, UniqueKey = "community.extract" });
+        builder.AddNotificationDelivery();
     }
 }

@@ -110,13 +110,3 @@ CREATE TABLE community.adoptions (
     created_at        timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (idea_id, adopter_id)
 );
-
--- Notifications this module wants sent (team leads on an idea crossing its adoption threshold).
-CREATE TABLE community.notification_intents (
-    id         uuid        PRIMARY KEY,
-    tenant_id  uuid        NOT NULL REFERENCES core.tenants (id),
-    recipient  text        NOT NULL,
-    type       text        NOT NULL,
-    payload    jsonb       NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now()
-);

@@ -180,6 +180,14 @@ public sealed class AccessTests(CommunityFixture f)
         Assert.Equal(1, third.GetProperty("notifiedTeamLeads").GetInt32()); // threshold 3 in this fixture
         var fourth = await Json(await f.Client(f.UserToken(tenant.Id, "a4", "member")).PostAsJsonAsync($"/v1/innovation/ideas/{id}/adoptions", new { sourceAdopterId = "a1" }));
         Assert.Equal(0, fourth.GetProperty("notifiedTeamLeads").GetInt32()); // once
+        await using (var conn = new Npgsql.NpgsqlConnection(f.Database))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new Npgsql.NpgsqlCommand(
+                "SELECT user_id FROM ops.notification_outbox WHERE tenant_id = $1 AND notification_type = 'community.idea_threshold'", conn);
+            cmd.Parameters.AddWithValue(tenant.Id);
+            Assert.Equal("lena", (string?)await cmd.ExecuteScalarAsync()); // the team lead, through the notification outbox
+        }
         var unknown = await f.Client(f.UserToken(tenant.Id, "a5", "member")).PostAsJsonAsync($"/v1/innovation/ideas/{id}/adoptions", new { sourceAdopterId = "nobody" });
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
 
