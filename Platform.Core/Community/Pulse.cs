@@ -56,7 +56,8 @@ public sealed partial class Pulse(NpgsqlDataSource dataSource, ILogger<Pulse> lo
             var cur = engagement?.GetValueOrDefault((g, true));
             var prev = engagement?.GetValueOrDefault((g, false));
             var size = cur?.Active ?? 0;
-            if (!KAnonymity.IsReportable((int)size) && engagement is not null)
+            // Without engagement the group's size is unknown, so nothing of it is reported on its own (privacy first).
+            if (engagement is null || !KAnonymity.IsReportable((int)size))
             {
                 suppressedGroups++;
                 suppressedPeople += size;
