@@ -18,6 +18,8 @@ app.MapDirectLineApi();
 app.MapJobsAdminApi();
 app.MapAdminReadApi();
 app.MapCivicApi();
+app.MapCommunityApi();
+app.MapGovernanceApi();
 app.MapUsersApi();
 app.MapNotificationsApi();
 app.MapWebhooksApi();

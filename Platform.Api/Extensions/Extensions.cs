@@ -22,6 +22,8 @@ internal static class Extensions
 
         builder.AddConversationServices();
         builder.AddCivicServices();
+        builder.Services.AddCommunity(builder.Configuration);
+        builder.Services.AddSingleton<CommunityAccess.Filter>();
         builder.AddNotifications();
 
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>

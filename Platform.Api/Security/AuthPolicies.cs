@@ -19,8 +19,11 @@ public static class AuthPolicies
     /// <summary>A tenant API key, a channel secret, or a client token (narrowed to its conversation).</summary>
     public const string Participant = "participant";
 
-    /// <summary>A user-scoped client token (no conversation): the caller's own notifications.</summary>
+    /// <summary>A user-scoped client token (no conversation); endpoints check its roles.</summary>
     public const string User = "user";
+
+    /// <summary>A tenant API key or a user-scoped client token.</summary>
+    public const string TenantOrUser = "tenant-or-user";
 }
 
 /// <summary>The kinds of credential, as carried in <see cref="PlatformClaims.Kind"/>.</summary>

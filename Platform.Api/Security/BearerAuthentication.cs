@@ -105,11 +105,20 @@ public sealed class BearerAuthenticationHandler(
         return Success(list);
     }
 
-    /// <summary>A user-scoped token (no conversation): the user's own notifications, preferences and subscriptions.</summary>
+    /// <summary>A user-scoped token (no conversation): the user's own data and the roles other modules check.</summary>
     private async Task<AuthenticateResult> UserTokenAsync(ClientTokenClaims claims)
     {
-        var active = await Context.RequestServices.GetRequiredService<Platform.Core.Notifications.NotificationInbox>()
-            .TenantActiveAsync(claims.TenantId, Context.RequestAborted);
+        bool? active;
+        try
+        {
+            active = await credentials.FindTenantActiveAsync(claims.TenantId, Context.RequestAborted);
+        }
+        catch (Npgsql.NpgsqlException)
+        {
+            // PostgreSQL is down: the signature still proves the tenant minted this short-lived token, and the
+            // endpoints that can answer without PostgreSQL (a cached ranking) should keep answering.
+            active = true;
+        }
         if (active is null)
         {
             return AuthenticateResult.Fail("The client token's tenant does not exist.");
@@ -208,7 +217,8 @@ public static class SecurityExtensions
             .AddPolicy(AuthPolicies.Tenant, p => ActiveOf(p, CallerKinds.Tenant))
             .AddPolicy(AuthPolicies.TenantOrChannel, p => ActiveOf(p, CallerKinds.Tenant, CallerKinds.Channel))
             .AddPolicy(AuthPolicies.Participant, p => ActiveOf(p, CallerKinds.Tenant, CallerKinds.Channel, CallerKinds.Client))
-            .AddPolicy(AuthPolicies.User, p => ActiveOf(p, CallerKinds.User));
+            .AddPolicy(AuthPolicies.User, p => ActiveOf(p, CallerKinds.User))
+            .AddPolicy(AuthPolicies.TenantOrUser, p => ActiveOf(p, CallerKinds.Tenant, CallerKinds.User));
         builder.Services.AddSingleton<ClientTokens>();
         builder.Services.AddSingleton<CredentialLookup>();
         return builder;

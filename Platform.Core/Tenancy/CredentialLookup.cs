@@ -49,4 +49,12 @@ public sealed class CredentialLookup(NpgsqlDataSource dataSource)
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct) ? new CredentialOwner(tenantId, r.GetBoolean(0), r.GetGuid(1), r.GetBoolean(2), null) : null;
     }
+
+    /// <summary>For a user-scoped token: whether its tenant is active (null if the tenant does not exist).</summary>
+    public async Task<bool?> FindTenantActiveAsync(Guid tenantId, CancellationToken ct = default)
+    {
+        await using var cmd = dataSource.CreateCommand("SELECT status = 'active' FROM core.tenants WHERE id = $1");
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
+        return await cmd.ExecuteScalarAsync(ct) is bool active ? active : null;
+    }
 }

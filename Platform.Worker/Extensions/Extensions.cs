@@ -1,4 +1,5 @@
 using Platform.Core.Civic;
+using Platform.Core.Community;
 using Platform.Core.Jobs;
 using Platform.Core.Notifications;
 using Platform.Worker.Jobs;
@@ -18,6 +19,16 @@ internal static class Extensions
 
         // Civic meeting digests: city.scan → meeting.ingest → extract → summarize → publish (docs/civic.md).
         builder.AddCivicPipeline();
+        // Convener: scoring (hourly, and on POST /v1/champions/refresh) and activity → signal extraction.
+        builder.Services.AddCommunity(builder.Configuration);
+        var community = new CommunityOptions();
+        builder.Configuration.GetSection(CommunityOptions.Section).Bind(community);
+        builder.Services.AddJobHandler<ScoreChampionsArgs, ScoreChampionsHandler>();
+        builder.Services.AddJobHandler<ExtractActivitySignalsArgs, ExtractActivitySignalsHandler>();
+        builder.Services.AddRecurringJob("community.score-champions", community.ScoringCron, new ScoreChampionsArgs(),
+            new JobOptions { Queue = "community", MaxAttempts = 3 });
+        builder.Services.AddRecurringJob("community.extract-activity-signals", community.ExtractionCron, new ExtractActivitySignalsArgs(),
+            new JobOptions { Queue = "community", MaxAttempts = 3, UniqueKey = "community.extract" });
         builder.AddNotificationDelivery();
     }
 }

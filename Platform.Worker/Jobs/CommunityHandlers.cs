@@ -1,0 +1,43 @@
+using Npgsql;
+using Platform.Core.Community;
+using Platform.Core.Jobs;
+
+namespace Platform.Worker.Jobs;
+
+/// <summary>
+/// Champion scoring. With a tenant: one scoring run (a stored ranking + provenance + Redis cache). Without (the
+/// hourly schedule): one job per active tenant that has members or signals, each unique per tenant so a slow run
+/// is never doubled.
+/// </summary>
+internal sealed partial class ScoreChampionsHandler(ChampionScoring scoring, NpgsqlDataSource db, IJobQueue jobs) : IJobHandler<ScoreChampionsArgs>
+{
+    public async Task HandleAsync(ScoreChampionsArgs args, JobContext context)
+    {
+        if (args.TenantId is { } tenantId)
+        {
+            var summary = await scoring.ScoreAsync(tenantId, args.Actor, null, context.CancellationToken);
+            LogRun(context.Logger, context.JobId, tenantId, summary.RankingId);
+            return;
+        }
+        var tenants = new List<Guid>();
+        await using (var cmd = db.CreateCommand("""
+            SELECT t.id FROM core.tenants t WHERE t.status = 'active'
+              AND (EXISTS (SELECT 1 FROM community.members m WHERE m.tenant_id = t.id) OR EXISTS (SELECT 1 FROM community.signals s WHERE s.tenant_id = t.id))
+            """))
+        await using (var r = await cmd.ExecuteReaderAsync(context.CancellationToken))
+        {
+            while (await r.ReadAsync(context.CancellationToken)) tenants.Add(r.GetGuid(0));
+        }
+        await jobs.EnqueueManyAsync(tenants.Select(t => (new ScoreChampionsArgs(t, args.Actor),
+            new JobOptions { Queue = "community", MaxAttempts = 5, UniqueKey = $"score:{t}" })), null, context.CancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} scored tenant {TenantId}: ranking {RankingId}")]
+    private static partial void LogRun(ILogger logger, long jobId, Guid tenantId, Guid rankingId);
+}
+
+/// <summary>Conversation activities → signals, on a short schedule; idempotent (sourceRef + cursor in one transaction).</summary>
+internal sealed class ExtractActivitySignalsHandler(ActivitySignals extraction) : IJobHandler<ExtractActivitySignalsArgs>
+{
+    public Task HandleAsync(ExtractActivitySignalsArgs args, JobContext context) => extraction.ExtractAsync(args.MaxConversations, context.CancellationToken);
+}
