@@ -14,5 +14,8 @@ app.MapTenantsApi();
 app.MapChannelsApi();
 app.MapConversationsApi();
 app.MapJobsAdminApi();
+app.MapImpactApi();
+app.MapPrivacyApi();
+app.MapSafetyApi();
 
 app.Run();

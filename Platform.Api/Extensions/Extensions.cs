@@ -1,6 +1,7 @@
 using Platform.Api.Apis;
 using Platform.Api.Security;
 using Platform.Core.Data;
+using Platform.Core.Impact;
 using Platform.Core.Messaging;
 using Platform.Core.Tenancy;
 
@@ -19,6 +20,7 @@ internal static class Extensions
         builder.Services.AddHostedService<MigrationHostedService>();
 
         builder.AddConversationServices();
+        builder.Services.AddImpactServices();
 
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
@@ -56,6 +58,7 @@ internal static class Extensions
             // Source-generated first: activities serialise the same way here as on the stream.
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ActivityJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, ApiJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(2, ImpactJsonContext.Default);
         });
     }
 

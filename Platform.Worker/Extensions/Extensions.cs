@@ -1,3 +1,4 @@
+using Platform.Core.Impact;
 using Platform.Core.Jobs;
 using Platform.Worker.Jobs;
 
@@ -13,5 +14,6 @@ internal static class Extensions
         // The job engine (settings: Platform:Jobs) and the handlers this worker runs.
         builder.AddJobWorker();
         builder.Services.AddJobHandler<CanaryArgs, CanaryHandler>();
+        builder.Services.AddImpactJobHandlers();
     }
 }
