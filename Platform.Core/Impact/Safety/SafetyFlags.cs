@@ -68,18 +68,21 @@ public sealed class SafetyFlags(NpgsqlDataSource dataSource, PiiVault vault, IJo
         {
             return ReviewOutcome.AlreadyReviewed;
         }
-        await using (var update = new NpgsqlCommand("""
-            UPDATE impact.safety_flags SET status = $3, review_note = $4, reviewed_at = now() WHERE tenant_id = $1 AND id = $2;
-            UPDATE impact.texts SET status = $5 WHERE tenant_id = $1 AND id = $6 AND status = 'flagged';
-            """, conn, tx))
+        await using (var update = new NpgsqlCommand(
+            "UPDATE impact.safety_flags SET status = $3, review_note = $4, reviewed_at = now() WHERE tenant_id = $1 AND id = $2", conn, tx))
         {
             update.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
             update.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = flagId });
             update.Parameters.Add(new NpgsqlParameter<string> { TypedValue = clear ? "cleared" : "confirmed" });
             update.Parameters.Add(Db.Nullable(note, NpgsqlTypes.NpgsqlDbType.Text));
-            update.Parameters.Add(new NpgsqlParameter<string> { TypedValue = clear ? "pending" : "excluded" });
-            update.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = textId });
             await update.ExecuteNonQueryAsync(ct);
+        }
+        await using (var text = new NpgsqlCommand("UPDATE impact.texts SET status = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'flagged'", conn, tx))
+        {
+            text.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
+            text.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = textId });
+            text.Parameters.Add(new NpgsqlParameter<string> { TypedValue = clear ? "pending" : "excluded" });
+            await text.ExecuteNonQueryAsync(ct);
         }
         if (clear)
         {
