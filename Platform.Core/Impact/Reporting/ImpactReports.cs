@@ -119,7 +119,27 @@ public sealed class ImpactReports(NpgsqlDataSource dataSource, Companies compani
             outcomes.Add(new SroiOutcome(o.Name, quantity, o.FinancialProxy, o.Deadweight, o.Displacement, o.Attribution, o.DropOff, o.DurationYears));
         }
         var calculation = SroiCalculator.Calculate(new SroiInputs(settings.Investment, settings.DiscountRate, outcomes));
-        return new SroiReport(companyId, from, to, settings, quantities, calculation);
+        return new SroiReport(companyId, from, to, settings, quantities, Reported(calculation));
+    }
+
+    /// <summary>Reported figures round to cents, half away from zero (docs/impact-scoring.md §2); discount factors keep 6 places.</summary>
+    private static SroiCalculation Reported(SroiCalculation c)
+    {
+        static decimal Cents(decimal x) => Math.Round(x, 2, MidpointRounding.AwayFromZero);
+        return c with
+        {
+            Outcomes = c.Outcomes.Select(o => o with
+            {
+                GrossValue = Cents(o.GrossValue), ImpactYear1 = Cents(o.ImpactYear1), PresentValue = Cents(o.PresentValue),
+                Years = o.Years.Select(y => y with
+                {
+                    Impact = Cents(y.Impact), PresentValue = Cents(y.PresentValue),
+                    DiscountFactor = Math.Round(y.DiscountFactor, 6, MidpointRounding.AwayFromZero),
+                }).ToList(),
+            }).ToList(),
+            TotalPresentValue = Cents(c.TotalPresentValue), Investment = Cents(c.Investment), NetPresentValue = Cents(c.NetPresentValue),
+            Ratio = Cents(c.Ratio), NetRatio = Cents(c.NetRatio),
+        };
     }
 
     public async Task<VisReport> VisAsync(Guid tenantId, Guid companyId, DateOnly from, DateOnly to, CancellationToken ct)
