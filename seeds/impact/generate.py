@@ -47,7 +47,10 @@ for i in range(n_participants):
     program = rng.choice(programs)
     joined = rng.randrange(0, 6)
     people.append((f"{key}-p{i:05d}", program, joined))
-    w.writerow(["buddy", f"{key}-p{i:05d}", "participant", f"{fn} {ln}", f"{fn.lower()}.{ln.lower()}.{key}{i}@example.org", program, day_in(joined).isoformat()])
+    email = f"{fn.lower()}.{ln.lower()}.{key}{i}@example.org"
+    w.writerow(["buddy", f"{key}-p{i:05d}", "participant", f"{fn} {ln}", email, program, day_in(joined).isoformat()])
+    # The upskilling connector knows the same person under its own id; the e-mail joins them into one profile.
+    w.writerow(["upskilling", f"u-{key}-{i:05d}", "participant", f"{fn} {ln}", email, "", ""])
 volunteers = []
 for i in range(n_volunteers):
     fn, ln = rng.choice(first), rng.choice(last)
@@ -82,7 +85,7 @@ for pid, program, joined in people:
     if program == "upskilling" or rng.random() < 0.2:
         done = rng.random() < 0.6
         completed = day_in(min(11, joined + rng.randrange(2, 8))) if done else None
-        wk.writerow(["upskilling", f"{pid}-course", pid, rng.choice(courses), "1" if done else f"{rng.uniform(0.1, 0.9):.2f}",
+        wk.writerow(["upskilling", f"{pid}-course", "u-" + pid.replace("-p", "-"), rng.choice(courses), "1" if done else f"{rng.uniform(0.1, 0.9):.2f}",
                      completed.isoformat() if completed else "", f"CERT-{pid}" if done and rng.random() < 0.7 else ""])
 for fh in (fs, fc, ff, fk):
     fh.close()
