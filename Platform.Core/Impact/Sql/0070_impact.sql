@@ -74,6 +74,8 @@ CREATE TABLE impact.sessions (
     UNIQUE (tenant_id, source, external_id)
 );
 CREATE INDEX ON impact.sessions (company_id, occurred_at);
+CREATE INDEX ON impact.sessions (participant_id);
+CREATE INDEX ON impact.sessions (volunteer_id);
 
 -- Check-in notes and feedback: the texts that are screened and scored.
 CREATE TABLE impact.texts (
@@ -94,6 +96,7 @@ CREATE TABLE impact.texts (
 );
 CREATE INDEX ON impact.texts (company_id, occurred_at);
 CREATE INDEX ON impact.texts (person_id);
+CREATE INDEX ON impact.texts (about_id) WHERE about_id IS NOT NULL;
 
 CREATE TABLE impact.course_progress (
     id            uuid PRIMARY KEY,
@@ -127,6 +130,7 @@ CREATE TABLE impact.outcome_scores (
     UNIQUE (text_id, dimension, model_version)
 );
 CREATE INDEX ON impact.outcome_scores (company_id, occurred_at);
+CREATE INDEX ON impact.outcome_scores (person_id);
 
 -- The sentence is PII (encrypted under the person's key); its SHA-256 proves which text it was.
 CREATE TABLE impact.evidence_snippets (
