@@ -34,6 +34,9 @@ public static class ImpactServiceCollectionExtensions
         services.AddJobHandler<ApplyDomainEventArgs, ApplyDomainEventHandler>();
         services.AddJobHandler<ComputeCompanyMetricsArgs, ComputeCompanyMetricsHandler>();
         services.AddJobHandler<PrivacyRequestArgs, PrivacyRequestHandler>();
+        services.AddJobHandler<MetricsSweepArgs, MetricsSweepHandler>();
+        // Nightly at 02:15 UTC: this month and the last, for every company (late data lands in the previous month).
+        services.AddRecurringJob("impact.metrics-nightly", "0 15 2 * * ?", new MetricsSweepArgs());
         return services;
     }
 }
@@ -289,4 +292,33 @@ public sealed partial class PrivacyRequestHandler(NpgsqlDataSource dataSource, P
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Privacy {Kind} request {RequestId} of tenant {TenantId} completed")]
     private static partial void LogCompleted(ILogger logger, string kind, Guid requestId, Guid tenantId);
+}
+
+/// <summary>Fans out <see cref="ComputeCompanyMetricsArgs"/> for every company, for the fire time's month and the one before.</summary>
+public sealed record MetricsSweepArgs : IJobArgs
+{
+    public static string Kind => "impact.metrics-sweep";
+}
+
+public sealed class MetricsSweepHandler(NpgsqlDataSource dataSource, IJobQueue jobs) : IJobHandler<MetricsSweepArgs>
+{
+    public async Task HandleAsync(MetricsSweepArgs args, JobContext context)
+    {
+        var at = context.ScheduledAt.UtcDateTime;
+        var month = new DateOnly(at.Year, at.Month, 1);
+        var work = new List<(ComputeCompanyMetricsArgs, JobOptions)>();
+        await using (var cmd = dataSource.CreateCommand("SELECT tenant_id, id FROM impact.companies"))
+        await using (var reader = await cmd.ExecuteReaderAsync(context.CancellationToken))
+        {
+            while (await reader.ReadAsync(context.CancellationToken))
+            {
+                foreach (var m in new[] { month.AddMonths(-1), month })
+                {
+                    work.Add((new ComputeCompanyMetricsArgs(reader.GetGuid(0), reader.GetGuid(1), m),
+                        new JobOptions { UniqueKey = $"{reader.GetGuid(0)}:{reader.GetGuid(1)}:{m:yyyy-MM}" }));
+                }
+            }
+        }
+        await jobs.EnqueueManyAsync(work, null, context.CancellationToken);
+    }
 }
