@@ -90,6 +90,8 @@ ensure_secrets() {
       echo "ADMIN_PASSWORD=$(random_token | head -c 20)"
     } > "$f"
   fi
+  # Added after the first release of this runner: older secrets files get the line appended.
+  grep -q '^IMPACT_MASTER_KEY=' "$f" || echo "IMPACT_MASTER_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >> "$f"
   # shellcheck disable=SC1090
   . "$f"
 }
@@ -171,6 +173,8 @@ service_env() {
   export Platform__OperatorKey="$OPERATOR_KEY"
   export Platform__Jwt__SigningKey="$JWT_SIGNING_KEY"
   export Admin__Password="$ADMIN_PASSWORD"
+  # Wraps the per-person data keys of impact PII (docs/impact.md); losing it makes that PII unreadable.
+  export Platform__Impact__MasterKey="$IMPACT_MASTER_KEY"
 }
 
 start_service() {

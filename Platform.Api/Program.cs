@@ -23,5 +23,8 @@ app.MapGovernanceApi();
 app.MapUsersApi();
 app.MapNotificationsApi();
 app.MapWebhooksApi();
+app.MapImpactApi();
+app.MapPrivacyApi();
+app.MapSafetyApi();
 
 app.Run();

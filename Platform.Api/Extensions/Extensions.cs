@@ -2,6 +2,7 @@ using Platform.Api.Apis;
 using Platform.Api.Security;
 using Platform.Core.Civic;
 using Platform.Core.Data;
+using Platform.Core.Impact;
 using Platform.Core.Messaging;
 using Platform.Core.Notifications;
 using Platform.Core.Tenancy;
@@ -25,6 +26,7 @@ internal static class Extensions
         builder.Services.AddCommunity(builder.Configuration);
         builder.Services.AddSingleton<CommunityAccess.Filter>();
         builder.AddNotifications();
+        builder.Services.AddImpactServices();
 
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
@@ -63,6 +65,7 @@ internal static class Extensions
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ActivityJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, ApiJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, NotificationsApiJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(2, ImpactJsonContext.Default);
         });
     }
 

@@ -1,5 +1,6 @@
 using Platform.Core.Civic;
 using Platform.Core.Community;
+using Platform.Core.Impact;
 using Platform.Core.Jobs;
 using Platform.Core.Notifications;
 using Platform.Worker.Jobs;
@@ -30,5 +31,6 @@ internal static class Extensions
         builder.Services.AddRecurringJob("community.extract-activity-signals", community.ExtractionCron, new ExtractActivitySignalsArgs(),
             new JobOptions { Queue = "community", MaxAttempts = 3, UniqueKey = "community.extract" });
         builder.AddNotificationDelivery();
+        builder.Services.AddImpactJobHandlers();
     }
 }

@@ -1,0 +1,517 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Claims;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using Platform.Api.Security;
+using Platform.Core.Impact.Privacy;
+using Platform.Core.Impact.Programs;
+using Platform.Core.Impact.Reporting;
+using Platform.Core.Jobs;
+
+namespace Platform.Api.Apis;
+
+public sealed record CreateCompanyRequest(string? Name, string? ExternalId);
+public sealed record CompanyList(IReadOnlyList<Company> Companies);
+public sealed record WebhookSecretRequest(Guid? CompanyId);
+public sealed record WebhookSecretIssued(string Source, Guid CompanyId, string Secret, string SignatureHeader, string TimestampHeader, string TenantHeader);
+public sealed record WebhookAccepted(string EventId, string Type, bool Duplicate);
+public sealed record MetricsQueued(Guid CompanyId, IReadOnlyList<DateOnly> Months, int Jobs);
+public sealed record PersonProfile(Guid Id, Guid CompanyId, string Role, string? Name, string? Email, JsonElement Journey,
+    IReadOnlyList<ExternalIdView> ExternalIds, IReadOnlyList<string> Programs, DateTimeOffset CreatedAt, DateTimeOffset? ErasedAt);
+public sealed record ExternalIdView(string Source, string ExternalId);
+public sealed record OutcomeEvidenceView(string? Sentence, string? Sha256, int Start, int Length, IReadOnlyList<string> Cues, double Contribution);
+public sealed record DimensionView(string Dimension, decimal? Score, decimal Confidence, bool Abstained, string ModelVersion, IReadOnlyList<OutcomeEvidenceView> Evidence);
+public sealed record TextScores(Guid TextId, string Status, IReadOnlyList<DimensionView> Dimensions);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(CreateCompanyRequest))]
+[JsonSerializable(typeof(WebhookSecretRequest))]
+[JsonSerializable(typeof(SroiSettings))]
+[JsonSerializable(typeof(SubjectRequest))]
+[JsonSerializable(typeof(ReviewRequest))]
+public sealed partial class ImpactJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// Social impact (issue 11), tenant API key: companies, program data ingestion (CSV, signed webhooks),
+/// outcome scores, SROI, VIS and the company report. docs/impact.md describes formats and calculations.
+/// </summary>
+public static partial class ImpactApi
+{
+    public const int MaxCsvBytes = 10 * 1024 * 1024;
+    public const string TenantHeader = "X-Platform-Tenant";
+    public const string TimestampHeader = "X-Impact-Timestamp";
+    public const string SignatureHeader = "X-Impact-Signature";
+
+    public static IEndpointRouteBuilder MapImpactApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/impact").WithTags("Impact").RequireAuthorization(AuthPolicies.Tenant)
+            .AddEndpointFilter<TenantRateLimitFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+
+        api.MapPost("/companies", CreateCompany).WithName("CreateImpactCompany").WithSummary("Create a company (corporate sponsor).")
+            .Accepts<CreateCompanyRequest>("application/json").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapGet("/companies", ListCompanies).WithName("ListImpactCompanies").WithSummary("List the tenant's companies.");
+        api.MapGet("/companies/{id}", GetCompany).WithName("GetImpactCompany").WithSummary("Get a company.").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPut("/companies/{id}/sroi-inputs", PutSroiInputs).WithName("PutSroiInputs")
+            .WithSummary("Set the company's SROI impact map: investment, discount rate, outcomes with proxies, deadweight, attribution, displacement, drop-off.")
+            .Accepts<SroiSettings>("application/json").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/companies/{id}/sroi", GetSroi).WithName("GetSroi").WithSummary("SROI ratio for [from, to) with its full calculation.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapGet("/companies/{id}/vis", GetVis).WithName("GetVis").WithSummary("Volunteer Impact Score of every volunteer in [from, to), with components.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/companies/{id}/report", GetReport).WithName("GetImpactReport")
+            .WithSummary("Company report for ?period= (2026, 2026-Q1, 2026-03, 2026-01..2026-06) as JSON, CSV (?format=csv) or printable HTML (?format=html).")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/companies/{id}/metrics", QueueMetrics).WithName("QueueCompanyMetrics")
+            .WithSummary("Queue the metrics_company_period job for each month of ?period=.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/imports", Import).WithName("ImportProgramData")
+            .WithSummary("Import a CSV file (?companyId=&kind=participants|sessions|checkins|feedback|courses); returns the import report.")
+            .Accepts<string>("text/csv").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        api.MapPost("/webhooks/{source}/secret", IssueWebhookSecret).WithName("IssueImpactWebhookSecret")
+            .WithSummary("Create or rotate the signing secret of a webhook source (shown once).")
+            .Accepts<WebhookSecretRequest>("application/json").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/people/{id}", GetPerson).WithName("GetImpactPerson").WithSummary("The unified profile of a person (the PII read is logged).")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/texts/{id}/scores", GetTextScores).WithName("GetTextScores")
+            .WithSummary("Outcome scores of a check-in or feedback text, with evidence sentences and their SHA-256 (the PII read is logged).")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+
+        // Called by connectors, which hold a signing secret, not an API key.
+        app.MapPost("/v1/impact/webhooks/{source}", ReceiveWebhook).WithTags("Impact").WithName("ReceiveImpactWebhook").AllowAnonymous()
+            .WithSummary("Receive a signed domain event envelope (X-Platform-Tenant, X-Impact-Timestamp, X-Impact-Signature: sha256=HMAC(secret, timestamp + '.' + body)).")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized);
+        return app;
+    }
+
+    public static async Task<Results<Created<Company>, ProblemHttpResult>> CreateCompany(HttpRequest request, ClaimsPrincipal user, Companies companies,
+        CancellationToken ct)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(request, ImpactJsonContext.Default.CreateCompanyRequest);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        if (TenantsApi.NameProblem(body!.Name, required: true) is { } invalid)
+        {
+            return invalid;
+        }
+        if (body.ExternalId is { Length: > 200 })
+        {
+            return Problems.Invalid("externalId", "externalId is at most 200 characters.");
+        }
+        var (company, conflict) = await companies.CreateAsync(Caller.From(user).TenantId, body.Name!.Trim(), body.ExternalId, ct);
+        return conflict
+            ? Conflict("company-exists", "A company with this externalId exists.", $"externalId '{body.ExternalId}' is already used by another company of this tenant.")
+            : TypedResults.Created($"/v1/impact/companies/{company!.Id}", company);
+    }
+
+    public static async Task<Ok<CompanyList>> ListCompanies(ClaimsPrincipal user, Companies companies, CancellationToken ct) =>
+        TypedResults.Ok(new CompanyList(await companies.ListAsync(Caller.From(user).TenantId, ct)));
+
+    public static async Task<Results<Ok<Company>, ProblemHttpResult>> GetCompany(string id, ClaimsPrincipal user, Companies companies, CancellationToken ct)
+    {
+        if (!Problems.TryParseId(id, "id", out var companyId, out var problem))
+        {
+            return problem!;
+        }
+        return await companies.FindAsync(Caller.From(user).TenantId, companyId, ct) is { } c ? TypedResults.Ok(c) : Problems.NotFound("Company");
+    }
+
+    public static async Task<Results<Ok<SroiSettings>, ProblemHttpResult>> PutSroiInputs(string id, HttpRequest request, ClaimsPrincipal user,
+        Companies companies, CancellationToken ct)
+    {
+        if (!Problems.TryParseId(id, "id", out var companyId, out var problem))
+        {
+            return problem!;
+        }
+        var (body, bodyProblem) = await JsonBody.ReadAsync(request, ImpactJsonContext.Default.SroiSettings);
+        if (bodyProblem is not null)
+        {
+            return bodyProblem;
+        }
+        if (SroiProblems(body!) is { Count: > 0 } errors)
+        {
+            return Problems.Invalid(errors);
+        }
+        return await companies.SetSroiSettingsAsync(Caller.From(user).TenantId, companyId, body!, ct) ? TypedResults.Ok(body!) : Problems.NotFound("Company");
+    }
+
+    private static Dictionary<string, string[]> SroiProblems(SroiSettings s)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (s.Investment <= 0)
+        {
+            errors["investment"] = ["investment must be greater than 0."];
+        }
+        if (s.DiscountRate is < 0 or >= 1)
+        {
+            errors["discountRate"] = ["discountRate is a fraction from 0 to below 1 (0.035 = 3.5 %)."];
+        }
+        if (s.VolunteerHourValue is < 0)
+        {
+            errors["volunteerHourValue"] = ["volunteerHourValue cannot be negative."];
+        }
+        if (s.Outcomes is null || s.Outcomes.Count is 0 or > 50)
+        {
+            errors["outcomes"] = ["outcomes must list 1 to 50 outcomes."];
+            return errors;
+        }
+        for (var i = 0; i < s.Outcomes.Count; i++)
+        {
+            var o = s.Outcomes[i];
+            var p = $"outcomes[{i}]";
+            if (string.IsNullOrWhiteSpace(o.Name)) { errors[$"{p}.name"] = ["name is required."]; }
+            if ((o.Quantity is null) == (o.Measure is null)) { errors[$"{p}.quantity"] = ["give either quantity or measure."]; }
+            if (o.Quantity is < 0) { errors[$"{p}.quantity"] = ["quantity cannot be negative."]; }
+            if (o.Measure is not null && !ImpactReports.Measures.Contains(o.Measure)) { errors[$"{p}.measure"] = [$"measure must be one of {string.Join(", ", ImpactReports.Measures)}."]; }
+            if (o.FinancialProxy < 0) { errors[$"{p}.financialProxy"] = ["financialProxy cannot be negative."]; }
+            foreach (var (name, v) in new[] { ("deadweight", o.Deadweight), ("displacement", o.Displacement), ("attribution", o.Attribution), ("dropOff", o.DropOff) })
+            {
+                if (v is < 0 or > 1) { errors[$"{p}.{name}"] = [$"{name} is a fraction from 0 to 1."]; }
+            }
+            if (o.DurationYears is < 1 or > 30) { errors[$"{p}.durationYears"] = ["durationYears is 1 to 30."]; }
+        }
+        return errors;
+    }
+
+    public static async Task<Results<Ok<SroiReport>, ProblemHttpResult>> GetSroi(string id, string? from, string? to, string? period, ClaimsPrincipal user,
+        Companies companies, ImpactReports reports, CancellationToken ct)
+    {
+        if (!Problems.TryParseId(id, "id", out var companyId, out var problem) || !TryWindow(from, to, period, out var f, out var t, out problem))
+        {
+            return problem!;
+        }
+        var tenant = Caller.From(user).TenantId;
+        if (await companies.FindAsync(tenant, companyId, ct) is null)
+        {
+            return Problems.NotFound("Company");
+        }
+        return await reports.SroiAsync(tenant, companyId, f, t, ct) is { } sroi
+            ? TypedResults.Ok(sroi)
+            : Conflict("sroi-inputs-missing", "The company has no SROI inputs.", "Set them with PUT /v1/impact/companies/{id}/sroi-inputs first.");
+    }
+
+    public static async Task<Results<Ok<VisReport>, ProblemHttpResult>> GetVis(string id, string? from, string? to, string? period, ClaimsPrincipal user,
+        Companies companies, ImpactReports reports, CancellationToken ct)
+    {
+        if (!Problems.TryParseId(id, "id", out var companyId, out var problem) || !TryWindow(from, to, period, out var f, out var t, out problem))
+        {
+            return problem!;
+        }
+        var tenant = Caller.From(user).TenantId;
+        if (await companies.FindAsync(tenant, companyId, ct) is null)
+        {
+            return Problems.NotFound("Company");
+        }
+        return TypedResults.Ok(await reports.VisAsync(tenant, companyId, f, t, ct));
+    }
+
+    public static async Task<IResult> GetReport(string id, string? period, string? format, ClaimsPrincipal user, ImpactReports reports, CancellationToken ct)
+    {
+        if (!Problems.TryParseId(id, "id", out var companyId, out var problem))
+        {
+            return problem!;
+        }
+        if (!ImpactReports.TryParsePeriod(period, out var from, out var to))
+        {
+            return Problems.Invalid("period", "period must be a year (2026), quarter (2026-Q1), month (2026-03) or a range of them (2026-01..2026-06).");
+        }
+        if (format is not (null or "json" or "csv" or "html"))
+        {
+            return Problems.Invalid("format", "format must be json, csv or html.");
+        }
+        if (await reports.ReportAsync(Caller.From(user).TenantId, companyId, period!, from, to, ct) is not { } report)
+        {
+            return Problems.NotFound("Company");
+        }
+        return format switch
+        {
+            "csv" => TypedResults.Text(ImpactReports.Csv(report), "text/csv; charset=utf-8"),
+            "html" => TypedResults.Text(ImpactReports.Html(report), "text/html; charset=utf-8"),
+            _ => TypedResults.Ok(report),
+        };
+    }
+
+    public static async Task<Results<Accepted<MetricsQueued>, ProblemHttpResult>> QueueMetrics(string id, string? period, ClaimsPrincipal user,
+        Companies companies, IJobQueue jobs, CancellationToken ct)
+    {
+        if (!Problems.TryParseId(id, "id", out var companyId, out var problem))
+        {
+            return problem!;
+        }
+        if (!ImpactReports.TryParsePeriod(period, out var from, out var to))
+        {
+            return Problems.Invalid("period", "period must be a year (2026), quarter (2026-Q1), month (2026-03) or a range of them.");
+        }
+        var tenant = Caller.From(user).TenantId;
+        if (await companies.FindAsync(tenant, companyId, ct) is null)
+        {
+            return Problems.NotFound("Company");
+        }
+        var months = new List<DateOnly>();
+        for (var m = from; m < to; m = m.AddMonths(1))
+        {
+            months.Add(m);
+        }
+        var n = await jobs.EnqueueManyAsync(months.Select(m => (new ComputeCompanyMetricsArgs(tenant, companyId, m),
+            new JobOptions { UniqueKey = $"{tenant}:{companyId}:{m:yyyy-MM}" })), null, ct);
+        return TypedResults.Accepted($"/v1/impact/companies/{companyId}/report?period={period}", new MetricsQueued(companyId, months, n));
+    }
+
+    public static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> Import(string? companyId, string? kind, HttpRequest request, ClaimsPrincipal user,
+        Companies companies, ImpactImports imports, CancellationToken ct)
+    {
+        if (companyId is null || !Problems.TryParseId(companyId, "companyId", out var company, out var problem))
+        {
+            return Problems.Invalid("companyId", "companyId (a UUID) is required.");
+        }
+        if (kind is null || !ImpactImports.Columns.ContainsKey(kind))
+        {
+            return Problems.Invalid("kind", $"kind must be one of {string.Join(", ", ImpactImports.Columns.Keys)}.");
+        }
+        var tenant = Caller.From(user).TenantId;
+        if (await companies.FindAsync(tenant, company, ct) is null)
+        {
+            return Problems.NotFound("Company");
+        }
+        var (bytes, tooLarge) = await ReadBodyAsync(request, MaxCsvBytes);
+        if (tooLarge)
+        {
+            return Problems.TooLarge(MaxCsvBytes);
+        }
+        string csv;
+        try
+        {
+            csv = new UTF8Encoding(false, true).GetString(bytes).TrimStart('\uFEFF');
+        }
+        catch (DecoderFallbackException)
+        {
+            return Problems.Invalid("body", "The file is not UTF-8 text.");
+        }
+        try
+        {
+            return TypedResults.Ok(await imports.ImportAsync(tenant, company, kind, csv, ct));
+        }
+        catch (ImportFormatException ex)
+        {
+            return Problems.Invalid(ex.Field, ex.Message);
+        }
+    }
+
+    public static async Task<Results<Created<WebhookSecretIssued>, ProblemHttpResult>> IssueWebhookSecret(string source, HttpRequest request,
+        ClaimsPrincipal user, Companies companies, ImpactWebhooks webhooks, CancellationToken ct)
+    {
+        if (!ImpactImports.ValidSource(source))
+        {
+            return Problems.Invalid("source", "source must be 1–40 lower-case letters, digits or '-'.");
+        }
+        var (body, problem) = await JsonBody.ReadAsync(request, ImpactJsonContext.Default.WebhookSecretRequest);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        if (body!.CompanyId is not { } companyId)
+        {
+            return Problems.Invalid("companyId", "companyId is required: the company whose program data this source delivers.");
+        }
+        var tenant = Caller.From(user).TenantId;
+        if (await companies.FindAsync(tenant, companyId, ct) is null)
+        {
+            return Problems.NotFound("Company");
+        }
+        var secret = await webhooks.IssueSecretAsync(tenant, source, companyId, ct);
+        return TypedResults.Created($"/v1/impact/webhooks/{source}", new WebhookSecretIssued(source, companyId, secret, SignatureHeader, TimestampHeader, TenantHeader));
+    }
+
+    public static async Task<Results<Accepted<WebhookAccepted>, Ok<WebhookAccepted>, ProblemHttpResult>> ReceiveWebhook(string source, HttpRequest request,
+        ImpactWebhooks webhooks, CancellationToken ct)
+    {
+        var remote = request.HttpContext.Connection.RemoteIpAddress?.ToString();
+        var (bytes, tooLarge) = await ReadBodyAsync(request, JsonBody.MaxBytes);
+        if (tooLarge)
+        {
+            return Problems.TooLarge(JsonBody.MaxBytes);
+        }
+        Guid? tenant = Guid.TryParse(request.Headers[TenantHeader].ToString(), out var t) ? t : null;
+        var known = tenant is { } id && ImpactImports.ValidSource(source) ? await webhooks.FindSourceAsync(id, source, ct) : null;
+        var rejection = known is null
+            ? "unknown tenant or source"
+            : WebhookSignature.Verify(known.Value.Secret, request.Headers[TimestampHeader].ToString(), request.Headers[SignatureHeader].ToString(), bytes,
+                DateTimeOffset.UtcNow);
+        if (rejection is not null)
+        {
+            await webhooks.RejectAsync(tenant, source, rejection, remote, ct);
+            return TypedResults.Problem(new ProblemDetails
+            {
+                Status = StatusCodes.Status401Unauthorized,
+                Type = ProblemTypes.Unauthenticated,
+                Title = "The webhook signature is invalid.",
+                Detail = $"Sign timestamp + '.' + body with HMAC-SHA256 under the source's secret; send {TenantHeader}, {TimestampHeader} (unix seconds, within 5 minutes) and {SignatureHeader}: sha256=<hex>.",
+            });
+        }
+        var (envelope, field, error) = DomainEvents.Parse(bytes);
+        if (envelope is null)
+        {
+            return Problems.Invalid(field!, error!);
+        }
+        var stored = await webhooks.ReceiveAsync(tenant!.Value, source, known!.Value.CompanyId, envelope, Encoding.UTF8.GetString(bytes), ct);
+        var answer = new WebhookAccepted(envelope.Id, envelope.Type, !stored);
+        return stored ? TypedResults.Accepted((string?)null, answer) : TypedResults.Ok(answer);
+    }
+
+    public static async Task<Results<Ok<PersonProfile>, ProblemHttpResult>> GetPerson(string id, ClaimsPrincipal user, NpgsqlDataSource dataSource,
+        PiiVault vault, CancellationToken ct)
+    {
+        if (!Problems.TryParseId(id, "id", out var personId, out var problem))
+        {
+            return problem!;
+        }
+        var tenant = Caller.From(user).TenantId;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var cmd = new NpgsqlCommand("""
+            SELECT company_id, role, name_enc, email_enc, journey::text, created_at, erased_at,
+                   ARRAY(SELECT source || '|' || external_id FROM impact.external_ids x WHERE x.person_id = p.id ORDER BY 1),
+                   ARRAY(SELECT program FROM impact.enrollments e WHERE e.person_id = p.id ORDER BY 1)
+              FROM impact.people p WHERE tenant_id = $1 AND id = $2
+            """, conn);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenant });
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = personId });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return Problems.NotFound("Person");
+        }
+        var company = reader.GetGuid(0);
+        var role = reader.GetString(1);
+        var nameEnc = reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2);
+        var emailEnc = reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3);
+        var journey = JsonDocument.Parse(reader.GetString(4)).RootElement.Clone();
+        var created = reader.GetFieldValue<DateTimeOffset>(5);
+        DateTimeOffset? erased = reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6);
+        var ids = reader.GetFieldValue<string[]>(7).Select(s => s.Split('|', 2)).Select(p => new ExternalIdView(p[0], p[1])).ToList();
+        var programs = reader.GetFieldValue<string[]>(8);
+        await reader.DisposeAsync();
+        var keyring = await vault.KeyringAsync(conn, null, tenant, [personId], "profile-view", "api:tenant-key", ct);
+        var profile = new PersonProfile(personId, company, role, keyring.Read(personId, "name", nameEnc), keyring.Read(personId, "email", emailEnc), journey,
+            ids, programs, created, erased);
+        await keyring.FlushAsync(conn, null, ct);
+        return TypedResults.Ok(profile);
+    }
+
+    public static async Task<Results<Ok<TextScores>, ProblemHttpResult>> GetTextScores(string id, ClaimsPrincipal user, NpgsqlDataSource dataSource,
+        PiiVault vault, CancellationToken ct)
+    {
+        if (!Problems.TryParseId(id, "id", out var textId, out var problem))
+        {
+            return problem!;
+        }
+        var tenant = Caller.From(user).TenantId;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        Guid person;
+        string status;
+        await using (var text = new NpgsqlCommand("SELECT person_id, status FROM impact.texts WHERE tenant_id = $1 AND id = $2", conn))
+        {
+            text.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenant });
+            text.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = textId });
+            await using var r = await text.ExecuteReaderAsync(ct);
+            if (!await r.ReadAsync(ct))
+            {
+                return Problems.NotFound("Text");
+            }
+            person = r.GetGuid(0);
+            status = r.GetString(1);
+        }
+        var rows = new List<(string Dim, decimal? Score, decimal Conf, string Model, byte[]? Enc, string? Sha, int Start, int Len, string[] Cues, double W, bool HasEvidence)>();
+        await using (var cmd = new NpgsqlCommand("""
+            SELECT s.dimension, s.score, s.confidence, s.model_version, e.snippet_enc, e.snippet_sha256, e.start_offset, e.length, e.cues, e.contribution, e.id IS NOT NULL
+              FROM impact.outcome_scores s LEFT JOIN impact.evidence_snippets e ON e.outcome_score_id = s.id
+             WHERE s.tenant_id = $1 AND s.text_id = $2 ORDER BY s.dimension, e.start_offset
+            """, conn))
+        {
+            cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenant });
+            cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = textId });
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                var has = r.GetBoolean(10);
+                rows.Add((r.GetString(0), r.IsDBNull(1) ? null : r.GetDecimal(1), r.GetDecimal(2), r.GetString(3), has && !r.IsDBNull(4) ? r.GetFieldValue<byte[]>(4) : null,
+                    has && !r.IsDBNull(5) ? r.GetString(5) : null, has ? r.GetInt32(6) : 0, has ? r.GetInt32(7) : 0, has ? r.GetFieldValue<string[]>(8) : [],
+                    has ? r.GetDouble(9) : 0, has));
+            }
+        }
+        var keyring = await vault.KeyringAsync(conn, null, tenant, [person], "score-evidence-view", "api:tenant-key", ct);
+        var dims = rows.GroupBy(r => r.Dim).Select(g => new DimensionView(g.Key, g.First().Score, g.First().Conf, g.First().Score is null, g.First().Model,
+            g.Where(r => r.HasEvidence).Select(r => new OutcomeEvidenceView(keyring.Read(person, "evidence", r.Enc), r.Sha, r.Start, r.Len, r.Cues, r.W)).ToList())).ToList();
+        await keyring.FlushAsync(conn, null, ct);
+        return TypedResults.Ok(new TextScores(textId, status, dims));
+    }
+
+    private static bool TryWindow(string? from, string? to, string? period, out DateOnly f, out DateOnly t, out ProblemHttpResult? problem)
+    {
+        problem = null;
+        if (period is not null)
+        {
+            if (ImpactReports.TryParsePeriod(period, out f, out t))
+            {
+                return true;
+            }
+            problem = Problems.Invalid("period", "period must be a year (2026), quarter (2026-Q1), month (2026-03) or a range of them.");
+            return false;
+        }
+        f = t = default;
+        if (!DateOnly.TryParseExact(from, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out f))
+        {
+            problem = Problems.Invalid("from", "from (inclusive) must be a date like 2026-01-01, or give period.");
+            return false;
+        }
+        if (!DateOnly.TryParseExact(to, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out t) || t <= f)
+        {
+            problem = Problems.Invalid("to", "to (exclusive) must be a date after from, like 2027-01-01.");
+            return false;
+        }
+        return true;
+    }
+
+    public static ProblemHttpResult Conflict(string type, string title, string detail) => TypedResults.Problem(new ProblemDetails
+    {
+        Status = StatusCodes.Status409Conflict,
+        Type = "urn:platform:problem:" + type,
+        Title = title,
+        Detail = detail,
+    });
+
+    private static async Task<(byte[] Bytes, bool TooLarge)> ReadBodyAsync(HttpRequest request, int max)
+    {
+        if (request.ContentLength > max)
+        {
+            return ([], true);
+        }
+        var buffer = new ArrayBufferWriter<byte>();
+        var chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+            {
+                if (buffer.WrittenCount + read > max)
+                {
+                    return ([], true);
+                }
+                buffer.Write(chunk.AsSpan(0, read));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+        return (buffer.WrittenSpan.ToArray(), false);
+    }
+}
