@@ -14,5 +14,9 @@ app.MapTenantsApi();
 app.MapChannelsApi();
 app.MapConversationsApi();
 app.MapJobsAdminApi();
+app.MapEventsApi();
+app.MapMatchingApi();
+app.MapGatheringsApi();
+app.MapIntelligenceApi();
 
 app.Run();

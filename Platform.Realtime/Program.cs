@@ -10,5 +10,6 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseWebSockets();
 app.MapStreamApi();
+app.MapConferenceStreamApi();
 
 app.Run();

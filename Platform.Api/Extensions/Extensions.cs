@@ -19,6 +19,7 @@ internal static class Extensions
         builder.Services.AddHostedService<MigrationHostedService>();
 
         builder.AddConversationServices();
+        builder.Services.AddEvents();
 
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
@@ -56,6 +57,7 @@ internal static class Extensions
             // Source-generated first: activities serialise the same way here as on the stream.
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ActivityJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, ApiJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(2, Platform.Core.Events.EventsJsonContext.Default);
         });
     }
 

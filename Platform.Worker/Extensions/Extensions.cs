@@ -13,5 +13,10 @@ internal static class Extensions
         // The job engine (settings: Platform:Jobs) and the handlers this worker runs.
         builder.AddJobWorker();
         builder.Services.AddJobHandler<CanaryArgs, CanaryHandler>();
+
+        // Conference intelligence (issue 12).
+        builder.Services.AddEvents();
+        builder.Services.AddJobHandler<Platform.Core.Events.MatchCalculationArgs, MatchCalculationHandler>();
+        builder.Services.AddJobHandler<Platform.Core.Events.IntelligenceReportArgs, IntelligenceReportHandler>();
     }
 }

@@ -8,7 +8,7 @@ using Platform.Core.Events.Matching;
 using Platform.Core.Impact.Scoring;
 
 var smoke = args.Contains("--smoke");
-var outPath = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? smoke ? Path.Combine("bench", "results", "raw", "algorithms.smoke.json") : Path.Combine("bench", "results", "algorithms.json");
+var outPath = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? (smoke ? Path.Combine("bench", "results", "raw", "algorithms.smoke.json") : Path.Combine("bench", "results", "algorithms.json"));
 var now = DateTimeOffset.Parse("2026-03-01T00:00:00Z");
 var results = new Dictionary<string, object>();
 
