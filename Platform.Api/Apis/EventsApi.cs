@@ -19,7 +19,7 @@ public sealed record EventsServices(EventsStore Store, Matchmaking Matching, Gat
 /// </summary>
 public static class EventsApi
 {
-    public const int MaxTags = 50, MaxTagLength = 100, MaxSlots = 50, MaxTextLength = 4000;
+    public const int IncrementalDelaySeconds = 5, MaxTags = 50, MaxTagLength = 100, MaxSlots = 50, MaxTextLength = 4000;
 
     public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
@@ -128,9 +128,10 @@ public static class EventsApi
                     Detail = $"This conference takes at most {conference.Limits.AttendeeCap} attendees (limits.attendeeCap).",
                 });
         }
-        // Incremental: this attendee's stored matches are recomputed; repeated edits coalesce into one pending job.
-        await services.Jobs.EnqueueAsync(new MatchCalculationArgs(tenantId, conference.Id, userId),
-            new Platform.Core.Jobs.JobOptions { UniqueKey = $"match:{conference.Id}:{userId}", Priority = 3 }, ct);
+        // Incremental, debounced: one pending run per conference recomputes every attendee changed since their list
+        // was stored, so a burst of sign-ups costs one index build instead of one per profile.
+        await services.Jobs.EnqueueAsync(new MatchCalculationArgs(tenantId, conference.Id, null, StaleOnly: true),
+            new Platform.Core.Jobs.JobOptions { UniqueKey = $"match-stale:{conference.Id}", Priority = 3, RunAt = DateTimeOffset.UtcNow.AddSeconds(IncrementalDelaySeconds) }, ct);
         return outcome == UpsertOutcome.Created
             ? TypedResults.Created($"/v1/events/conferences/{conference.Id}/attendees/{Uri.EscapeDataString(userId)}", saved!)
             : TypedResults.Ok(saved!);

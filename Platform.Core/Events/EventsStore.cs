@@ -244,7 +244,7 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
 
     /// <summary>Replaces the stored top matches of the given attendees (all of them for a batch run) in one transaction.</summary>
     public async Task ReplaceMatchesAsync(Guid tenantId, Guid conferenceId, IReadOnlyCollection<string> userIds,
-        IReadOnlyList<(string UserId, MatchRecommendation Match, int Rank)> rows, CancellationToken ct)
+        IReadOnlyList<(string UserId, MatchRecommendation Match, int Rank)> rows, DateTimeOffset computedAt, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -255,7 +255,7 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
             await delete.ExecuteNonQueryAsync(ct);
         }
         await using (var import = await conn.BeginBinaryImportAsync(
-            "COPY events.matches (tenant_id, conference_id, user_id, rank, match_user_id, score, reasons, starter) FROM STDIN (FORMAT BINARY)", ct))
+            "COPY events.matches (tenant_id, conference_id, user_id, rank, match_user_id, score, reasons, starter, computed_at) FROM STDIN (FORMAT BINARY)", ct))
         {
             foreach (var (userId, m, rank) in rows)
             {
@@ -268,10 +268,30 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
                 await import.WriteAsync(m.Score, NpgsqlDbType.Double, ct);
                 await import.WriteAsync(JsonSerializer.Serialize([.. m.Reasons], EventsJsonContext.Default.ListString), NpgsqlDbType.Jsonb, ct);
                 await import.WriteAsync(m.ConversationStarter, NpgsqlDbType.Text, ct);
+                await import.WriteAsync(computedAt, NpgsqlDbType.TimestampTz, ct);
             }
             await import.CompleteAsync(ct);
         }
         await tx.CommitAsync(ct);
+    }
+
+    /// <summary>Attendees whose profile changed after their stored list was computed (or who have none).</summary>
+    public async Task<IReadOnlyList<string>> StaleAttendeesAsync(Guid tenantId, Guid conferenceId, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            SELECT a.user_id FROM events.attendees a
+            LEFT JOIN (SELECT user_id, max(computed_at) AS at FROM events.matches WHERE conference_id = $2 GROUP BY user_id) m ON m.user_id = a.user_id
+            WHERE a.tenant_id = $1 AND a.conference_id = $2 AND a.consent_to_match AND (m.at IS NULL OR a.updated_at > m.at)
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conferenceId });
+        var list = new List<string>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(r.GetString(0));
+        }
+        return list;
     }
 
     public async Task<long> CountMatchesAsync(Guid tenantId, Guid conferenceId, CancellationToken ct)

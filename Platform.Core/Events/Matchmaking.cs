@@ -8,8 +8,11 @@ namespace Platform.Core.Events;
 /// <summary>A conference's attendees compiled for matching, valid for one revision of its profiles.</summary>
 public sealed record CompiledConference(Guid ConferenceId, long Revision, IReadOnlyList<Attendee> Attendees, MatchingIndex Index);
 
-/// <summary>Recomputes stored top matches: the whole conference (batch), or one attendee after a profile change.</summary>
-public sealed record MatchCalculationArgs(Guid TenantId, Guid ConferenceId, string? UserId) : IJobArgs
+/// <summary>
+/// Recomputes stored top matches: the whole conference (batch), one attendee, or — <see cref="StaleOnly"/>, the
+/// incremental run after profile changes — every attendee whose profile changed since their list was computed.
+/// </summary>
+public sealed record MatchCalculationArgs(Guid TenantId, Guid ConferenceId, string? UserId, bool StaleOnly = false) : IJobArgs
 {
     public static string Kind => "events.match-calculate";
 }
@@ -78,8 +81,10 @@ public sealed partial class Matchmaking(EventsStore store, ILogger<Matchmaking> 
     }
 
     /// <summary>The job's work: top matches for every attendee (or one, and those whose lists it may enter), stored.</summary>
-    public async Task<int> CalculateAsync(Guid tenantId, Guid conferenceId, string? userId, CancellationToken ct)
+    public async Task<int> CalculateAsync(Guid tenantId, Guid conferenceId, string? userId, CancellationToken ct, bool staleOnly = false)
     {
+        // Stamped before anything is read: a profile written after this instant is stale for the next run.
+        var snapshot = DateTimeOffset.UtcNow;
         var conference = await store.FindConferenceAsync(tenantId, conferenceId, ct);
         if (conference is null)
         {
@@ -88,9 +93,9 @@ public sealed partial class Matchmaking(EventsStore store, ILogger<Matchmaking> 
         var compiled = await CompileAsync(tenantId, conference, ct);
         var declined = await store.DeclinedAsync(tenantId, conferenceId, ct);
         var index = compiled.Index;
-        IReadOnlyList<string> targets = userId is null
-            ? [.. compiled.Attendees.Select(a => a.UserId)]
-            : index.PositionById.ContainsKey(userId) ? [userId] : [];
+        IReadOnlyList<string> targets = userId is not null ? (index.PositionById.ContainsKey(userId) ? [userId] : [])
+            : staleOnly ? [.. (await store.StaleAttendeesAsync(tenantId, conferenceId, ct)).Where(index.PositionById.ContainsKey)]
+            : [.. compiled.Attendees.Select(a => a.UserId)];
         var results = new (string UserId, MatchRecommendation Match, int Rank)[targets.Count][];
         // Scoring is CPU-bound and independent per attendee: spread it over the cores.
         Parallel.For(0, targets.Count, new ParallelOptions { CancellationToken = ct }, i =>
@@ -98,7 +103,7 @@ public sealed partial class Matchmaking(EventsStore store, ILogger<Matchmaking> 
             var list = ReciprocalMatcher.Recommend(index, targets[i], conference.Weights, declined, StoredMatches);
             results[i] = [.. list.Select((m, r) => (targets[i], m, r + 1))];
         });
-        await store.ReplaceMatchesAsync(tenantId, conferenceId, targets, [.. results.SelectMany(r => r)], ct);
+        await store.ReplaceMatchesAsync(tenantId, conferenceId, targets, [.. results.SelectMany(r => r)], snapshot, ct);
         LogCalculated(logger, conferenceId, targets.Count);
         return targets.Count;
     }

@@ -9,7 +9,7 @@ internal sealed partial class MatchCalculationHandler(Matchmaking matching) : IJ
     public async Task HandleAsync(MatchCalculationArgs args, JobContext context)
     {
         var started = TimeProvider.System.GetTimestamp();
-        var count = await matching.CalculateAsync(args.TenantId, args.ConferenceId, args.UserId, context.CancellationToken);
+        var count = await matching.CalculateAsync(args.TenantId, args.ConferenceId, args.UserId, context.CancellationToken, args.StaleOnly);
         LogDone(context.Logger, args.ConferenceId, count, TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
     }
 
