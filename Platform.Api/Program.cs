@@ -18,5 +18,8 @@ app.MapEventsApi();
 app.MapMatchingApi();
 app.MapGatheringsApi();
 app.MapIntelligenceApi();
+app.MapUsersApi();
+app.MapNotificationsApi();
+app.MapWebhooksApi();
 
 app.Run();

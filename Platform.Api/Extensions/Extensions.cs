@@ -2,6 +2,7 @@ using Platform.Api.Apis;
 using Platform.Api.Security;
 using Platform.Core.Data;
 using Platform.Core.Messaging;
+using Platform.Core.Notifications;
 using Platform.Core.Tenancy;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -20,6 +21,7 @@ internal static class Extensions
 
         builder.AddConversationServices();
         builder.Services.AddEvents();
+        builder.AddNotifications();
 
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
@@ -58,6 +60,7 @@ internal static class Extensions
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ActivityJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, ApiJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, Platform.Core.Events.EventsJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(3, NotificationsApiJsonContext.Default);
         });
     }
 

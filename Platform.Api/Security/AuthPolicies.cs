@@ -18,6 +18,9 @@ public static class AuthPolicies
 
     /// <summary>A tenant API key, a channel secret, or a client token (narrowed to its conversation).</summary>
     public const string Participant = "participant";
+
+    /// <summary>A user-scoped client token (no conversation): the caller's own notifications.</summary>
+    public const string User = "user";
 }
 
 /// <summary>The kinds of credential, as carried in <see cref="PlatformClaims.Kind"/>.</summary>
@@ -27,4 +30,5 @@ public static class CallerKinds
     public const string Tenant = "tenant";
     public const string Channel = "channel";
     public const string Client = "client";
+    public const string User = "user";
 }

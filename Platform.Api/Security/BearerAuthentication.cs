@@ -12,12 +12,14 @@ namespace Platform.Api.Security;
 /// <summary>Claim types the platform's principals carry.</summary>
 public static class PlatformClaims
 {
-    /// <summary>operator | tenant | channel | client</summary>
+    /// <summary>operator | tenant | channel | client | user</summary>
     public const string Kind = "platform:kind";
     public const string Tenant = "platform:tenant";
     public const string Channel = "platform:channel";
     public const string Conversation = "platform:conversation";
     public const string User = "platform:user";
+    /// <summary>A role of a user-scoped client token (member, team_lead, …).</summary>
+    public const string Role = "platform:role";
     /// <summary>Set when the tenant or channel behind the credential is inactive: "tenant" or "channel".</summary>
     public const string Inactive = "platform:inactive";
 }
@@ -90,7 +92,7 @@ public sealed class BearerAuthenticationHandler(
         var claims = validation.Claims!;
         if (claims.ConversationId is not { } conversationId)
         {
-            return AuthenticateResult.Fail("The client token is not scoped to a conversation.");
+            return await UserTokenAsync(claims);
         }
         var state = await credentials.FindConversationAsync(claims.TenantId, conversationId, Context.RequestAborted);
         if (state is null)
@@ -100,6 +102,21 @@ public sealed class BearerAuthenticationHandler(
         var list = Claims(CallerKinds.Client, state);
         list.Add(new Claim(PlatformClaims.Conversation, conversationId.ToString()));
         list.Add(new Claim(PlatformClaims.User, claims.UserId));
+        return Success(list);
+    }
+
+    /// <summary>A user-scoped token (no conversation): the user's own notifications, preferences and subscriptions.</summary>
+    private async Task<AuthenticateResult> UserTokenAsync(ClientTokenClaims claims)
+    {
+        var active = await Context.RequestServices.GetRequiredService<Platform.Core.Notifications.NotificationInbox>()
+            .TenantActiveAsync(claims.TenantId, Context.RequestAborted);
+        if (active is null)
+        {
+            return AuthenticateResult.Fail("The client token's tenant does not exist.");
+        }
+        var list = Claims(CallerKinds.User, new CredentialOwner(claims.TenantId, active.Value, null, true, null));
+        list.Add(new Claim(PlatformClaims.User, claims.UserId));
+        list.AddRange(claims.Roles.Select(r => new Claim(PlatformClaims.Role, r)));
         return Success(list);
     }
 
@@ -190,7 +207,8 @@ public static class SecurityExtensions
             .AddPolicy(AuthPolicies.Operator, p => p.RequireClaim(PlatformClaims.Kind, CallerKinds.Operator))
             .AddPolicy(AuthPolicies.Tenant, p => ActiveOf(p, CallerKinds.Tenant))
             .AddPolicy(AuthPolicies.TenantOrChannel, p => ActiveOf(p, CallerKinds.Tenant, CallerKinds.Channel))
-            .AddPolicy(AuthPolicies.Participant, p => ActiveOf(p, CallerKinds.Tenant, CallerKinds.Channel, CallerKinds.Client));
+            .AddPolicy(AuthPolicies.Participant, p => ActiveOf(p, CallerKinds.Tenant, CallerKinds.Channel, CallerKinds.Client))
+            .AddPolicy(AuthPolicies.User, p => ActiveOf(p, CallerKinds.User));
         builder.Services.AddSingleton<ClientTokens>();
         builder.Services.AddSingleton<CredentialLookup>();
         return builder;

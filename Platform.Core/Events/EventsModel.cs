@@ -82,6 +82,9 @@ public sealed record InviteRequest(IReadOnlyList<string>? UserIds);
 
 public sealed record InvitesSent(Guid GatheringId, IReadOnlyList<string> Invited, string Delivery);
 
+/// <summary>The payload of an <c>events.gathering-invite</c> notification.</summary>
+public sealed record GatheringInvite(Guid GatheringId, Guid ConferenceId, string Topic, string Place, DateTimeOffset StartsAt, DateTimeOffset EndsAt);
+
 public sealed record RsvpRequest(string? UserId, string? Response);
 
 public sealed record GatheringSuggestions(Guid ConferenceId, string Algorithm, IReadOnlyList<GatheringSuggestion> Suggestions);
@@ -136,6 +139,7 @@ public sealed record EventUpdate(string Type, Guid? ConferenceId, string? UserId
 [JsonSerializable(typeof(InviteRequest))]
 [JsonSerializable(typeof(InvitesSent))]
 [JsonSerializable(typeof(RsvpRequest))]
+[JsonSerializable(typeof(GatheringInvite))]
 [JsonSerializable(typeof(GatheringSuggestions))]
 [JsonSerializable(typeof(PresenceStatus))]
 [JsonSerializable(typeof(ReportRequest))]

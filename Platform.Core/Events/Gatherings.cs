@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Npgsql;
 using Platform.Core.Events.Matching;
+using Platform.Core.Notifications;
 using StackExchange.Redis;
 
 namespace Platform.Core.Events;
@@ -12,8 +13,10 @@ public enum RsvpOutcome { Recorded, GatheringNotFound, NotAttendee, Full }
 /// and acceptances never exceed its capacity however many arrive at once. Every change is published on the
 /// conference's Realtime channel.
 /// </summary>
-public sealed class Gatherings(EventsStore store, EventsBus bus)
+public sealed class Gatherings(EventsStore store, EventsBus bus, NotificationOutbox notifications)
 {
+    public const string InviteNotificationType = "events.gathering-invite";
+
     private const string Columns = "id, conference_id, topic, tags, place, starts_at, ends_at, capacity, created_at";
 
     public async Task<Gathering> CreateAsync(Guid tenantId, Guid conferenceId, string topic, IReadOnlyList<string> tags, string place,
@@ -98,11 +101,20 @@ public sealed class Gatherings(EventsStore store, EventsBus bus)
             insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. chosen] });
             insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = source });
             await insert.ExecuteNonQueryAsync(ct);
+            // Delivered through the notifications outbox in this same transaction: an invitation exists only with
+            // its notification, and the outbox's dedupe key (user, gathering, type) makes a re-run send nothing twice.
+            var payload = JsonSerializer.SerializeToElement(
+                new GatheringInvite(g.Id, g.ConferenceId, g.Topic, g.Place, g.StartsAt, g.EndsAt), EventsJsonContext.Default.GatheringInvite);
+            foreach (var userId in chosen)
+            {
+                await notifications.EnqueueAsync(tx, new Notification(tenantId, userId, $"gathering:{g.Id}", InviteNotificationType, payload,
+                    NotificationChannels.InApp | NotificationChannels.WebPush), ct);
+            }
         }
         var updated = await FindAsync(conn, tx, tenantId, id, forUpdate: false, ct);
         await tx.CommitAsync(ct);
         await bus.PublishAsync(tenantId, new EventUpdate("gathering.invited", g.ConferenceId, null, null, updated));
-        return new InvitesSent(id, chosen, "recorded");
+        return new InvitesSent(id, chosen, "notifications");
     }
 
     /// <summary>

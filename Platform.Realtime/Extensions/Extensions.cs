@@ -1,4 +1,5 @@
 using Platform.Core.Messaging;
+using Platform.Core.Notifications;
 using Platform.Core.Security;
 using Platform.Core.Tenancy;
 using Platform.Realtime.Streaming;
@@ -21,6 +22,8 @@ internal static class Extensions
         builder.Services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.Section);
         builder.Services.AddSingleton<ConversationFeeds>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ConversationFeeds>());
+        builder.Services.AddSingleton<NotificationInbox>();
+        builder.Services.AddSingleton<NotificationFeeds>();
 
         // Presence and the conference stream (issue 12).
         builder.Services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.Section);

@@ -16,7 +16,7 @@ public static class StreamApi
     public static IEndpointRouteBuilder MapStreamApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/stream", Stream).WithName("Stream")
-            .WithSummary("WebSocket stream of one conversation: ?token=<client token>&watermark=N (optional).")
+            .WithSummary("WebSocket stream of one conversation (?token=<client token>&watermark=N), or of a user's notifications (user-scoped token).")
             .WithTags("Streaming");
         return app;
     }
@@ -68,6 +68,13 @@ public static class StreamApi
             return Results.Empty;
         }
         var claims = validation.Claims!;
+        if (claims.ConversationId is null && requested is null)
+        {
+            // A user-scoped token (no conversation): that user's notifications (NotificationStream.cs).
+            await using var userPresence = services.Presence.Track(claims.TenantId, claims.UserId);
+            await NotificationStream.ServeAsync(context, socket, claims, options, Refuse, services.Lifetime.ApplicationStopping);
+            return Results.Empty;
+        }
         if (claims.ConversationId is not { } conversationId || (requested is { } r && r != conversationId))
         {
             await Refuse(socket, CloseCodes.Forbidden, "the token does not grant this conversation");

@@ -1,4 +1,5 @@
 using Platform.Core.Jobs;
+using Platform.Core.Notifications;
 using Platform.Worker.Jobs;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -18,5 +19,6 @@ internal static class Extensions
         builder.Services.AddEvents();
         builder.Services.AddJobHandler<Platform.Core.Events.MatchCalculationArgs, MatchCalculationHandler>();
         builder.Services.AddJobHandler<Platform.Core.Events.IntelligenceReportArgs, IntelligenceReportHandler>();
+        builder.AddNotificationDelivery();
     }
 }

@@ -143,6 +143,10 @@ public sealed class EventsTests(EventsFixture fx) : IClassFixture<EventsFixture>
         Assert.Equal(["free1", "free2"], auto.GetProperty("invited").EnumerateArray().Select(e => e.GetString())); // two seats were left
         var again = await ConversationsFixture.Json(await fx.Client(tenant.ApiKey).PostAsync($"/v1/gatherings/{id}/invitations", null));
         Assert.Empty(again.GetProperty("invited").EnumerateArray());
+        // Each invitation went into the notifications outbox, exactly once per invitee.
+        Assert.Equal(3, await fx.ScalarAsync(
+            "SELECT count(*) FROM ops.notification_outbox WHERE tenant_id = $1 AND notification_type = 'events.gathering-invite' AND subject_id = $2",
+            tenant.Id, $"gathering:{id}"));
 
         foreach (var u in new[] { "free1", "free2", "free5" })
         {

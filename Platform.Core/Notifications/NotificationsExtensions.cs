@@ -1,0 +1,34 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Platform.Core.Jobs;
+
+namespace Platform.Core.Notifications;
+
+public static class NotificationsExtensions
+{
+    /// <summary>Producer API, preferences, subscriptions, webhooks, inbox and replay (Api and any producer).</summary>
+    public static IHostApplicationBuilder AddNotifications(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.Section);
+        builder.Services.AddSingleton<NotificationOutbox>();
+        builder.Services.AddSingleton<NotificationPreferences>();
+        builder.Services.AddSingleton<PushSubscriptions>();
+        builder.Services.AddSingleton<WebhookEndpoints>();
+        builder.Services.AddSingleton<NotificationInbox>();
+        builder.Services.AddSingleton<NotificationReplay>();
+        return builder;
+    }
+
+    /// <summary>Delivery: the fan-out and send job handlers (Worker).</summary>
+    public static IHostApplicationBuilder AddNotificationDelivery(this IHostApplicationBuilder builder)
+    {
+        builder.AddNotifications();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<NotificationHttp>();
+        builder.Services.AddSingleton<NotificationDeliverer>();
+        builder.Services.AddJobHandler<NotificationFanoutArgs, NotificationFanoutHandler>();
+        builder.Services.AddJobHandler<NotificationSendArgs, NotificationSendHandler>();
+        return builder;
+    }
+}

@@ -1,0 +1,154 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Platform.Core.Notifications;
+using Platform.Tests.Integration.Jobs;
+using Platform.Tests.Integration.Realtime;
+
+namespace Platform.Tests.Integration.Notifications;
+
+/// <summary>Api + two Realtime nodes + the real Worker (fast job settings) on one fresh database and Redis.</summary>
+public class NotificationsFixture : RealtimeFixture
+{
+    public const int DisableAfterFailures = 3;
+
+    public (string PublicKey, string PrivateKey) VapidKeys { get; } = Vapid.GenerateKeys();
+    public JobWorkerHost Worker { get; private set; } = null!;
+    public NpgsqlDataSource Db => Api.Services.GetRequiredService<NpgsqlDataSource>();
+    public NotificationOutbox Outbox => Api.Services.GetRequiredService<NotificationOutbox>();
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        var settings = FastJobSettings.For(Database, Redis, "notifications-worker");
+        settings["Platform:Notifications:WebhookDisableAfterFailures"] = DisableAfterFailures.ToString();
+        settings["Platform:Notifications:MaxAttempts"] = "10";
+        settings["Platform:Notifications:Vapid:PublicKey"] = VapidKeys.PublicKey;
+        settings["Platform:Notifications:Vapid:PrivateKey"] = VapidKeys.PrivateKey;
+        settings["Platform:Notifications:Vapid:Subject"] = "mailto:test@example.com";
+        Worker = new JobWorkerHost(settings).Start();
+    }
+
+    public async Task<(string Token, Uri StreamUrl)> UserTokenAsync(string apiKey, string userId, params string[] roles)
+    {
+        var response = await Client(apiKey).PostAsJsonAsync($"/v1/users/{userId}/tokens", new { roles });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await Json(response);
+        return (body.GetProperty("token").GetString()!, new Uri(body.GetProperty("streamUrl").GetString()!));
+    }
+
+    public Task<NotificationEnqueued> ProduceAsync(Guid tenant, string user, string subject, string type = "civic.meeting-summary",
+        NotificationChannels channels = NotificationChannels.All, object? payload = null) =>
+        Outbox.EnqueueAsync(Db, new Notification(tenant, user, subject, type, JsonSerializer.SerializeToElement(payload ?? new { title = subject }), channels));
+
+    public async Task<IReadOnlyList<(string Channel, string State, string? Reason, int Attempts)>> DeliveriesAsync(long outboxId)
+    {
+        await using var cmd = Db.CreateCommand("SELECT channel, state, reason, attempts FROM ops.notification_deliveries WHERE outbox_id = $1 ORDER BY id");
+        cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = outboxId });
+        var list = new List<(string, string, string?, int)>();
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync())
+        {
+            list.Add((r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetInt32(3)));
+        }
+        return list;
+    }
+
+    public Task<IReadOnlyList<(string Channel, string State, string? Reason, int Attempts)>> WaitForDeliveriesAsync(long outboxId,
+        Func<IReadOnlyList<(string Channel, string State, string? Reason, int Attempts)>, bool> done, string because) =>
+        Eventually.ReturnsAsync(() => DeliveriesAsync(outboxId), done, TimeSpan.FromSeconds(30), because);
+
+    public async Task<long> ScalarAsync(string sql, params object[] args)
+    {
+        await using var cmd = Db.CreateCommand(sql);
+        foreach (var a in args)
+        {
+            cmd.Parameters.Add(new NpgsqlParameter { Value = a });
+        }
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await Worker.DisposeAsync();
+        await base.DisposeAsync();
+    }
+}
+
+/// <summary>A WebSocket client of a user's notification stream that records every frame's notification ids.</summary>
+public sealed class NotificationStreamClient : IAsyncDisposable
+{
+    private readonly ClientWebSocket _socket = new();
+    private readonly ConcurrentQueue<IReadOnlyList<long>> _frames = new();
+    private Task? _reader;
+
+    public WebSocketCloseStatus? CloseStatus { get; private set; }
+    public IReadOnlyList<IReadOnlyList<long>> Frames => [.. _frames];
+    public IReadOnlyList<long> Ids => [.. _frames.SelectMany(f => f)];
+
+    public static async Task<NotificationStreamClient> ConnectAsync(Uri streamUrl)
+    {
+        var client = new NotificationStreamClient();
+        var uri = new UriBuilder(streamUrl) { Scheme = streamUrl.Scheme == "https" ? "wss" : "ws" }.Uri;
+        await client._socket.ConnectAsync(uri, CancellationToken.None);
+        client._reader = client.ReadAsync();
+        // The first frame (unread, possibly empty) means the stream is live.
+        await Eventually.TrueAsync(() => Task.FromResult(client._frames.Count > 0 || client.CloseStatus is not null), TimeSpan.FromSeconds(15),
+            "the stream sends its first frame");
+        return client;
+    }
+
+    private async Task ReadAsync()
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (true)
+            {
+                using var message = new MemoryStream();
+                WebSocketReceiveResult result;
+                do
+                {
+                    result = await _socket.ReceiveAsync(buffer, CancellationToken.None);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        CloseStatus = result.CloseStatus;
+                        return;
+                    }
+                    message.Write(buffer, 0, result.Count);
+                }
+                while (!result.EndOfMessage);
+                using var doc = JsonDocument.Parse(message.ToArray());
+                _frames.Enqueue([.. doc.RootElement.GetProperty("notifications").EnumerateArray().Select(n => n.GetProperty("id").GetInt64())]);
+            }
+        }
+        catch (WebSocketException)
+        {
+        }
+    }
+
+    public Task WaitForAsync(long id) =>
+        Eventually.TrueAsync(() => Task.FromResult(Ids.Contains(id)), TimeSpan.FromSeconds(20), $"notification {id} arrives on the stream");
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_socket.State == WebSocketState.Open)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", timeout.Token);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            {
+            }
+        }
+        if (_reader is not null)
+        {
+            await _reader.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
+        }
+        _socket.Dispose();
+    }
+}

@@ -1,0 +1,306 @@
+// In-app notification latency: enqueue (producer commit) → frame on the user's WebSocket, at a steady rate to
+// many connected users, through the real Worker (fan-out job) and real Realtime nodes (Redis backplane).
+// Usage (after `dotnet build -c Release Platform.Local.slnf`):
+//   ConnectionStrings__platformdb="Host=…;Username=…" ConnectionStrings__redis="127.0.0.1:6379" \
+//     dotnet run -c Release --project bench/notify [-- --smoke] [--users 1000] [--rate 100] [--seconds 30] [--nodes 2]
+// It creates a scratch database (dropped afterwards), starts 1 Worker and N Realtime processes from their
+// Release builds, mints user tokens itself (shared signing key), and produces through NotificationOutbox.
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Platform.Core.Data;
+using Platform.Core.Jobs;
+using Platform.Core.Notifications;
+using Platform.Core.Security;
+
+var smoke = args.Contains("--smoke");
+var users = int.Parse(ArgValue("--users") ?? (smoke ? "100" : "1000"), CultureInfo.InvariantCulture);
+var rate = double.Parse(ArgValue("--rate") ?? "100", CultureInfo.InvariantCulture);
+var seconds = double.Parse(ArgValue("--seconds") ?? (smoke ? "3" : "30"), CultureInfo.InvariantCulture);
+var nodeCount = int.Parse(ArgValue("--nodes") ?? "2", CultureInfo.InvariantCulture);
+var root = FindRepoRoot();
+var outDir = ArgValue("--out") ?? Path.Combine(root, "bench", "results", smoke ? "raw" : "");
+
+var server = Environment.GetEnvironmentVariable("ConnectionStrings__platformdb");
+var redis = Environment.GetEnvironmentVariable("ConnectionStrings__redis");
+if (string.IsNullOrWhiteSpace(server) || string.IsNullOrWhiteSpace(redis))
+{
+    Console.Error.WriteLine("Set ConnectionStrings__platformdb (a server where a scratch database may be created) and ConnectionStrings__redis.");
+    return 2;
+}
+
+var admin = new NpgsqlConnectionStringBuilder(server) { Pooling = false }.ConnectionString;
+var scratch = $"bench_notify_{Guid.NewGuid():N}"[..26];
+await Exec(admin, $"CREATE DATABASE \"{scratch}\"");
+var cs = new NpgsqlConnectionStringBuilder(server) { Database = scratch, MaxPoolSize = 50 }.ConnectionString;
+var signingKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+var processes = new List<Process>();
+try
+{
+    await using var db = NpgsqlDataSource.Create(cs);
+    await new MigrationRunner(db, NullLogger<MigrationRunner>.Instance).ApplyAsync();
+    var tenant = Guid.NewGuid();
+    await using (var cmd = db.CreateCommand("INSERT INTO core.tenants (id, name) VALUES ($1, 'bench')"))
+    {
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenant });
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    var env = new Dictionary<string, string>
+    {
+        ["ConnectionStrings__platformdb"] = cs,
+        ["ConnectionStrings__redis"] = redis,
+        ["Platform__Jwt__SigningKey"] = signingKey,
+        ["Platform__OperatorKey"] = "op_bench_" + signingKey,
+        ["Logging__LogLevel__Default"] = "Warning",
+        ["Platform__Jobs__Queues__default"] = "32",
+    };
+    var nodes = new List<Uri>();
+    for (var i = 0; i < nodeCount; i++)
+    {
+        var port = FreePort();
+        nodes.Add(new Uri($"http://127.0.0.1:{port}"));
+        processes.Add(Start("Platform.Realtime", env, $"http://127.0.0.1:{port}"));
+    }
+    processes.Add(Start("Platform.Worker", env, $"http://127.0.0.1:{FreePort()}"));
+    foreach (var node in nodes)
+    {
+        await WaitHealthyAsync(node);
+    }
+
+    var tokens = new ClientTokens(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Platform:Jwt:SigningKey"] = signingKey }).Build());
+    var received = new ConcurrentDictionary<long, long>(); // outbox id → receive timestamp (Stopwatch ticks)
+    var committed = new ConcurrentDictionary<long, long>();
+    var duplicates = 0;
+    using var stop = new CancellationTokenSource();
+    Console.WriteLine($"Notify benchmark ({(smoke ? "smoke" : "full")}): {users} users on {nodeCount} Realtime nodes, {rate}/s for {seconds} s");
+
+    var sockets = new List<ClientWebSocket>();
+    var readers = new List<Task>();
+    var connectWatch = Stopwatch.StartNew();
+    for (var u = 0; u < users; u++)
+    {
+        var token = tokens.Issue(tenant, $"user-{u}", null, TimeSpan.FromHours(1), ["member"]);
+        var node = nodes[u % nodes.Count];
+        var ws = new ClientWebSocket();
+        await ws.ConnectAsync(new Uri($"ws://{node.Authority}/v1/stream?token={Uri.EscapeDataString(token)}"), CancellationToken.None);
+        var first = new TaskCompletionSource();
+        readers.Add(ReadAsync(ws, first, received, () => Interlocked.Increment(ref duplicates), stop.Token));
+        await first.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        sockets.Add(ws);
+    }
+    Console.WriteLine($"  {users} streams live in {connectWatch.Elapsed.TotalSeconds:F1} s");
+
+    var outbox = new NotificationOutbox(new JobQueue(db));
+    var total = (int)(rate * seconds);
+    var interval = TimeSpan.FromSeconds(1 / rate);
+    var clock = Stopwatch.StartNew();
+    var producers = new List<Task>();
+    var random = new Random(42);
+    for (var i = 0; i < total; i++)
+    {
+        var due = interval * i;
+        var wait = due - clock.Elapsed;
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+        var user = random.Next(users);
+        var n = i;
+        producers.Add(Task.Run(async () =>
+        {
+            var payload = JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["title"] = $"bench {n}" });
+            var result = await outbox.EnqueueAsync(db, new Notification(tenant, $"user-{user}", $"subject-{n}", "bench.ping", payload, NotificationChannels.InApp));
+            committed[result.OutboxId] = Stopwatch.GetTimestamp();
+        }));
+    }
+    await Task.WhenAll(producers);
+    var offeredRate = total / clock.Elapsed.TotalSeconds;
+    // Wait for stragglers with a deadline: whatever has not arrived by then counts as not delivered within any bound.
+    var deadline = Stopwatch.StartNew();
+    while (received.Count(r => committed.ContainsKey(r.Key)) < total && deadline.Elapsed < TimeSpan.FromSeconds(15))
+    {
+        await Task.Delay(100);
+    }
+    await stop.CancelAsync();
+
+    var latencies = committed.Select(c => received.TryGetValue(c.Key, out var at) ? Stopwatch.GetElapsedTime(c.Value, at).TotalMilliseconds : double.PositiveInfinity)
+        .OrderBy(x => x).ToArray();
+    double P(double q) => latencies[Math.Clamp((int)Math.Ceiling(q * latencies.Length) - 1, 0, latencies.Length - 1)];
+    var within500 = latencies.Count(l => l <= 500) / (double)latencies.Length;
+    var result = new
+    {
+        scenario = "notify",
+        mode = smoke ? "smoke" : "full",
+        users,
+        realtimeNodes = nodeCount,
+        targetRate = rate,
+        offeredRate = Math.Round(offeredRate, 1),
+        notifications = total,
+        delivered = latencies.Count(double.IsFinite),
+        duplicates,
+        shareWithin500ms = Math.Round(within500, 4),
+        p50Ms = Math.Round(P(0.50), 1),
+        p95Ms = Math.Round(P(0.95), 1),
+        p99Ms = Math.Round(P(0.99), 1),
+        maxMs = Math.Round(latencies[^1], 1),
+        machine = $"{Environment.ProcessorCount} cores, load average {LoadAverage()}",
+        at = DateTimeOffset.UtcNow,
+    };
+    var json = JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true });
+    Console.WriteLine(json);
+    Directory.CreateDirectory(outDir);
+    await File.WriteAllTextAsync(Path.Combine(outDir, "notify.json"), json + "\n");
+    await File.WriteAllTextAsync(Path.Combine(outDir, "notify.md"), $"""
+        # notify: in-app delivery latency (enqueue → frame)
+
+        {result.users} connected users (user-scoped streams) on {result.realtimeNodes} Realtime nodes, one Worker, producers calling
+        `NotificationOutbox.EnqueueAsync` at {result.targetRate}/s (offered {result.offeredRate}/s) for {result.notifications} notifications,
+        each to a random user. Latency is measured in one process from the producer's commit to the frame arriving on the user's WebSocket.
+
+        | share within 500 ms | p50 | p95 | p99 | max | delivered | duplicates |
+        |---|---|---|---|---|---|---|
+        | {result.shareWithin500ms:P1} | {result.p50Ms} ms | {result.p95Ms} ms | {result.p99Ms} ms | {result.maxMs} ms | {result.delivered}/{result.notifications} | {result.duplicates} |
+
+        Machine: {result.machine} (shared with other work while it ran). Mode: {result.mode}. Run at {result.at:u}.
+        """ + "\n");
+    foreach (var ws in sockets)
+    {
+        ws.Abort();
+    }
+    return within500 >= (smoke ? 0.5 : 0.95) ? 0 : 1;
+}
+finally
+{
+    foreach (var p in processes)
+    {
+        try
+        {
+            p.Kill(entireProcessTree: true);
+            await p.WaitForExitAsync();
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+    NpgsqlConnection.ClearAllPools();
+    await Exec(admin, $"DROP DATABASE IF EXISTS \"{scratch}\" WITH (FORCE)");
+}
+
+static async Task ReadAsync(ClientWebSocket ws, TaskCompletionSource first, ConcurrentDictionary<long, long> received, Action duplicate, CancellationToken ct)
+{
+    var buffer = new byte[16 * 1024];
+    try
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            using var message = new MemoryStream();
+            WebSocketReceiveResult r;
+            do
+            {
+                r = await ws.ReceiveAsync(buffer, ct);
+                if (r.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+                message.Write(buffer, 0, r.Count);
+            }
+            while (!r.EndOfMessage);
+            var at = Stopwatch.GetTimestamp();
+            using var doc = JsonDocument.Parse(message.ToArray());
+            foreach (var n in doc.RootElement.GetProperty("notifications").EnumerateArray())
+            {
+                if (!received.TryAdd(n.GetProperty("id").GetInt64(), at))
+                {
+                    duplicate();
+                }
+            }
+            first.TrySetResult();
+        }
+    }
+    catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+    {
+    }
+}
+
+Process Start(string project, Dictionary<string, string> env, string url)
+{
+    var dll = Path.Combine(root, project, "bin", "Release", "net10.0", $"{project}.dll");
+    if (!File.Exists(dll))
+    {
+        throw new InvalidOperationException($"{dll} is missing: run `dotnet build -c Release Platform.Local.slnf` first.");
+    }
+    var info = new ProcessStartInfo("dotnet", [dll, "--urls", url]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
+    foreach (var (k, v) in env)
+    {
+        info.Environment[k] = v;
+    }
+    info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+    var process = Process.Start(info)!;
+    process.OutputDataReceived += (_, _) => { };
+    process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[{project}] {e.Data}"); };
+    process.BeginOutputReadLine();
+    process.BeginErrorReadLine();
+    return process;
+}
+
+static async Task WaitHealthyAsync(Uri node)
+{
+    using var http = new HttpClient();
+    var deadline = Stopwatch.StartNew();
+    while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+    {
+        try
+        {
+            if ((await http.GetAsync(new Uri(node, "/health"))).StatusCode == HttpStatusCode.OK)
+            {
+                return;
+            }
+        }
+        catch (HttpRequestException)
+        {
+        }
+        await Task.Delay(200);
+    }
+    throw new TimeoutException($"{node} did not become healthy within 60 s.");
+}
+
+static int FreePort()
+{
+    using var l = new TcpListener(IPAddress.Loopback, 0);
+    l.Start();
+    return ((IPEndPoint)l.LocalEndpoint).Port;
+}
+
+static async Task Exec(string connectionString, string sql)
+{
+    await using var c = new NpgsqlConnection(connectionString);
+    await c.OpenAsync();
+    await using var cmd = new NpgsqlCommand(sql, c);
+    await cmd.ExecuteNonQueryAsync();
+}
+
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+static string FindRepoRoot()
+{
+    var dir = new DirectoryInfo(AppContext.BaseDirectory);
+    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Platform.sln")))
+    {
+        dir = dir.Parent;
+    }
+    return dir?.FullName ?? Directory.GetCurrentDirectory();
+}
+
+string? ArgValue(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
