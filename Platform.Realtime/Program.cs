@@ -11,5 +11,6 @@ app.MapDefaultEndpoints();
 app.UseWebSockets();
 app.MapStreamApi();
 app.MapDirectLineStream();
+app.MapConferenceStreamApi();
 
 app.Run();

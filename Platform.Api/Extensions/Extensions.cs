@@ -25,6 +25,7 @@ internal static class Extensions
         builder.AddCivicServices();
         builder.Services.AddCommunity(builder.Configuration);
         builder.Services.AddSingleton<CommunityAccess.Filter>();
+        builder.Services.AddEvents();
         builder.AddNotifications();
         builder.Services.AddImpactServices();
 
@@ -66,6 +67,7 @@ internal static class Extensions
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, ApiJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, NotificationsApiJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, ImpactJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(2, Platform.Core.Events.EventsJsonContext.Default);
         });
     }
 

@@ -23,6 +23,13 @@ internal static class Extensions
         builder.Services.AddSingleton<NotificationInbox>();
         builder.Services.AddSingleton<NotificationFeeds>();
 
+        // Presence and the conference stream (issue 12).
+        builder.Services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.Section);
+        builder.Services.AddSingleton<Platform.Core.Events.EventsStore>();
+        builder.Services.AddSingleton<Platform.Core.Events.EventsBus>();
+        builder.Services.AddSingleton<Platform.Core.Events.PresenceStore>();
+        builder.Services.AddSingleton<PresenceTracker>();
+
         // Closing 1012 on shutdown needs the connections to finish within the host's shutdown window.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
     }

@@ -9,7 +9,7 @@ namespace Platform.Realtime.Streaming;
 /// <summary>What the stream endpoint needs, bundled for <c>[AsParameters]</c>.</summary>
 public sealed record StreamServices(
     ClientTokens Tokens, CredentialLookup Credentials, Conversations Conversations, ActivityLog Log, ConversationFeeds Feeds,
-    IOptions<StreamOptions> Options, TimeProvider Time, IHostApplicationLifetime Lifetime, ILoggerFactory Loggers);
+    IOptions<StreamOptions> Options, TimeProvider Time, IHostApplicationLifetime Lifetime, ILoggerFactory Loggers, PresenceTracker Presence);
 
 public static class StreamApi
 {
@@ -82,6 +82,7 @@ public static class StreamApi
         if (claims.ConversationId is null && requested is null)
         {
             // A user-scoped token (no conversation): that user's notifications (NotificationStream.cs).
+            await using var userPresence = services.Presence.Track(claims.TenantId, claims.UserId);
             await NotificationStream.ServeAsync(context, socket, claims, options, Refuse, services.Lifetime.ApplicationStopping);
             return Results.Empty;
         }
@@ -97,6 +98,8 @@ public static class StreamApi
             return Results.Empty;
         }
 
+        // Presence (issue 12): the user counts as online while this socket is open; registered in the background.
+        await using var presence = services.Presence.Track(claims.TenantId, claims.UserId);
         var logger = services.Loggers.CreateLogger<StreamConnection>();
         var connection = new StreamConnection(socket, claims.TenantId, conversationId, services.Log, options, services.Time, logger, format);
         StreamMetrics.Connections.Add(1);

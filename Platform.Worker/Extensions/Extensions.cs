@@ -30,6 +30,10 @@ internal static class Extensions
             new JobOptions { Queue = "community", MaxAttempts = 3 });
         builder.Services.AddRecurringJob("community.extract-activity-signals", community.ExtractionCron, new ExtractActivitySignalsArgs(),
             new JobOptions { Queue = "community", MaxAttempts = 3, UniqueKey = "community.extract" });
+        // Conference intelligence (issue 12).
+        builder.Services.AddEvents();
+        builder.Services.AddJobHandler<Platform.Core.Events.MatchCalculationArgs, MatchCalculationHandler>();
+        builder.Services.AddJobHandler<Platform.Core.Events.IntelligenceReportArgs, IntelligenceReportHandler>();
         builder.AddNotificationDelivery();
         builder.Services.AddImpactJobHandlers();
     }

@@ -1,0 +1,234 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Platform.Core.Events;
+using Platform.Core.Security;
+using StackExchange.Redis;
+
+namespace Platform.Realtime.Streaming;
+
+/// <summary>Presence tuning (configuration section <c>Platform:Presence</c>).</summary>
+public sealed class PresenceOptions
+{
+    public const string Section = "Platform:Presence";
+
+    /// <summary>How long a connection counts as online without a refresh; it is refreshed every third of this.</summary>
+    public TimeSpan Ttl { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// Marks a Realtime connection's user online in Redis (<see cref="PresenceStore"/>) for as long as the socket is
+/// open: registered when it opens, refreshed every Ttl/3, removed when it closes. Transitions (first connection,
+/// last one gone) are published on the tenant's events channel. Registration runs in the background so the
+/// conversation stream's connect path waits on nothing new.
+/// </summary>
+public sealed partial class PresenceTracker(PresenceStore store, EventsBus bus, IOptions<PresenceOptions> options, ILogger<PresenceTracker> logger)
+{
+    private readonly PresenceStore _store = store;
+    private readonly EventsBus _bus = bus;
+    private readonly PresenceOptions _options = options.Value;
+    private readonly ILogger _logger = logger;
+
+    public IAsyncDisposable Track(Guid tenantId, string userId) => new Lease(this, tenantId, userId);
+
+    private sealed class Lease : IAsyncDisposable
+    {
+        private readonly PresenceTracker _owner;
+        private readonly Guid _tenantId;
+        private readonly string _userId;
+        private readonly string _connectionId = Guid.NewGuid().ToString("N");
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        public Lease(PresenceTracker owner, Guid tenantId, string userId)
+        {
+            _owner = owner;
+            _tenantId = tenantId;
+            _userId = userId;
+            _loop = Task.Run(RefreshAsync);
+        }
+
+        private async Task RefreshAsync()
+        {
+            var ttl = _owner._options.Ttl;
+            using var timer = new PeriodicTimer(ttl / 3);
+            do
+            {
+                try
+                {
+                    if (await _owner._store.TouchAsync(_tenantId, _userId, _connectionId, ttl))
+                    {
+                        await _owner._bus.PublishAsync(_tenantId, new EventUpdate("presence", null, _userId, PresenceStore.Online, null));
+                    }
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                {
+                    LogPresenceFailed(_owner._logger, _userId, ex.Message); // Redis down: the next tick tries again
+                }
+            }
+            while (await WaitAsync(timer));
+        }
+
+        private async Task<bool> WaitAsync(PeriodicTimer timer)
+        {
+            try
+            {
+                return await timer.WaitForNextTickAsync(_stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _loop;
+            try
+            {
+                if (await _owner._store.LeaveAsync(_tenantId, _userId, _connectionId))
+                {
+                    await _owner._bus.PublishAsync(_tenantId, new EventUpdate("presence", null, _userId, PresenceStore.Away, null));
+                }
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                LogPresenceFailed(_owner._logger, _userId, ex.Message); // the entry lapses on its own after the TTL
+            }
+            _stop.Dispose();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Presence update for {UserId} failed: {Reason}")]
+    private static partial void LogPresenceFailed(ILogger logger, string userId, string reason);
+}
+
+/// <summary>What the conference stream endpoint needs, bundled for <c>[AsParameters]</c>.</summary>
+public sealed record ConferenceStreamServices(ClientTokens Tokens, EventsStore Store, PresenceTracker Presence, IConnectionMultiplexer Redis,
+    IOptions<StreamOptions> Options, IHostApplicationLifetime Lifetime);
+
+/// <summary>
+/// <c>/v1/events/stream?token=&amp;conferenceId=</c>: an attendee's live conference feed — gathering changes of
+/// that conference and presence changes of the tenant, one JSON <see cref="EventUpdate"/> per text frame. The
+/// connection itself keeps the attendee online. Refusals are the stream's close codes (docs/api.md).
+/// </summary>
+public static class ConferenceStreamApi
+{
+    public static IEndpointRouteBuilder MapConferenceStreamApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/events/stream", Stream).WithName("ConferenceStream")
+            .WithSummary("WebSocket: presence and gathering updates of a conference: ?token=<attendee token>&conferenceId=.").WithTags("Streaming");
+        return app;
+    }
+
+    public static async Task<IResult> Stream(HttpContext context, [AsParameters] ConferenceStreamServices services)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "WebSocket upgrade required",
+                detail: "Connect to /v1/events/stream with a WebSocket client.");
+        }
+        if (!Guid.TryParse(context.Request.Query["conferenceId"], out var conferenceId))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["conferenceId"] = ["conferenceId is required: a conference id."] });
+        }
+        var validation = await services.Tokens.ValidateAsync(context.Request.Query["token"].ToString());
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = services.Options.Value.KeepAliveInterval });
+        if (validation.Outcome != TokenValidationOutcome.Valid)
+        {
+            await CloseAsync(socket, CloseCodes.Unauthorized, validation.Outcome == TokenValidationOutcome.Expired ? "token expired" : "invalid token");
+            return Results.Empty;
+        }
+        var claims = validation.Claims!;
+        if (await services.Store.FindAttendeeAsync(claims.TenantId, conferenceId, claims.UserId, context.RequestAborted) is null)
+        {
+            await CloseAsync(socket, CloseCodes.Forbidden, "not an attendee of this conference");
+            return Results.Empty;
+        }
+
+        var outbox = Channel.CreateBounded<string>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        Action<RedisChannel, RedisValue> onMessage = (_, value) =>
+        {
+            var json = (string?)value;
+            if (json is null)
+            {
+                return;
+            }
+            var update = JsonSerializer.Deserialize(json, EventsJsonContext.Default.EventUpdate);
+            if (update is not null && (update.ConferenceId is null || update.ConferenceId == conferenceId))
+            {
+                outbox.Writer.TryWrite(json);
+            }
+        };
+        var channel = new RedisChannel(EventsBus.ChannelOf(claims.TenantId), RedisChannel.PatternMode.Literal);
+        var subscriber = services.Redis.GetSubscriber();
+        await subscriber.SubscribeAsync(channel, onMessage);
+        await using var presence = services.Presence.Track(claims.TenantId, claims.UserId);
+        using var gone = CancellationTokenSource.CreateLinkedTokenSource(services.Lifetime.ApplicationStopping);
+        var receiving = ReceiveUntilClosedAsync(socket, gone);
+        try
+        {
+            await foreach (var json in outbox.Reader.ReadAllAsync(gone.Token))
+            {
+                await socket.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, true, gone.Token);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+        }
+        finally
+        {
+            await subscriber.UnsubscribeAsync(channel, onMessage);
+            if (services.Lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                await CloseAsync(socket, CloseCodes.ServiceRestart, "server restarting: reconnect");
+            }
+            else if (socket.State == WebSocketState.CloseReceived)
+            {
+                await CloseAsync(socket, (int)WebSocketCloseStatus.NormalClosure, "bye");
+            }
+            await gone.CancelAsync();
+            await receiving;
+        }
+        return Results.Empty;
+    }
+
+    private static async Task ReceiveUntilClosedAsync(WebSocket socket, CancellationTokenSource gone)
+    {
+        var buffer = new byte[1024];
+        try
+        {
+            while (socket.State is WebSocketState.Open)
+            {
+                if ((await socket.ReceiveAsync(buffer, gone.Token)).MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+        }
+        await gone.CancelAsync();
+    }
+
+    private static async Task CloseAsync(WebSocket socket, int code, string reason)
+    {
+        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return;
+        }
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await socket.CloseOutputAsync((WebSocketCloseStatus)code, reason, timeout.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+            socket.Abort();
+        }
+    }
+}
