@@ -16,7 +16,7 @@ public static class ReportWriter
         var dir = a.Str("dir", "bench/results");
         var docs = Directory.GetFiles(dir, "*.json")
             .Select(f => (Name: Path.GetFileNameWithoutExtension(f), Doc: JsonNode.Parse(File.ReadAllText(f)) as JsonObject))
-            .Where(x => x.Doc != null)
+            .Where(x => x.Doc != null && !x.Name.Contains('.'))
             .OrderBy(x => Array.IndexOf(Order, x.Name) is var i && i < 0 ? 99 : i).ToList();
         var sb = new StringBuilder();
         var machine = docs.Select(d => d.Doc!["machine"] as JsonObject).FirstOrDefault(m => m != null);

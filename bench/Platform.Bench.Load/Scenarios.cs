@@ -149,8 +149,8 @@ public static class Scenarios
     {
         var smoke = a.Has("smoke");
         var rep = new Report("api", smoke, a);
-        var rates = a.Ints("rates", smoke ? "20,50" : "100,500,1000,2000");
-        var seconds = a.Int("seconds", smoke ? 2 : 10);
+        var rates = a.Ints("rates", smoke ? "50" : "100,500,1000,2000");
+        var seconds = a.Int("seconds", smoke ? 1 : 10);
         var concurrency = a.Int("concurrency", smoke ? 4 : 32);
         var conversations = a.Int("conversations", smoke ? 4 : 100);
         rep.Parameters["rates"] = new JsonArray(rates.Select(r => (JsonNode)r).ToArray());
@@ -181,11 +181,11 @@ public static class Scenarios
         }
 
         // Fill every conversation with a page first, so GET returns 100 activities from the start.
-        await LoadGen.SaturateAsync(Post, concurrency, TimeSpan.FromSeconds(1));
         await Parallel.ForAsync(0, convs.Length, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
         {
-            for (var k = 0; k < 100; k++) await api.PostAsync(convs[i], k);
+            for (var k = 0; k < (smoke ? 20 : 100); k++) await api.PostAsync(convs[i], k);
         });
+        await LoadGen.SaturateAsync(Get, concurrency, TimeSpan.FromSeconds(1)); // warm-up
 
         var rows = new List<object?[]>();
         var phases = new JsonArray();
@@ -248,8 +248,8 @@ public static class Scenarios
         var clients = a.Int("clients", smoke ? 40 : 1000);
         var conversations = a.Int("conversations", smoke ? 4 : 100);
         var rate = a.Dbl("rate", smoke ? 20 : 200);
-        var rateSeconds = a.Int("rate-seconds", smoke ? 3 : 30);
-        var satSeconds = a.Int("seconds", smoke ? 3 : 60);
+        var rateSeconds = a.Int("rate-seconds", smoke ? 2 : 30);
+        var satSeconds = a.Int("seconds", smoke ? 2 : 60);
         var posters = a.Int("posters", smoke ? 4 : 32);
         rep.Parameters["clients"] = clients;
         rep.Parameters["conversations"] = conversations;
@@ -291,7 +291,7 @@ public static class Scenarios
         Log($"fixed rate: {rate}/s for {rateSeconds}s");
         phase = 1;
         var fixedRun = await LoadGen.ConstantRateAsync(Post, rate, TimeSpan.FromSeconds(rateSeconds));
-        await Task.Delay(2000);
+        await Task.Delay(smoke ? 500 : 2000);
         Log($"saturation: {posters} posters for {satSeconds}s");
         phase = 2;
         var satRun = await LoadGen.SaturateAsync(Post, posters, TimeSpan.FromSeconds(satSeconds));
@@ -299,9 +299,9 @@ public static class Scenarios
         var lastCount = -1L;
         for (var i = 0; i < 30; i++)
         {
-            await Task.Delay(1000);
+            await Task.Delay(smoke ? 500 : 1000);
             var count = all.Sum(c => (long)c.Receipts.Count);
-            if (count == lastCount && i >= 3) break;
+            if (count == lastCount && i >= (smoke ? 1 : 3)) break;
             lastCount = count;
         }
         var closedByServer = all.Count(c => c.CloseStatus != null);
