@@ -190,6 +190,7 @@ for s in "${SCENARIOS[@]}"; do
   esac
 done
 
-load report --dir "$OUT"
+NOTE="${BENCH_NOTE:-Load generators ran on the same machine as the system under test. The load average before and after each scenario is in the table: where it is far above the core count, other work shared the machine and the absolute numbers are lower bounds; compare the ratios to the limits, which were measured in the same run under the same conditions.}"
+load report --dir "$OUT" --note "$NOTE"
 if [ ${#FAILED[@]} -gt 0 ]; then die "failed: ${FAILED[*]}"; fi
 say "results in ${OUT#$ROOT/}/README.md"
