@@ -31,7 +31,7 @@ if [ $SMOKE = 1 ]; then export PLATFORM_CONFIGURATION="${PLATFORM_CONFIGURATION:
 CONFIG="$PLATFORM_CONFIGURATION"
 mkdir -p "$OUT" "$STATE/logs"
 LOGDIR="$STATE/logs"
-export BENCH_COMMAND="bench/run.sh $*"
+export BENCH_COMMAND="bench/run.sh${*:+ $*}"
 SMOKEFLAG=(); [ $SMOKE = 1 ] && SMOKEFLAG=(--smoke)
 
 say() { printf '\033[1;35mbench>\033[0m %s\n' "$*"; }

@@ -157,7 +157,7 @@ public sealed class Report(string scenario, bool smoke, Args args)
         Doc["finishedAt"] = DateTimeOffset.UtcNow.ToString("O");
         ((JsonObject)Doc["machine"]!)["loadAverageAfter"] = Machine.LoadAverage();
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(Out))!);
-        File.WriteAllText(Out, Doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Out, Doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         Console.WriteLine($"wrote {Out}");
     }
 }

@@ -8,6 +8,7 @@ namespace Platform.Bench.Load;
 /// <summary>README.md (tables, parameters, ratios) and one SVG chart per scenario from bench/results/*.json.</summary>
 public static class ReportWriter
 {
+    private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly string[] Order = ["limits", "api", "throughput", "connections", "resume", "jobs", "notify"];
     private static readonly string[] Colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"];
 
@@ -30,6 +31,13 @@ public static class ReportWriter
         if (a.Get("note") is { } note) sb.AppendLine(note).AppendLine();
         if (File.Exists(Path.Combine(dir, "versions.txt"))) sb.AppendLine("**Versions:** " + File.ReadAllText(Path.Combine(dir, "versions.txt")).Trim()).AppendLine();
 
+        var headlines = Headlines(docs.ToDictionary(d => d.Name, d => d.Doc!));
+        if (headlines.Count > 0)
+        {
+            sb.AppendLine("## Headline").AppendLine();
+            foreach (var h in headlines) sb.AppendLine("- " + h);
+            sb.AppendLine();
+        }
         sb.AppendLine("| scenario | mode | started (UTC) | load average before → after |").AppendLine("|---|---|---|---|");
         foreach (var (name, doc) in docs)
             sb.AppendLine($"| [{name}](#{name}) | {doc!["mode"]} | {Short((string?)doc["startedAt"] ?? (string?)doc["date"])} | {doc["machine"]?["loadAverage"] ?? doc["machine"]?["loadAverageBefore"]} → {doc["machine"]?["loadAverageAfter"]} |");
@@ -70,13 +78,55 @@ public static class ReportWriter
         return 0;
     }
 
+    /// <summary>One line per scenario from the fields it is known to write (missing fields: the line is left out).</summary>
+    private static List<string> Headlines(Dictionary<string, JsonObject> d)
+    {
+        var lines = new List<string>();
+        void Try(Func<string> f) { try { lines.Add(f()); } catch (Exception e) when (e is NullReferenceException or InvalidOperationException or KeyNotFoundException or FormatException) { } }
+        string N(JsonNode? n) => Inline(n);
+        Try(() =>
+        {
+            var r = d["api"]["results"]!;
+            var ph = r["phases"]!.AsArray();
+            JsonNode P(string e, string load) => ph.First(p => (string?)p!["endpoint"] == e && ((string?)p["load"])!.StartsWith(load, StringComparison.Ordinal))!;
+            var pr = P("POST", "100/s"); var gr = P("GET", "100/s");
+            return $"**api**: at 100 req/s POST p50/p95/p99 {N(pr["p50Ms"])}/{N(pr["p95Ms"])}/{N(pr["p99Ms"])} ms, GET {N(gr["p50Ms"])}/{N(gr["p95Ms"])}/{N(gr["p99Ms"])} ms; saturation POST {N(r["postSaturationRps"])} req/s " +
+                   $"(× {N(d["api"]["ratios"]!["postSaturationToPgbenchInsert"])} of pgbench INSERT), GET {N(r["getSaturationRps"])} req/s (× {N(d["api"]["ratios"]!["getSaturationToKestrelTrivial"])} of trivial Kestrel).";
+        });
+        Try(() =>
+        {
+            var r = d["throughput"]["results"]!;
+            var f = r["fixedRate"]!; var s = r["saturation"]!;
+            return $"**throughput** ({N(d["throughput"]["parameters"]!["clients"])} clients, two nodes): at {N(f["load"])} accepted→frame p50/p95/p99 {N(f["acceptedToFrame"]!["p50Ms"])}/{N(f["acceptedToFrame"]!["p95Ms"])}/{N(f["acceptedToFrame"]!["p99Ms"])} ms " +
+                   $"(sent→frame {N(f["sentToFrame"]!["p50Ms"])}/{N(f["sentToFrame"]!["p95Ms"])}/{N(f["sentToFrame"]!["p99Ms"])} ms), {N(f["framesMissing"])} frames missing; saturation {N(s["activitiesPerSecond"])} activities/s persisted and {N(s["deliveriesPerSecond"])} frames/s delivered " +
+                   $"(× {N(d["throughput"]["ratios"]!["activitiesPerSecondToPgbenchInsert"])} of pgbench INSERT), {N(s["post"]!["errors"])} errors.";
+        });
+        Try(() =>
+        {
+            var r = d["connections"]["results"]!;
+            return $"**connections**: {N(r["maxOpen"])} idle WebSockets open on two nodes, {N(r["failed"])} failed; ≈ {N(r["bytesPerIdleConnection"])} bytes RSS per idle connection at the last step; {N(r["connectsPerSecondMean"])} connects/s (× {N(d["connections"]["ratios"]!["connectsPerSecondToKestrelTrivialRequests"])} of trivial Kestrel requests/s).";
+        });
+        Try(() =>
+        {
+            var r = d["resume"]["results"]!;
+            return $"**resume**: {N(d["resume"]["parameters"]!["clients"])} clients reconnecting at once after {N(d["resume"]["parameters"]!["activities"])} activities were all caught up after {N(r["secondsUntilAllCaughtUp"])} s; exact seq 1..N for {N(r["clientsWithExactSequence"])}/{N(d["resume"]["parameters"]!["clients"])} clients.";
+        });
+        Try(() =>
+        {
+            var j = FromJobs(d["jobs"], d.GetValueOrDefault("limits"));
+            var rows = j["table"]!["rows"]!.AsArray();
+            return $"**jobs**: ours {N(rows[0]![1])} jobs/s vs Quartz {N(rows[1]![1])} jobs/s (× {N(j["ratios"]!["speedupOverQuartzThroughput"])}); ours × {N(j["ratios"]!["oursJobsPerSecondToPgbenchInsert"])} of pgbench INSERT.";
+        });
+        return lines;
+    }
+
     private static string Short(string? iso) => iso != null && DateTimeOffset.TryParse(iso, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : "";
 
     private static string Inline(JsonNode? n) => n switch
     {
         null => "–",
         JsonValue v => v.ToString(),
-        _ => n.ToJsonString(),
+        _ => n.ToJsonString(Relaxed),
     };
 
     /// <summary>bench/jobs writes its own shape; this maps it onto table + chart + ratio.</summary>
@@ -111,11 +161,12 @@ public static class ReportWriter
 
     public static string Svg(JsonObject chart)
     {
-        const int W = 720, H = 360, L = 70, R = 200, T = 40, B = 50;
+        const int W = 800, H = 380, L = 70, R = 260, T = 40, B = 50;
         var kind = (string?)chart["kind"] ?? "line";
         var series = chart["series"]!.AsArray().Select(s => (Name: (string?)s!["name"] ?? "", Points: s["points"]!.AsArray()
             .Select(p => (X: (string?)p![0] ?? "", Y: (double?)p[1] ?? 0)).ToList())).ToList();
-        var maxY = Math.Max(1e-9, series.SelectMany(s => s.Points).Select(p => p.Y).DefaultIfEmpty(1).Max()) * 1.1;
+        var step = NiceStep(Math.Max(1e-9, series.SelectMany(s => s.Points).Select(p => p.Y).DefaultIfEmpty(1).Max()) / 5);
+        var maxY = step * Math.Ceiling(Math.Max(1e-9, series.SelectMany(s => s.Points).Select(p => p.Y).DefaultIfEmpty(1).Max()) * 1.05 / step);
         var sb = new StringBuilder();
         var I = CultureInfo.InvariantCulture;
         sb.Append(I, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" font-family=\"sans-serif\" font-size=\"11\">\n");
@@ -123,9 +174,8 @@ public static class ReportWriter
         sb.Append(I, $"<text x=\"{W / 2}\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">{E(chart["title"])}</text>\n");
         var pw = W - L - R; var ph = H - T - B;
         double Y(double v) => T + ph - v / maxY * ph;
-        for (var i = 0; i <= 5; i++)
+        for (var v = 0.0; v <= maxY + step / 2; v += step)
         {
-            var v = maxY / 1.1 * i / 5;
             sb.Append(I, $"<line x1=\"{L}\" x2=\"{L + pw}\" y1=\"{Y(v):F1}\" y2=\"{Y(v):F1}\" stroke=\"#ddd\"/><text x=\"{L - 5}\" y=\"{Y(v) + 4:F1}\" text-anchor=\"end\">{Num(v)}</text>\n");
         }
         sb.Append(I, $"<line x1=\"{L}\" x2=\"{L}\" y1=\"{T}\" y2=\"{T + ph}\" stroke=\"black\"/><line x1=\"{L}\" x2=\"{L + pw}\" y1=\"{T + ph}\" y2=\"{T + ph}\" stroke=\"black\"/>\n");
@@ -137,7 +187,8 @@ public static class ReportWriter
             var xs = cats.Select(c => double.Parse(c, I)).ToList();
             double minX = xs.DefaultIfEmpty(0).Min(), maxX = Math.Max(minX + 1e-9, xs.DefaultIfEmpty(1).Max());
             double X(double v) => L + (v - minX) / (maxX - minX) * pw;
-            foreach (var x in xs.Distinct().OrderBy(v => v).Where((_, i) => xs.Count <= 12 || i % Math.Max(1, xs.Count / 8) == 0))
+            var ticks = xs.Distinct().Count() <= 8 ? xs.Distinct().OrderBy(v => v).ToList() : NiceTicks(minX, maxX);
+            foreach (var x in ticks)
                 sb.Append(I, $"<text x=\"{X(x):F1}\" y=\"{T + ph + 15}\" text-anchor=\"middle\">{Num(x)}</text>\n");
             for (var si = 0; si < series.Count; si++)
             {
@@ -171,6 +222,21 @@ public static class ReportWriter
         }
         sb.Append("</svg>\n");
         return sb.ToString();
+    }
+
+    private static List<double> NiceTicks(double min, double max)
+    {
+        var step = NiceStep((max - min) / 6);
+        var ticks = new List<double>();
+        for (var v = Math.Ceiling(min / step) * step; v <= max + 1e-9; v += step) ticks.Add(v);
+        return ticks;
+    }
+
+    /// <summary>1, 2 or 5 × 10^k, the smallest not below raw.</summary>
+    private static double NiceStep(double raw)
+    {
+        var mag = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        return raw / mag <= 1 ? mag : raw / mag <= 2 ? 2 * mag : raw / mag <= 5 ? 5 * mag : 10 * mag;
     }
 
     private static string E(JsonNode? n) => WebUtility.HtmlEncode((string?)n ?? "");
