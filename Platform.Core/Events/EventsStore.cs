@@ -1,3 +1,5 @@
+using System.Globalization;
+using Platform.Core.Governance;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
@@ -13,6 +15,9 @@ public enum UpsertOutcome { Created, Updated, ConferenceNotFound, CapReached }
 /// </summary>
 public sealed class EventsStore(NpgsqlDataSource dataSource)
 {
+    // Feedback changes later rankings, so it goes into the tenant's provenance chain (ARCHITECTURE §8).
+    private readonly ProvenanceLedger _provenance = new(dataSource, TimeProvider.System);
+
     private const string ConferenceColumns =
         "id, name, branding, features, limits, weight_interests, weight_complementarity, weight_bio, revision, created_at";
     private const string AttendeeColumns =
@@ -238,6 +243,11 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
             insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ReciprocalMatcher.Version });
             id = (long)(await insert.ExecuteScalarAsync(ct))!;
         }
+        var a = after.Normalised();
+        var details = string.Create(CultureInfo.InvariantCulture,
+            $"{{\"conferenceId\":\"{conferenceId}\",\"feedbackId\":{id},\"outcome\":\"{outcomeName}\",\"weightsAfter\":[{a.Interests},{a.Complementarity},{a.Bio}]}}");
+        await _provenance.AppendAsync(conn, tx, tenantId,
+            new ProvenanceEntry("match.feedback", userId, matchUserId, "reciprocal-matcher", ReciprocalMatcher.Version, details), ct);
         await tx.CommitAsync(ct);
         return new FeedbackRecorded(id, conferenceId, userId, matchUserId, outcomeName, shown, score, before.Normalised(), after);
     }

@@ -98,6 +98,9 @@ public sealed class EventsTests(EventsFixture fx) : IClassFixture<EventsFixture>
         var vList = await GetJsonAsync(tenant.ApiKey, $"/v1/matching/recommendations/v?conferenceId={conf}");
         Assert.DoesNotContain(vList.GetProperty("matches").EnumerateArray(), m => m.GetProperty("userId").GetString() == "interest-twin");
         Assert.Equal(2, await fx.ScalarAsync("SELECT count(*) FROM events.match_feedback WHERE conference_id = $1", conf));
+        // Both steps are in the tenant's provenance chain too.
+        Assert.Equal(2, await fx.ScalarAsync(
+            "SELECT count(*) FROM governance.provenance_events WHERE action = 'match.feedback' AND details->>'conferenceId' = $1::text", conf));
 
         var bad = await fx.Client(tenant.ApiKey).PostAsJsonAsync("/v1/matching/feedback", new { conferenceId = conf, userId = "u", matchUserId = "v", outcome = "maybe" });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
