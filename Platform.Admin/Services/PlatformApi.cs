@@ -35,6 +35,13 @@ public sealed record ActivitiesPage(IReadOnlyList<ActivityRow> Activities, long 
 public sealed record MinuteCount(DateTime Minute, long Count);
 public sealed record OverviewFigures(int ActiveTenants, int InactiveTenants, long ActiveConversations, long ActivitiesLastMinute,
     IReadOnlyList<MinuteCount> ActivitiesPerMinute, long? FailedJobsLastHour, DateTime At);
+public sealed record CivicCityRow(Guid Id, Guid TenantId, string TenantName, string Slug, string Name, DateTime CreatedAt,
+    string? LastRunStatus, DateTime? LastRunAt);
+public sealed record RunView(Guid Id, Guid CityId, Guid? MeetingId, Guid? ArtifactId, string Trigger, string Status, JsonElement Stages,
+    JsonElement? Gate, string? Error, string? TraceId, DateTime CreatedAt, DateTime? FinishedAt);
+public sealed record RunAccepted(Guid RunId);
+public sealed record SafetyFlagRow(Guid Id, Guid TenantId, string TenantName, string TextKind, IReadOnlyList<string> Categories,
+    string? Excerpt, DateTime CreatedAt);
 
 /// <summary>
 /// The panel's only way to data: Api over HTTP (<c>http://api</c> through service discovery and the standard
@@ -120,6 +127,23 @@ public sealed class PlatformApi
 
     public Task ScheduleActionAsync(string name, string action, CancellationToken ct = default) =>
         SendAsync<JsonElement>(HttpMethod.Post, $"/v1/admin/schedules/{Uri.EscapeDataString(name)}/{action}", null, ct);
+
+    // Civic pipeline runs (issue 10): the cross-tenant city list, then the ops endpoints under /v1/internal
+    public Task<Page<CivicCityRow>> CivicCitiesAsync(string? cursor, int limit, CancellationToken ct = default) =>
+        GetAsync<Page<CivicCityRow>>($"/v1/admin/civic/cities{Query(("cursor", cursor), ("limit", limit.ToString()))}", ct);
+
+    public Task<IReadOnlyList<RunView>> CityRunsAsync(Guid cityId, int limit, CancellationToken ct = default) =>
+        GetAsync<IReadOnlyList<RunView>>($"/v1/internal/cities/{cityId}/runs{Query(("limit", limit.ToString()))}", ct);
+
+    public async Task<Guid> RerunMeetingAsync(Guid meetingId, CancellationToken ct = default) =>
+        (await SendAsync<RunAccepted>(HttpMethod.Post, $"/v1/internal/meetings/{meetingId}/rerun", null, ct)).RunId;
+
+    // Safety review queue (issue 11), across tenants
+    public Task<Page<SafetyFlagRow>> SafetyFlagsAsync(string? cursor, int limit, CancellationToken ct = default) =>
+        GetAsync<Page<SafetyFlagRow>>($"/v1/admin/safety/flags{Query(("cursor", cursor), ("limit", limit.ToString()))}", ct);
+
+    public Task ReviewSafetyFlagAsync(Guid id, string decision, string? note, CancellationToken ct = default) =>
+        SendAsync<JsonElement>(HttpMethod.Post, $"/v1/admin/safety/flags/{id}/review", new { decision, note }, ct);
 
     private Task<T> GetAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Get, path, null, ct)!;
 

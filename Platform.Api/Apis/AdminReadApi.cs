@@ -1,9 +1,15 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using Platform.Api.Apis;
 using Platform.Api.Security;
 using Platform.Core.Admin;
+using Platform.Core.Impact.Safety;
 
 namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>An open safety flag as the operator's cross-tenant queue shows it: the start of the text, not all of it.</summary>
+public sealed record AdminSafetyFlag(Guid Id, Guid TenantId, string TenantName, string TextKind, IReadOnlyList<string> Categories,
+    string? Excerpt, DateTime CreatedAt);
 
 /// <summary>
 /// Operator-only read endpoints the Admin panel needs beyond the public contract: cross-tenant lists with
@@ -27,6 +33,12 @@ public static class AdminReadApi
         api.MapGet("/conversations/{id:guid}", GetConversation).WithName("AdminGetConversation").WithSummary("One conversation of any tenant.");
         api.MapGet("/conversations/{id:guid}/activities", ListActivities).WithName("AdminListActivities")
             .WithSummary("A conversation's activities in seq order: after=N tails forward, otherwise the newest before=N.");
+        api.MapGet("/civic/cities", ListCivicCities).WithName("AdminListCivicCities")
+            .WithSummary("Civic cities of every tenant, newest first, with their latest run; runs and reruns are under /v1/internal.");
+        api.MapGet("/safety/flags", ListSafetyFlags).WithName("AdminListSafetyFlags")
+            .WithSummary("Open safety flags of every tenant, oldest first, with an excerpt of the text (a logged PII read).");
+        api.MapPost("/safety/flags/{id:guid}/review", ReviewSafetyFlag).WithName("AdminReviewSafetyFlag")
+            .WithSummary("Review any tenant's flag: clear (the text is scored) or confirm (it stays out of scoring).");
         api.MapAdminChannels();
         return app;
     }
@@ -75,5 +87,59 @@ public static class AdminReadApi
         }
         var page = await AdminReads.ActivitiesAsync(db, id, after, before, Math.Clamp(limit ?? 100, 1, 500), ct);
         return page is null ? TypedResults.NotFound() : TypedResults.Ok(page);
+    }
+
+    public static async Task<Ok<Page<CivicCityRow>>> ListCivicCities(NpgsqlDataSource db, string? cursor, int? limit, CancellationToken ct) =>
+        TypedResults.Ok(await AdminReads.CivicCitiesAsync(db, cursor, AdminReads.ClampPageSize(limit), ct));
+
+    public static async Task<Ok<Page<AdminSafetyFlag>>> ListSafetyFlags(NpgsqlDataSource db, SafetyFlags flags, string? cursor, int? limit,
+        CancellationToken ct)
+    {
+        const int excerptLength = 240;
+        var page = await AdminReads.OpenSafetyFlagsAsync(db, cursor, AdminReads.ClampPageSize(limit), ct);
+        var read = new Dictionary<Guid, SafetyFlag>();
+        foreach (var tenant in page.Items.GroupBy(f => f.TenantId))
+        {
+            foreach (var flag in await flags.ByIdsAsync(tenant.Key, tenant.Select(f => f.Id).ToArray(), "admin:operator", ct))
+            {
+                read[flag.Id] = flag;
+            }
+        }
+        var items = page.Items.Where(f => read.ContainsKey(f.Id)).Select(f =>
+        {
+            var flag = read[f.Id];
+            var excerpt = flag.Text is { Length: > excerptLength } text ? text[..excerptLength] + "…" : flag.Text;
+            return new AdminSafetyFlag(f.Id, f.TenantId, f.TenantName, flag.TextKind, flag.Categories, excerpt, f.CreatedAt);
+        }).ToList();
+        return TypedResults.Ok(new Page<AdminSafetyFlag>(items, page.Next));
+    }
+
+    /// <summary>The tenant's review rules (<see cref="SafetyFlags.ReviewAsync"/>), addressed by flag id alone.</summary>
+    public static async Task<Results<Ok<SafetyFlagReviewed>, ProblemHttpResult>> ReviewSafetyFlag(Guid id, HttpRequest request, NpgsqlDataSource db,
+        SafetyFlags flags, CancellationToken ct)
+    {
+        var (body, bodyProblem) = await JsonBody.ReadAsync(request, ImpactJsonContext.Default.ReviewRequest);
+        if (bodyProblem is not null)
+        {
+            return bodyProblem;
+        }
+        if (body!.Decision is not ("clear" or "confirm"))
+        {
+            return Problems.Invalid("decision", "decision must be clear (score the text) or confirm (keep it out of scoring).");
+        }
+        if (body.Note is { Length: > 2000 })
+        {
+            return Problems.Invalid("note", "note is at most 2000 characters.");
+        }
+        if (await AdminReads.SafetyFlagTenantAsync(db, id, ct) is not { } tenant)
+        {
+            return Problems.NotFound("Safety flag");
+        }
+        return await flags.ReviewAsync(tenant, id, body.Decision == "clear", body.Note, ct) switch
+        {
+            ReviewOutcome.NotFound => Problems.NotFound("Safety flag"),
+            ReviewOutcome.AlreadyReviewed => ImpactApi.Conflict("flag-reviewed", "The flag has already been reviewed.", "A review is final."),
+            _ => TypedResults.Ok(new SafetyFlagReviewed(id, body.Decision == "clear" ? "cleared" : "confirmed")),
+        };
     }
 }

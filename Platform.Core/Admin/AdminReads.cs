@@ -58,6 +58,12 @@ public sealed record OverviewFigures(
     int ActiveTenants, int InactiveTenants, long ActiveConversations, long ActivitiesLastMinute,
     IReadOnlyList<MinuteCount> ActivitiesPerMinute, long? FailedJobsLastHour, DateTime At);
 
+public sealed record CivicCityRow(Guid Id, Guid TenantId, string TenantName, string Slug, string Name, DateTime CreatedAt,
+    string? LastRunStatus, DateTime? LastRunAt);
+
+/// <summary>An open safety flag of any tenant; the text itself is read through the PII vault by the caller.</summary>
+public sealed record SafetyFlagKey(Guid Id, Guid TenantId, string TenantName, DateTime CreatedAt);
+
 /// <summary>
 /// The operator's read side of the Admin panel: paged, keyset-ordered queries across tenants (an operator sees
 /// every tenant, so these deliberately run without the per-tenant query filter). Every list is bounded by a
@@ -327,6 +333,63 @@ public static class AdminReads
     private static ConversationRow ReadConversation(NpgsqlDataReader r) => new(
         r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetGuid(3), r.GetString(4), r.GetString(5), r.GetInt64(6),
         r.GetDateTime(7), r.GetDateTime(8), r.IsDBNull(9) ? null : r.GetDateTime(9));
+
+    /// <summary>Civic cities of every tenant, newest first, with their latest processing run.</summary>
+    public static async Task<Page<CivicCityRow>> CivicCitiesAsync(NpgsqlDataSource db, string? cursor, int limit, CancellationToken ct)
+    {
+        var after = PageCursor.Decode(cursor);
+        await using var cmd = db.CreateCommand("""
+            SELECT c.id, c.tenant_id, t.name, c.slug, c.name, c.created_at, r.status, r.created_at
+            FROM civic.cities c
+            JOIN core.tenants t ON t.id = c.tenant_id
+            LEFT JOIN LATERAL (SELECT status, created_at FROM civic.processing_runs p WHERE p.city_id = c.id
+                               ORDER BY p.created_at DESC, p.id DESC LIMIT 1) r ON true
+            WHERE ($1::timestamptz IS NULL OR (c.created_at, c.id) < ($1, $2))
+            ORDER BY c.created_at DESC, c.id DESC
+            LIMIT $3
+            """);
+        AddCursor(cmd, after);
+        cmd.Parameters.Add(new() { Value = limit + 1 });
+        var rows = new List<CivicCityRow>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add(new CivicCityRow(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.GetDateTime(5), reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetDateTime(7)));
+        }
+        return ToPage(rows, limit, r => new PageCursor(r.CreatedAt, r.Id));
+    }
+
+    /// <summary>Open safety flags of every tenant, oldest first (the review queue's order).</summary>
+    public static async Task<Page<SafetyFlagKey>> OpenSafetyFlagsAsync(NpgsqlDataSource db, string? cursor, int limit, CancellationToken ct)
+    {
+        var after = PageCursor.Decode(cursor);
+        await using var cmd = db.CreateCommand("""
+            SELECT f.id, f.tenant_id, t.name, f.created_at
+            FROM impact.safety_flags f
+            JOIN core.tenants t ON t.id = f.tenant_id
+            WHERE f.status = 'open' AND ($1::timestamptz IS NULL OR (f.created_at, f.id) > ($1, $2))
+            ORDER BY f.created_at, f.id
+            LIMIT $3
+            """);
+        AddCursor(cmd, after);
+        cmd.Parameters.Add(new() { Value = limit + 1 });
+        var rows = new List<SafetyFlagKey>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add(new SafetyFlagKey(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetDateTime(3)));
+        }
+        return ToPage(rows, limit, r => new PageCursor(r.CreatedAt, r.Id));
+    }
+
+    /// <summary>The tenant a safety flag belongs to; null when there is no such flag.</summary>
+    public static async Task<Guid?> SafetyFlagTenantAsync(NpgsqlDataSource db, Guid flagId, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("SELECT tenant_id FROM impact.safety_flags WHERE id = $1");
+        cmd.Parameters.Add(new() { Value = flagId });
+        return await cmd.ExecuteScalarAsync(ct) is Guid tenant ? tenant : null;
+    }
 
     private static void AddSearch(NpgsqlCommand cmd, string? search) =>
         cmd.Parameters.Add(new()

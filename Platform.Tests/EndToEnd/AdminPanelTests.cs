@@ -423,4 +423,135 @@ public sealed class AdminPanelTests(AdminSystemFixture system) : IClassFixture<A
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", credential);
         return client;
     }
+
+    [Fact]
+    public async Task Pipeline_runs_page_lists_a_citys_runs_and_reruns_a_meeting()
+    {
+        var (tenantId, _) = await TenantAsync("Civic " + Guid.NewGuid().ToString("N")[..6]);
+        var (city, meeting, run) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        var slug = "town-" + Guid.NewGuid().ToString("N")[..6];
+        await using (var conn = new NpgsqlConnection(system.Database))
+        {
+            await conn.OpenAsync();
+            // A city with one processed meeting whose last run failed in the summarize stage.
+            await using var cmd = new NpgsqlCommand("""
+                WITH city AS (INSERT INTO civic.cities (id, tenant_id, slug, name) VALUES ($1, $2, $5, 'Riverton')),
+                     artifact AS (INSERT INTO civic.artifacts (id, tenant_id, sha256, media_type, storage_key, byte_size, text_content)
+                                  VALUES ($3, $2, md5(random()::text), 'text/plain', 'missing/agenda.txt', 12, 'Agenda: parks')),
+                     meeting AS (INSERT INTO civic.meetings (id, tenant_id, city_id, meeting_uid, title, artifact_id, status)
+                                 VALUES ($4, $2, $1, 'm-1', 'Council meeting', $3, 'failed'))
+                INSERT INTO civic.processing_runs (id, tenant_id, city_id, meeting_id, artifact_id, trigger, status, stages, error, created_at, finished_at)
+                VALUES ($6, $2, $1, $4, $3, 'scan', 'failed',
+                        '{"extract": {"status": "completed", "durationMs": 12.5}, "summarize": {"status": "failed", "durationMs": 40}}',
+                        'summarizer timed out', now() - interval '1 minute', now() - interval '50 seconds')
+                """, conn);
+            cmd.Parameters.Add(new() { Value = city });
+            cmd.Parameters.Add(new() { Value = tenantId });
+            cmd.Parameters.Add(new() { Value = Guid.NewGuid() });
+            cmd.Parameters.Add(new() { Value = meeting });
+            cmd.Parameters.Add(new() { Value = slug });
+            cmd.Parameters.Add(new() { Value = run });
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        var page = await system.SignedInPageAsync();
+        await page.GotoAsync("/");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Pipeline runs" }).ClickAsync();
+        var cityRow = page.Locator($"tr[data-city='{slug}']");
+        await Expect(cityRow).ToContainTextAsync("failed");
+        await cityRow.GetByRole(AriaRole.Link, new() { Name = "Riverton" }).ClickAsync();
+
+        var runRow = page.Locator($"tr[data-run='{run}']");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Runs of Riverton" })).ToBeVisibleAsync();
+        await Expect(runRow).ToContainTextAsync("summarizer timed out");
+        await Expect(runRow).ToContainTextAsync("extract");
+        await Expect(runRow).ToContainTextAsync("summarize");
+        await Expect(runRow).ToContainTextAsync("10.0 s");
+
+        await runRow.GetByRole(AriaRole.Button, new() { Name = "Rerun" }).ClickAsync();
+        await page.Locator("dialog.confirm").GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+        await Expect(page.Locator(".toasts")).ToContainTextAsync("Rerun started.");
+        await Expect(page.Locator("tr[data-run]")).ToHaveCountAsync(2);
+        await Expect(page.Locator("tr[data-run]").First).ToContainTextAsync("rerun");
+        await using (var conn = new NpgsqlConnection(system.Database))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand("SELECT count(*) FROM civic.processing_runs WHERE meeting_id = $1 AND trigger = 'rerun'", conn);
+            cmd.Parameters.Add(new() { Value = meeting });
+            Assert.Equal(1L, (long)(await cmd.ExecuteScalarAsync())!);
+        }
+
+        await AdminSystemFixture.ScreenshotAsync(page, "admin-pipeline");
+    }
+
+    [Fact]
+    public async Task Safety_flags_page_lists_open_flags_across_tenants_and_clearing_sends_the_text_to_scoring()
+    {
+        var tenantName = "Impact " + Guid.NewGuid().ToString("N")[..6];
+        var (tenantId, apiKey) = await TenantAsync(tenantName);
+        using var tenant = new HttpClient { BaseAddress = system.ApiAddress };
+        tenant.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        var company = await tenant.PostAsJsonAsync("/v1/impact/companies", new { name = "Flag corp" });
+        Assert.Equal(HttpStatusCode.Created, company.StatusCode);
+        var companyId = (await company.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        foreach (var (kind, csv) in new[]
+        {
+            ("participants", "source,external_id,role,name,email,program,enrolled_at\nbuddy,p1,participant,Jonas Berg,jonas@example.org,language,2026-01-06\n"),
+            ("checkins", "source,checkin_id,participant_id,date,mood,note\nbuddy,c1,p1,2026-02-13,3,\"Call me on +47 912 34 567 or write to jonas@example.org\"\n"),
+        })
+        {
+            var import = await tenant.PostAsync($"/v1/impact/imports?companyId={companyId}&kind={kind}", new StringContent(csv, System.Text.Encoding.UTF8, "text/csv"));
+            Assert.True(import.IsSuccessStatusCode, await import.Content.ReadAsStringAsync());
+        }
+        Guid flagId = default, textId = default;
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var conn = new NpgsqlConnection(system.Database);
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand("SELECT id, text_id FROM impact.safety_flags WHERE tenant_id = $1 AND status = 'open'", conn);
+            cmd.Parameters.Add(new() { Value = tenantId });
+            await using var reader = await cmd.ExecuteReaderAsync();
+            if (!await reader.ReadAsync())
+            {
+                return false;
+            }
+            (flagId, textId) = (reader.GetGuid(0), reader.GetGuid(1));
+            return true;
+        }, TimeSpan.FromSeconds(30), "the check-in with contact data is flagged");
+
+        var page = await system.SignedInPageAsync();
+        await page.GotoAsync("/");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Safety flags" }).ClickAsync();
+        var row = page.Locator($"tr[data-flag='{flagId}']");
+        await Expect(row).ToContainTextAsync("contact_data");
+        await Expect(row).ToContainTextAsync("+47 912 34 567");
+        await Expect(row).ToContainTextAsync(tenantName);
+        await AdminSystemFixture.ScreenshotAsync(page, "admin-safety");
+
+        await row.GetByRole(AriaRole.Button, new() { Name = "Clear" }).ClickAsync();
+        await page.Locator("dialog.confirm").GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+        await Expect(page.Locator(".toasts")).ToContainTextAsync("Flag cleared");
+        await Expect(row).ToHaveCountAsync(0);
+
+        // The same rules as the tenant's review: the flag is final and the text is scored.
+        await using var db = NpgsqlDataSource.Create(system.Database);
+        await using (var cmd = db.CreateCommand("SELECT status FROM impact.safety_flags WHERE id = $1"))
+        {
+            cmd.Parameters.Add(new() { Value = flagId });
+            Assert.Equal("cleared", await cmd.ExecuteScalarAsync());
+        }
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var cmd = db.CreateCommand("SELECT count(*) FROM impact.outcome_scores WHERE text_id = $1");
+            cmd.Parameters.Add(new() { Value = textId });
+            return (long)(await cmd.ExecuteScalarAsync())! > 0;
+        }, TimeSpan.FromSeconds(30), "the cleared text is scored");
+    }
+
+    private async Task<(Guid Id, string ApiKey)> TenantAsync(string name)
+    {
+        var response = await system.OperatorClient.PostAsJsonAsync("/v1/tenants", new { name });
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        return (Guid.Parse(body["id"]!.GetValue<string>()), body["apiKey"]!.GetValue<string>());
+    }
 }

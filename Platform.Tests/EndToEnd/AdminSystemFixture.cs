@@ -29,13 +29,13 @@ public sealed class AdminSystemFixture : IAsyncLifetime
         var redis = await TestEnvironment.RedisAsync();
 
         var apiPort = LocalServers.FreePort();
-        Api = new ApiFactory(TestSettings.For(Database, redis));
+        Api = new ApiFactory(WithImpactKey(TestSettings.For(Database, redis)));
         Api.UseKestrel(o => o.Listen(IPAddress.Loopback, apiPort));
         Api.StartServer();
         ApiAddress = new Uri($"http://127.0.0.1:{apiPort}");
 
         var workerPort = LocalServers.FreePort();
-        Worker = new WorkerFactory(TestSettings.For(Database, redis));
+        Worker = new WorkerFactory(WithImpactKey(TestSettings.For(Database, redis)));
         Worker.UseKestrel(o => o.Listen(IPAddress.Loopback, workerPort));
         Worker.StartServer();
 
@@ -61,6 +61,13 @@ public sealed class AdminSystemFixture : IAsyncLifetime
             Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync"],
         });
+    }
+
+    /// <summary>The PII vault's master key, so impact texts can be imported, flagged and scored (safety flags page).</summary>
+    private static Dictionary<string, string?> WithImpactKey(Dictionary<string, string?> settings)
+    {
+        settings["Platform:Impact:MasterKey"] = Integration.Impact.ImpactFixture.MasterKey;
+        return settings;
     }
 
     /// <summary>A fresh browser context on the Admin address; screenshots go to Platform.Tests/artifacts.</summary>

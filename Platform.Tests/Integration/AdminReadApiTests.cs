@@ -126,4 +126,27 @@ public sealed class AdminReadApiTests(ApiFixture fixture) : IClassFixture<ApiFix
         Assert.Equal(5, listed["activities"]!.GetValue<long>());
         Assert.Equal("Reads activities", listed["tenantName"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task Civic_and_safety_reads_and_the_flag_review_answer_only_the_operator()
+    {
+        var (_, apiKey) = await TenantAsync("Ops auth");
+        var anonymous = fixture.Api.CreateClient();
+        var tenant = fixture.Api.CreateClient();
+        tenant.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+
+        foreach (var path in new[] { "/v1/admin/civic/cities", "/v1/admin/safety/flags" })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(path)).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await tenant.GetAsync(path)).StatusCode);
+            var page = await Operator().GetAsync(path);
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.NotNull((await page.Content.ReadFromJsonAsync<JsonObject>())!["items"]);
+        }
+        var review = $"/v1/admin/safety/flags/{Guid.NewGuid()}/review";
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync(review, new { decision = "clear" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await tenant.PostAsJsonAsync(review, new { decision = "clear" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Operator().PostAsJsonAsync(review, new { decision = "maybe" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Operator().PostAsJsonAsync(review, new { decision = "clear" })).StatusCode);
+    }
 }

@@ -16,7 +16,15 @@ public enum ReviewOutcome { Reviewed, NotFound, AlreadyReviewed }
 /// </summary>
 public sealed class SafetyFlags(NpgsqlDataSource dataSource, PiiVault vault, IJobQueue jobs)
 {
-    public async Task<IReadOnlyList<SafetyFlag>> ListAsync(Guid tenantId, string? status, int limit, Guid? after, string actor, CancellationToken ct)
+    public Task<IReadOnlyList<SafetyFlag>> ListAsync(Guid tenantId, string? status, int limit, Guid? after, string actor, CancellationToken ct) =>
+        ReadAsync(tenantId, status, limit, after, null, actor, ct);
+
+    /// <summary>Some of a tenant's flags by id (the operator's cross-tenant queue reads the texts this way).</summary>
+    public Task<IReadOnlyList<SafetyFlag>> ByIdsAsync(Guid tenantId, Guid[] ids, string actor, CancellationToken ct) =>
+        ReadAsync(tenantId, null, ids.Length, null, ids, actor, ct);
+
+    private async Task<IReadOnlyList<SafetyFlag>> ReadAsync(Guid tenantId, string? status, int limit, Guid? after, Guid[]? ids, string actor,
+        CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = new List<(SafetyFlag Flag, byte[]? Body)>();
@@ -24,6 +32,7 @@ public sealed class SafetyFlags(NpgsqlDataSource dataSource, PiiVault vault, IJo
             SELECT f.id, f.text_id, t.person_id, t.kind, f.categories, f.signals, f.status, t.body_enc, f.review_note, f.created_at, f.reviewed_at
               FROM impact.safety_flags f JOIN impact.texts t ON t.id = f.text_id
              WHERE f.tenant_id = $1 AND ($2::text IS NULL OR f.status = $2) AND ($3::uuid IS NULL OR f.id > $3)
+               AND ($5::uuid[] IS NULL OR f.id = ANY($5))
              ORDER BY f.id LIMIT $4
             """, conn))
         {
@@ -31,6 +40,7 @@ public sealed class SafetyFlags(NpgsqlDataSource dataSource, PiiVault vault, IJo
             cmd.Parameters.Add(Db.Nullable(status, NpgsqlTypes.NpgsqlDbType.Text));
             cmd.Parameters.Add(Db.Nullable(after, NpgsqlTypes.NpgsqlDbType.Uuid));
             cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)ids ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid });
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
