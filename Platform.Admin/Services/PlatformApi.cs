@@ -34,7 +34,7 @@ public sealed record ActivityRow(string Id, long Seq, string Type, string FromId
 public sealed record ActivitiesPage(IReadOnlyList<ActivityRow> Activities, long LastSeq);
 public sealed record MinuteCount(DateTime Minute, long Count);
 public sealed record OverviewFigures(int ActiveTenants, int InactiveTenants, long ActiveConversations, long ActivitiesLastMinute,
-    IReadOnlyList<MinuteCount> ActivitiesPerMinute, long? FailedJobsLastHour, DateTime At);
+    IReadOnlyList<MinuteCount> ActivitiesPerMinute, long? FailedJobsLastHour, DateTime At, long? OpenConnections = null);
 public sealed record CivicCityRow(Guid Id, Guid TenantId, string TenantName, string Slug, string Name, DateTime CreatedAt,
     string? LastRunStatus, DateTime? LastRunAt);
 public sealed record RunView(Guid Id, Guid CityId, Guid? MeetingId, Guid? ArtifactId, string Trigger, string Status, JsonElement Stages,

@@ -43,8 +43,11 @@ public static class AdminReadApi
         return app;
     }
 
-    public static async Task<Ok<OverviewFigures>> GetOverview(NpgsqlDataSource db, CancellationToken ct) =>
-        TypedResults.Ok(await AdminReads.OverviewAsync(db, ct));
+    public static async Task<Ok<OverviewFigures>> GetOverview(NpgsqlDataSource db, StackExchange.Redis.IConnectionMultiplexer redis, CancellationToken ct)
+    {
+        var figures = await AdminReads.OverviewAsync(db, ct);
+        return TypedResults.Ok(figures with { OpenConnections = await AdminReads.OpenConnectionsAsync(redis) });
+    }
 
     public static async Task<Ok<Page<TenantRow>>> ListTenants(NpgsqlDataSource db, string? search, string? cursor, int? limit, CancellationToken ct) =>
         TypedResults.Ok(await AdminReads.TenantsAsync(db, search, cursor, AdminReads.ClampPageSize(limit), ct));

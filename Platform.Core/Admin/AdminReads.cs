@@ -56,7 +56,7 @@ public sealed record MinuteCount(DateTime Minute, long Count);
 
 public sealed record OverviewFigures(
     int ActiveTenants, int InactiveTenants, long ActiveConversations, long ActivitiesLastMinute,
-    IReadOnlyList<MinuteCount> ActivitiesPerMinute, long? FailedJobsLastHour, DateTime At);
+    IReadOnlyList<MinuteCount> ActivitiesPerMinute, long? FailedJobsLastHour, DateTime At, long? OpenConnections = null);
 
 public sealed record CivicCityRow(Guid Id, Guid TenantId, string TenantName, string Slug, string Name, DateTime CreatedAt,
     string? LastRunStatus, DateTime? LastRunAt);
@@ -258,6 +258,35 @@ public static class AdminReads
     }
 
     /// <summary>Headline figures for the overview; every query is an index range or a small aggregate.</summary>
+    /// <summary>
+    /// Open stream connections across the Realtime nodes: the sum of the counts the nodes write to Redis every couple of
+    /// seconds (<c>platform:realtime:connections</c>), counting only nodes heard from in the last 15 s. Null when Redis is
+    /// unreachable.
+    /// </summary>
+    public const string RealtimeConnectionsKey = "platform:realtime:connections";
+
+    public static async Task<long?> OpenConnectionsAsync(StackExchange.Redis.IConnectionMultiplexer redis)
+    {
+        try
+        {
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            long total = 0;
+            foreach (var entry in await redis.GetDatabase().HashGetAllAsync(RealtimeConnectionsKey))
+            {
+                var parts = ((string?)entry.Value ?? "").Split('|');
+                if (parts.Length == 2 && long.TryParse(parts[0], out var count) && long.TryParse(parts[1], out var at) && now - at < 15_000)
+                {
+                    total += count;
+                }
+            }
+            return total;
+        }
+        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            return null;
+        }
+    }
+
     public static async Task<OverviewFigures> OverviewAsync(NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);

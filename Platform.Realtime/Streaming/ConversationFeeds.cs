@@ -129,6 +129,7 @@ public sealed partial class ConversationFeeds(
             {
                 await _wake.WaitAsync(interval, stoppingToken);
                 await CheckPositionsAsync(stoppingToken);
+                await ReportConnectionsAsync();
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -138,6 +139,23 @@ public sealed partial class ConversationFeeds(
             {
                 LogCheckFailed(logger, ex.Message);
             }
+        }
+    }
+
+    private static readonly string NodeId = Environment.MachineName + ":" + Environment.ProcessId;
+
+    /// <summary>The node's heartbeat into a Redis hash (field: node id, value: "count|unixMs"); Api sums the fresh entries for the overview.</summary>
+    private async Task ReportConnectionsAsync()
+    {
+        try
+        {
+            using var _ = RedisTelemetry.Start("HSET", Platform.Core.Admin.AdminReads.RealtimeConnectionsKey);
+            await redis.GetDatabase().HashSetAsync(Platform.Core.Admin.AdminReads.RealtimeConnectionsKey, NodeId,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{StreamMetrics.Open}|{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}"));
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // Only the operators' figure goes stale; streaming does not depend on it.
         }
     }
 

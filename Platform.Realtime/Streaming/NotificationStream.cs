@@ -243,7 +243,7 @@ public static class NotificationStream
         }
         var feeds = services.GetRequiredService<NotificationFeeds>();
         var connection = new NotificationConnection(socket, options);
-        StreamMetrics.Connections.Add(1);
+        StreamMetrics.Opened();
         try
         {
             var feed = await feeds.JoinAsync(claims.TenantId, claims.UserId, connection, context.RequestAborted);
@@ -260,7 +260,7 @@ public static class NotificationStream
         }
         finally
         {
-            StreamMetrics.Connections.Add(-1);
+            StreamMetrics.Closed();
         }
     }
 }

@@ -102,7 +102,7 @@ public static class StreamApi
         await using var presence = services.Presence.Track(claims.TenantId, claims.UserId);
         var logger = services.Loggers.CreateLogger<StreamConnection>();
         var connection = new StreamConnection(socket, claims.TenantId, conversationId, services.Log, options, services.Time, logger, format);
-        StreamMetrics.Connections.Add(1);
+        StreamMetrics.Opened();
         try
         {
             var feed = await services.Feeds.JoinAsync(claims.TenantId, conversationId, connection, context.RequestAborted);
@@ -126,7 +126,7 @@ public static class StreamApi
         }
         finally
         {
-            StreamMetrics.Connections.Add(-1);
+            StreamMetrics.Closed();
         }
         return Results.Empty;
     }

@@ -20,6 +20,14 @@ public sealed class StreamingTests(RealtimeFixture fx) : IClassFixture<RealtimeF
         await b.WaitForSeqAsync(60);
         StreamClient.AssertExactly(a.Seqs, 1, 60);
         StreamClient.AssertExactly(b.Seqs, 1, 60);
+
+        // The nodes report their open connections; the operators' overview sums them (other classes' nodes share Redis).
+        await Eventually.TrueAsync(async () =>
+        {
+            var overview = await RealtimeFixture.Json(await fx.Client(TestSettings.OperatorKey).GetAsync("/v1/admin/overview"));
+            return overview.GetProperty("openConnections").ValueKind == System.Text.Json.JsonValueKind.Number &&
+                   overview.GetProperty("openConnections").GetInt64() >= 2;
+        }, because: "the overview counts the two open streams");
         Assert.Equal("m", a.Activities[0].GetProperty("text").GetString()![..1]);
         Assert.Equal(world.Conversation, a.Activities[0].GetProperty("conversationId").GetGuid());
     }
