@@ -25,10 +25,11 @@ public sealed class RealtimeNodes(ServiceEndpointResolver resolver)
         {
             return null; // nothing configured for the service
         }
+        // With nothing configured, discovery passes the logical name through ("realtime", port 0): that is no node.
         var nodes = endpoints.Select(e => e.EndPoint switch
         {
             UriEndPoint u => u.Uri,
-            DnsEndPoint d => new Uri($"http://{d.Host}:{d.Port}"),
+            DnsEndPoint { Port: > 0 } d => new Uri($"http://{d.Host}:{d.Port}"),
             IPEndPoint ip => new Uri($"http://{ip}"),
             _ => null,
         }).OfType<Uri>().ToArray();

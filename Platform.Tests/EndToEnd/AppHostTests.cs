@@ -123,7 +123,8 @@ public sealed class AppHostTests(AppHostFixture system) : IClassFixture<AppHostF
 
         foreach (var client in clients)
         {
-            await Eventually.TrueAsync(() => Task.FromResult(client.Seqs.Contains(1)), TimeSpan.FromSeconds(30), "the activity on every node's client");
+            await Eventually.TrueAsync(() => Task.FromResult(client.Seqs.Contains(1)), TimeSpan.FromSeconds(30),
+                $"the activity on every node's client (frames {client.Frames}, ended {client.Ended}, close {client.CloseStatus} {client.CloseReason})");
             Assert.Equal("across the AppHost", client.Activities.Single().GetProperty("text").GetString());
             await client.DisposeAsync();
         }
