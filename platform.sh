@@ -245,8 +245,16 @@ cmd_test() {
   say "running the test suite"
   # Integration tests start their own throwaway PostgreSQL and Redis (Platform.Tests/Infrastructure); the AppHost
   # tests run the whole system on free ports. A hung test fails the run after 5 minutes (with a dump).
+  # Console output stays short (failures with their messages); the TRX file keeps everything, and the failed tests
+  # are listed again at the very end so the last lines of a CI log name them.
+  local results="$ROOT/Platform.Tests/artifacts" rc=0
+  rm -f "$results/tests.trx"
   dotnet test "$ROOT/Platform.Tests/Platform.Tests.csproj" --no-build -nologo --blame-hang-timeout 5m \
-    --logger "console;verbosity=normal" --results-directory "$ROOT/Platform.Tests/artifacts" "$@"
+    --logger "console;verbosity=minimal" --logger "trx;LogFileName=tests.trx" --results-directory "$results" "$@" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    [ -f "$results/tests.trx" ] && python3 "$ROOT/tools/trx-failures.py" "$results/tests.trx"
+    die "the test suite failed (exit $rc)"
+  fi
   if [ -x "$ROOT/bench/run.sh" ]; then
     say "benchmark smoke run"
     "$ROOT/bench/run.sh" --smoke

@@ -26,7 +26,13 @@ public static class Scenarios
 
         // pgbench: single-row INSERT script at the scenarios' client count, in a scratch database.
         var db = new Uri(Environment.GetEnvironmentVariable("DATABASE_URL") ?? throw new InvalidOperationException("DATABASE_URL is not set"));
-        string[] conn = ["-h", db.Host, "-p", db.Port.ToString(CultureInfo.InvariantCulture), "-U", db.UserInfo.Split(':')[0]];
+        string[] conn = ["-h", db.Host, "-p", db.Port.ToString(CultureInfo.InvariantCulture), "-U", Uri.UnescapeDataString(db.UserInfo.Split(':')[0])];
+        // psql and pgbench take the password from the environment, not the command line.
+        var pgPassword = db.UserInfo.Split(':') is [_, var pw] ? Uri.UnescapeDataString(pw) : null;
+        if (pgPassword is not null)
+        {
+            Environment.SetEnvironmentVariable("PGPASSWORD", pgPassword);
+        }
         var scratch = "bench_limits_" + Guid.NewGuid().ToString("N")[..8];
         var script = Path.Combine(Path.GetTempPath(), scratch + ".sql");
         await File.WriteAllTextAsync(script, "INSERT INTO activity_like (conversation_id, body) VALUES (gen_random_uuid(), 'bench message');\n");
@@ -56,13 +62,16 @@ public static class Scenarios
         // redis-benchmark: PUBLISH (the doorbell's command) with a doorbell-sized payload.
         var redis = new Uri(Environment.GetEnvironmentVariable("REDIS_URL") ?? throw new InvalidOperationException("REDIS_URL is not set"));
         var payload = new string('x', 600);
+        string[] redisAuth = redis.UserInfo.Split(':') is [_, var redisPassword] && redisPassword.Length > 0
+            ? ["-a", Uri.UnescapeDataString(redisPassword)]
+            : [];
         var n = smoke ? 5000 : 200000;
         Log($"redis-benchmark PUBLISH: {n} requests, 50 clients");
-        var rb = await RunAsync("redis-benchmark", ["-h", redis.Host, "-p", redis.Port.ToString(CultureInfo.InvariantCulture), "-n", n.ToString(CultureInfo.InvariantCulture), "-c", "50", "-q", "--csv", "PUBLISH", "bench:limits", payload]);
+        var rb = await RunAsync("redis-benchmark", ["-h", redis.Host, "-p", redis.Port.ToString(CultureInfo.InvariantCulture), .. redisAuth, "-n", n.ToString(CultureInfo.InvariantCulture), "-c", "50", "-q", "--csv", "PUBLISH", "bench:limits", payload]);
         var rbm = Regex.Match(rb, @"""PUBLISH[^""]*"",""([0-9.]+)""");
         var pps = rbm.Success ? double.Parse(rbm.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
         rep.Results["redisPublishPerSec"] = Stats.R(pps, 1);
-        rep.Results["redisVersion"] = Regex.Match(await RunAsync("redis-cli", ["-h", redis.Host, "-p", redis.Port.ToString(CultureInfo.InvariantCulture), "INFO", "server"]), @"redis_version:(\S+)").Groups[1].Value;
+        rep.Results["redisVersion"] = Regex.Match(await RunAsync("redis-cli", ["-h", redis.Host, "-p", redis.Port.ToString(CultureInfo.InvariantCulture), .. redisAuth, .. (redisAuth.Length > 0 ? new[] { "--no-auth-warning" } : []), "INFO", "server"]), @"redis_version:(\S+)").Groups[1].Value;
 
         // Trivial Kestrel endpoint (this program's `trivial` mode, its own process) under the same load generator.
         var port = a.Int("trivial-port", 5999);
