@@ -202,6 +202,7 @@ class Doc:
                 self.lines.append(f"On motion by {self.who(mover)}, seconded by {self.who(seconder)}, the {self.body} {past} {obj}.")
                 s, t = self.vote_sentence(v)
                 self.lines[-1] += " " + s
+                what = obj
             else:
                 self.lines.append(f"{self.who(mover)} moved {what}; {self.who(seconder)} seconded.")
                 s, t = self.vote_sentence(v, "The amendment" if kind == "amendment" else "The motion")
@@ -251,7 +252,7 @@ class Doc:
             t = (len(v["ayes"]), len(v["nays"]), len(v["abstain"]) or None)
             if v["outcome"] == "failed":
                 self.lines.append("The motion failed.")
-        anchor = obj if st == "action" else f"{verb} {obj}" if st == "canadian" else what
+        anchor = f"{verb.capitalize()} {obj}" if st == "action" else f"{verb} {obj}" if st == "canadian" else what
         self.add_decision(anchor[:60], v["outcome"], t, mover, seconder, kind)
 
     def build(self):
@@ -339,9 +340,13 @@ class Doc:
                 self.add_decision(f"to {verb} {obj}"[:60], "failed", (None, None, None), m, None)
             elif special < 0.55 and self.style not in ("action", "canadian"):
                 # amendment first, then the main motion as amended
-                self.motion(verb, obj, m, s, self.vote())
-                main = self.decisions.pop()
-                main_lines = self.lines[-1:] if self.style == "narrative" else []
+                if self.style == "motion-lines":
+                    self.lines.append(f"MOTION: {m} / SECOND: {s} to {verb} {obj}.")
+                elif self.style == "moved-by":
+                    self.lines.append(f"It was moved by {self.who(m)} and seconded by {self.who(s)} to {verb} {obj}.")
+                else:
+                    self.lines.append(f"{self.who(m)} moved to {verb} {obj}; {self.who(s)} seconded.")
+                main = dict(anchor=f"to {verb} {obj}"[:60], kind="motion", outcome="", ayes=None, nays=None, mover=m, seconder=s)
                 a_m, a_s = R.sample(self.present, 2)
                 change = R.choice(["to require quarterly progress reports", "to cap the contract at three years", "to add a sunset date of 2030"])
                 va = self.vote()
