@@ -432,7 +432,7 @@ public static partial class MinutesExtractor
     internal static bool IsHeading(string line)
     {
         var t = line.Trim();
-        if (t.Length is < 3 or > 160 || LabelLine().IsMatch(t) || OutcomeOnly().IsMatch(t))
+        if (t.Length is < 3 or > 160 || LabelLine().IsMatch(t) || OutcomeOnly().IsMatch(t) || t.Contains(" | ", StringComparison.Ordinal))
         {
             return false;
         }
@@ -949,7 +949,7 @@ public static partial class MinutesExtractor
     [GeneratedRegex(@"(?<![\w./-])(\d{1,2})\s*[-–—]\s*(\d{1,2})(?:\s*[-–—]\s*(\d{1,2}))?(?![\w/]|[.-]\d)")]
     private static partial Regex DigitTallyRe();
 
-    [GeneratedRegex(@"\b(?<a>" + Num + @")\s+(?:to|in\s+favor\s*(?:,|and|with)?)\s+(?<n>" + Num + @")\b(?:\s+(?:opposed|against))?", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"\b(?:vote\s+(?:of|was)|voted|carried|passed|failed)\s+(?:by\s+a\s+vote\s+of\s+)?(?<a>" + Num + @")\s+to\s+(?<n>" + Num + @")\b|\b(?<a>" + Num + @")\s+in\s+favor\s*(?:,|and|with)?\s*(?:and\s+)?(?<n>" + Num + @")\s+(?:opposed|against)\b", RegexOptions.IgnoreCase)]
     private static partial Regex WordTally();
 
     [GeneratedRegex(@"\b(AYES?|YEAS?|NOES|NAYS?|ABSTAIN(?:ED|S)?|ABSTENTIONS?|Ayes?|Yeas?|Noes|Nays?|Abstain(?:ed|s)?|Abstentions?)\s*:\s*(\d{1,2})\b")]

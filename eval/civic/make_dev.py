@@ -413,10 +413,15 @@ def to_ms(doc, text, two_column, header):
 
 
 def main():
+    # Hand-written development minutes (hand-*) stay; everything else is regenerated.
+    hand = json.load(open(os.path.join(os.path.dirname(OUT), "dev-hand-truth.json")))
     if os.path.isdir(OUT):
-        shutil.rmtree(OUT)
+        for f in os.listdir(OUT):
+            if not f.startswith("hand-"):
+                p = os.path.join(OUT, f)
+                shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
     os.makedirs(os.path.join(OUT, "src"))
-    truth = []
+    truth = list(hand)
     for i in range(32):
         doc = Doc(i)
         text = doc.build()
