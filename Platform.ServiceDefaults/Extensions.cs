@@ -2,13 +2,19 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
-/// What every Platform service shares: telemetry, health, resilience, discovery and problem details.
-/// Same shape as the Aspire ServiceDefaults template, built on the libraries that restore here.
+/// What every Platform service shares, in the shape of the Aspire ServiceDefaults template: OpenTelemetry
+/// (exported over OTLP when the AppHost sets OTEL_EXPORTER_OTLP_ENDPOINT), health endpoints, service
+/// discovery and the standard HttpClient resilience handler, plus RFC 9457 problem details.
 /// </summary>
 public static class ServiceDefaultsExtensions
 {
@@ -16,19 +22,57 @@ public static class ServiceDefaultsExtensions
     public const string AlivePath = "/alive";
     public const string LiveTag = "live";
 
+    /// <summary>Every activity source and meter of the platform's own code is named <c>Platform.*</c>.</summary>
+    public const string PlatformTelemetryNames = "Platform.*";
+
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        builder.ConfigurePlatformTelemetry();
-
-        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        builder.ConfigureOpenTelemetry();
+        builder.AddDefaultHealthChecks();
         builder.Services.AddProblemDetails();
 
-        builder.Services.AddPlatformServiceDiscovery();
+        builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
-            http.AddStandardResilienceHandler();
+            // A create whose answer was lost must not run twice: POST and PATCH are never retried.
+            // PUT and DELETE are idempotent by contract and keep the template's retries.
+            http.AddStandardResilienceHandler(o => o.Retry.DisableFor(HttpMethod.Post, HttpMethod.Patch));
             http.AddServiceDiscovery();
         });
+        return builder;
+    }
+
+    public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter(PlatformTelemetryNames))
+            .WithTracing(tracing => tracing
+                .AddSource(builder.Environment.ApplicationName)
+                .AddSource(PlatformTelemetryNames)
+                // Health probes arrive every few seconds from the AppHost; their spans would drown real traffic.
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsHealthRequest(context.Request.Path))
+                .AddHttpClientInstrumentation());
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
+        return builder;
+    }
+
+    public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         return builder;
     }
 
@@ -38,13 +82,14 @@ public static class ServiceDefaultsExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 
-        // Readiness: every check (database, redis, schema). Liveness: only the process itself.
-        // Both are mapped in every environment and answer with the status word only.
+        // Readiness: every check (database, redis, schema). Liveness: only the process itself. Unlike the
+        // template, both are mapped in every environment: the AppHost and operators probe production too,
+        // and the answer is the status word only.
         app.MapHealthChecks(HealthPath).DisableHttpMetrics();
         app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) }).DisableHttpMetrics();
         return app;
     }
 
-    internal static bool IsHealthRequest(PathString path) =>
+    private static bool IsHealthRequest(PathString path) =>
         path.StartsWithSegments(HealthPath) || path.StartsWithSegments(AlivePath);
 }
