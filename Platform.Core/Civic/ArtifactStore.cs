@@ -60,7 +60,8 @@ public sealed class CivicOptions
 /// <summary>
 /// The model behind generative summaries (configuration <c>Platform:Civic:Generative</c>); off unless
 /// <see cref="Endpoint"/> is set. Provider <c>openai</c> speaks the chat-completions protocol to any compatible
-/// endpoint (OpenAI, Azure OpenAI's <c>/openai/v1/</c> endpoint, vLLM, llama.cpp); <c>ollama</c> speaks Ollama's own API.
+/// endpoint: OpenAI, Azure OpenAI's <c>/openai/v1/</c> endpoint (<c>azure</c>), a local Ollama's <c>/v1</c> endpoint
+/// (<c>ollama</c>), vLLM or llama.cpp.
 /// </summary>
 public sealed class GenerativeOptions
 {

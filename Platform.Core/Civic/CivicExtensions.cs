@@ -140,8 +140,8 @@ public static class GenerativeClients
         var endpoint = new Uri(options.Endpoint!);
         return options.Provider.ToLowerInvariant() switch
         {
-            "ollama" => new OllamaSharp.OllamaApiClient(new HttpClient { BaseAddress = endpoint, Timeout = Timeout.InfiniteTimeSpan }, options.Model),
-            "openai" or "azure" => Microsoft.Extensions.AI.OpenAIClientExtensions.AsIChatClient(new OpenAI.Chat.ChatClient(options.Model,
+            // Ollama, Azure OpenAI (/openai/v1/), vLLM and llama.cpp all serve the chat-completions protocol.
+            "openai" or "azure" or "ollama" => Microsoft.Extensions.AI.OpenAIClientExtensions.AsIChatClient(new OpenAI.Chat.ChatClient(options.Model,
                 new System.ClientModel.ApiKeyCredential(string.IsNullOrEmpty(options.ApiKey) ? "none" : options.ApiKey),
                 new OpenAI.OpenAIClientOptions
                 {
