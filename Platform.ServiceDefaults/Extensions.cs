@@ -57,6 +57,7 @@ public static class ServiceDefaultsExtensions
                 .AddRuntimeInstrumentation()
                 .AddMeter(PlatformTelemetryNames))
             .WithTracing(tracing => tracing
+                .SetSampler(new BackgroundClientSpanSampler(new ParentBasedSampler(new AlwaysOnSampler())))
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(PlatformTelemetryNames)
                 // Health probes arrive every few seconds from the AppHost; their spans would drown real traffic.
@@ -82,6 +83,18 @@ public static class ServiceDefaultsExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 
+        // A probe's request span is not exported (see the instrumentation filter); unmarking it as recorded keeps its
+        // database and Redis calls out of the traces too, instead of each showing up as a trace of its own.
+        app.Use((context, next) =>
+        {
+            if (IsHealthRequest(context.Request.Path) && System.Diagnostics.Activity.Current is { } probe)
+            {
+                probe.ActivityTraceFlags &= ~System.Diagnostics.ActivityTraceFlags.Recorded;
+                probe.IsAllDataRequested = false;
+            }
+            return next(context);
+        });
+
         // Readiness: every check (database, redis, schema). Liveness: only the process itself. Unlike the
         // template, both are mapped in every environment: the AppHost and operators probe production too,
         // and the answer is the status word only.
@@ -92,4 +105,17 @@ public static class ServiceDefaultsExtensions
 
     private static bool IsHealthRequest(PathString path) =>
         path.StartsWithSegments(HealthPath) || path.StartsWithSegments(AlivePath);
+
+    /// <summary>
+    /// Drops client spans that have no parent: a PostgreSQL statement or Redis command outside any request or job
+    /// is background polling or a heartbeat (job claims, the stream nodes' position checks and connection counts),
+    /// and would start a trace of its own every few hundred milliseconds.
+    /// </summary>
+    private sealed class BackgroundClientSpanSampler(Sampler inner) : Sampler
+    {
+        public override SamplingResult ShouldSample(in SamplingParameters parameters) =>
+            parameters.Kind == System.Diagnostics.ActivityKind.Client && parameters.ParentContext.TraceId == default
+                ? new SamplingResult(SamplingDecision.Drop)
+                : inner.ShouldSample(parameters);
+    }
 }

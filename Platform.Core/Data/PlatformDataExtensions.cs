@@ -20,14 +20,7 @@ public static class PlatformDataExtensions
     public static IHostApplicationBuilder AddPlatformDb(this IHostApplicationBuilder builder)
     {
         RequireConnectionString(builder, DatabaseName);
-        builder.AddNpgsqlDataSource(DatabaseName, configureDataSourceBuilder: dataSource => dataSource.ConfigureTracing(tracing =>
-        {
-            // Only statements that belong to a request or a job: background polling (job claims, the stream nodes'
-            // position checks) would otherwise start a trace of its own every few hundred milliseconds.
-            tracing.ConfigureCommandFilter(_ => System.Diagnostics.Activity.Current is not null);
-            tracing.ConfigureBatchFilter(_ => System.Diagnostics.Activity.Current is not null);
-            tracing.EnablePhysicalOpenTracing(false);
-        }));
+        builder.AddNpgsqlDataSource(DatabaseName);
         builder.Services.AddPooledDbContextFactory<PlatformDb>((sp, options) => options
             .UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>())
             .UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking));
