@@ -13,7 +13,7 @@ public sealed record TruthDocument(string File, string Body, string Kind, string
 
 /// <summary>Figures for a set of documents; ratios are over truth decisions (recall) or matched decisions (the rest).</summary>
 public sealed record EvaluationFigures(string Set, int Documents, int TruthDecisions, int Found, int Predicted, int OutcomeRight, int TallyRight,
-    int MoverRight, int SeconderRight, int DateRight, int BodyRight, IReadOnlyList<string> Misses)
+    int MoverRight, int SeconderRight, int DateRight, int BodyRight, int GatePass, IReadOnlyList<string> Misses)
 {
     public double Recall => Ratio(Found, TruthDecisions);
     public double Precision => Ratio(Found, Predicted);
@@ -27,9 +27,9 @@ public sealed record EvaluationFigures(string Set, int Documents, int TruthDecis
     private static double Ratio(int a, int b) => b == 0 ? 0 : Math.Round((double)a / b, 3);
 
     public string Row() => string.Create(CultureInfo.InvariantCulture,
-        $"| {Set} | {Documents} | {TruthDecisions} | {Recall:0.000} | {Precision:0.000} | {OutcomeAccuracy:0.000} | {TallyAccuracy:0.000} | {DateAccuracy:0.000} | {BodyAccuracy:0.000} | {MoverAccuracy:0.000} | {SeconderAccuracy:0.000} |");
+        $"| {Set} | {Documents} | {TruthDecisions} | {Recall:0.000} | {Precision:0.000} | {OutcomeAccuracy:0.000} | {TallyAccuracy:0.000} | {DateAccuracy:0.000} | {BodyAccuracy:0.000} | {MoverAccuracy:0.000} | {SeconderAccuracy:0.000} | {GatePass}/{Documents} |");
 
-    public const string Header = "| set | documents | decisions | recall | precision | outcome | tally | date | body | mover | seconder |\n|---|---|---|---|---|---|---|---|---|---|---|";
+    public const string Header = "| set | documents | decisions | recall | precision | outcome | tally | date | body | mover | seconder | gate pass |\n|---|---|---|---|---|---|---|---|---|---|---|---|";
 }
 
 /// <summary>
@@ -49,13 +49,23 @@ public static class CivicEvaluation
     public static EvaluationFigures Evaluate(string folder, string set)
     {
         var truth = LoadTruth(folder);
-        int found = 0, predicted = 0, outcome = 0, tally = 0, mover = 0, seconder = 0, date = 0, body = 0, total = 0;
+        int found = 0, predicted = 0, outcome = 0, tally = 0, mover = 0, seconder = 0, date = 0, body = 0, total = 0, pass = 0;
         var misses = new List<string>();
         foreach (var t in truth)
         {
             var path = Path.Combine(folder, t.File);
             var text = DocumentText.Extract(File.ReadAllBytes(path), DocumentText.MediaTypeOf(path));
             var x = MinutesExtractor.Extract(text);
+            var gate = QualityGate.Evaluate(ExtractiveSummarizer.Summarize(Guid.Empty, text, x, t.File), new Dictionary<Guid, string> { [Guid.Empty] = text },
+                new GateThresholds());
+            if (gate.Outcome == GateOutcomes.Pass)
+            {
+                pass++;
+            }
+            else
+            {
+                misses.Add($"{t.File}: gate {gate.Outcome}: {string.Join(' ', gate.Problems.Concat(gate.Warnings ?? []))}");
+            }
             var decisions = x.Votes.Select(v =>
             {
                 var m = x.Motions.First(mm => mm.Ref == v.MotionRef);
@@ -144,7 +154,7 @@ public static class CivicEvaluation
                 misses.Add($"{t.File}: EXTRA {p.Vote.Outcome} {Short(text[p.Vote.Start..p.Vote.End])} <- {Short(p.Motion.Text)}");
             }
         }
-        return new EvaluationFigures(set, truth.Count, total, found, predicted, outcome, tally, mover, seconder, date, body, misses);
+        return new EvaluationFigures(set, truth.Count, total, found, predicted, outcome, tally, mover, seconder, date, body, pass, misses);
     }
 
     private static string Short(string s) => s.Length > 90 ? s[..90].Replace('\n', ' ') + "…" : s.Replace('\n', ' ');
