@@ -19,10 +19,10 @@ public sealed record CityView(Guid Id, string Slug, string Name, string? Cron, D
 public sealed record MeetingListItem(Guid Id, Guid CityId, string MeetingUid, string Title, DateOnly? MeetingDate, string Status, DateTimeOffset? PublishedAt);
 public sealed record MeetingPage(IReadOnlyList<MeetingListItem> Items, string? NextCursor);
 public sealed record SummaryView(Guid Id, int Version, string ShortSummary, JsonElement KeyDecisions, JsonElement NotableTopics,
-    string ConfidenceLabel, double EvidenceCoverage, string Summarizer, DateTimeOffset CreatedAt);
+    string ConfidenceLabel, double EvidenceCoverage, string Summarizer, DateTimeOffset CreatedAt, string? Model, string? PromptVersion, string? FallbackReason);
 public sealed record MeetingView(Guid Id, Guid CityId, string MeetingUid, string Title, DateOnly? MeetingDate, string Status,
     DateTimeOffset? PublishedAt, Guid ArtifactId, SummaryView? Summary);
-public sealed record EvidenceView(Guid ArtifactId, string SectionRef, int Start, int End, string Excerpt);
+public sealed record EvidenceView(Guid ArtifactId, string SectionRef, int Start, int End, string Excerpt, int? Page);
 public sealed record ClaimView(int Ordinal, string Kind, string Text, IReadOnlyList<EvidenceView> Evidence);
 public sealed record MeetingEvidence(Guid MeetingId, int Version, IReadOnlyList<ClaimView> Claims);
 public sealed record ProfileView(string UserId, string? DisplayName, string? Email, Guid? HomeCityId, bool NotificationsEnabled, DateTimeOffset? PauseUntil);
@@ -284,7 +284,8 @@ public static partial class CivicApi
         }
         await using var cmd = db.CreateCommand("""
             SELECT m.id, m.city_id, m.meeting_uid, m.title, m.meeting_date, m.status, m.published_at, m.artifact_id,
-                   v.id, v.version, v.short_summary, v.key_decisions::text, v.notable_topics::text, v.confidence_label, v.evidence_coverage, v.summarizer, v.created_at
+                   v.id, v.version, v.short_summary, v.key_decisions::text, v.notable_topics::text, v.confidence_label, v.evidence_coverage, v.summarizer, v.created_at,
+                   v.model, v.prompt_version, v.fallback_reason
             FROM civic.meetings m LEFT JOIN civic.summary_versions v ON v.meeting_id = m.id AND v.is_current
             WHERE m.id = $1 AND m.tenant_id = $2
             """);
@@ -296,7 +297,8 @@ public static partial class CivicApi
             return Problems.NotFound("Meeting");
         }
         var summary = r.IsDBNull(8) ? null : new SummaryView(r.GetGuid(8), r.GetInt32(9), r.GetString(10), Json(r.GetString(11)), Json(r.GetString(12)),
-            r.GetString(13), r.GetDouble(14), r.GetString(15), r.GetFieldValue<DateTimeOffset>(16));
+            r.GetString(13), r.GetDouble(14), r.GetString(15), r.GetFieldValue<DateTimeOffset>(16),
+            r.IsDBNull(17) ? null : r.GetString(17), r.IsDBNull(18) ? null : r.GetString(18), r.IsDBNull(19) ? null : r.GetString(19));
         return TypedResults.Ok(new MeetingView(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetFieldValue<DateOnly>(4),
             r.GetString(5), r.IsDBNull(6) ? null : r.GetFieldValue<DateTimeOffset>(6), r.GetGuid(7), summary));
     }
@@ -308,7 +310,7 @@ public static partial class CivicApi
             return bad!;
         }
         await using var cmd = db.CreateCommand("""
-            SELECT v.version, c.ordinal, c.kind, c.text, e.artifact_id, e.section_ref, e.start_offset, e.end_offset, e.excerpt
+            SELECT v.version, c.ordinal, c.kind, c.text, e.artifact_id, e.section_ref, e.start_offset, e.end_offset, e.excerpt, e.page
             FROM civic.meetings m
             JOIN civic.summary_versions v ON v.meeting_id = m.id AND v.is_current
             JOIN civic.claims c ON c.summary_version_id = v.id
@@ -332,7 +334,8 @@ public static partial class CivicApi
                 }
                 if (!r.IsDBNull(4))
                 {
-                    claims[^1].Evidence.Add(new EvidenceView(r.GetGuid(4), r.GetString(5), r.GetInt32(6), r.GetInt32(7), r.GetString(8)));
+                    claims[^1].Evidence.Add(new EvidenceView(r.GetGuid(4), r.GetString(5), r.GetInt32(6), r.GetInt32(7), r.GetString(8),
+                        r.IsDBNull(9) ? null : r.GetInt32(9)));
                 }
             }
         }

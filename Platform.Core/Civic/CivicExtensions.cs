@@ -108,9 +108,16 @@ public static class CivicExtensions
         {
             Timeout = Timeout.InfiniteTimeSpan, // per-attempt timeouts are SourceReader's
         }));
-        builder.Services.AddSingleton<ISummarizer>(string.IsNullOrEmpty(options.Generative.Endpoint)
-            ? new ExtractiveSummarizerAdapter()
-            : new GenerativeSummarizer(new HttpClient { Timeout = TimeSpan.FromSeconds(60) }, options.Generative));
+        if (string.IsNullOrEmpty(options.Generative.Endpoint))
+        {
+            builder.Services.AddSingleton<ISummarizer, ExtractiveSummarizerAdapter>();
+        }
+        else
+        {
+            builder.Services.AddSingleton(options.Generative);
+            builder.Services.AddSingleton(GenerativeClients.Create(options.Generative));
+            builder.Services.AddSingleton<ISummarizer, GenerativeSummarizer>();
+        }
         builder.Services.AddSingleton<INotificationOutbox, SharedNotificationOutbox>();
         builder.Services.AddSingleton<RunLedger>();
         builder.Services.AddJobHandler<CityScanArgs, CityScanHandler>();
@@ -122,5 +129,28 @@ public static class CivicExtensions
         builder.Services.AddJobHandler<ProfileDeleteArgs, ProfileDeleteHandler>();
         builder.Services.AddRecurringJob("civic.scan-due", "0 * * * * ?", new CivicScanDueArgs());
         return builder;
+    }
+}
+
+/// <summary>The <see cref="IChatClient"/> a configuration names.</summary>
+public static class GenerativeClients
+{
+    public static Microsoft.Extensions.AI.IChatClient Create(GenerativeOptions options)
+    {
+        var endpoint = new Uri(options.Endpoint!);
+        return options.Provider.ToLowerInvariant() switch
+        {
+            // Ollama, Azure OpenAI (/openai/v1/), vLLM and llama.cpp all serve the chat-completions protocol.
+            "openai" or "azure" or "ollama" => Microsoft.Extensions.AI.OpenAIClientExtensions.AsIChatClient(new OpenAI.Chat.ChatClient(options.Model,
+                new System.ClientModel.ApiKeyCredential(string.IsNullOrEmpty(options.ApiKey) ? "none" : options.ApiKey),
+                new OpenAI.OpenAIClientOptions
+                {
+                    Endpoint = endpoint,
+                    // One attempt: a slow or failing model is replaced by the extractive summary, not waited for.
+                    RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0),
+                    NetworkTimeout = options.Timeout,
+                })),
+            _ => throw new InvalidOperationException($"Platform:Civic:Generative:Provider '{options.Provider}' is not one of openai, azure, ollama."),
+        };
     }
 }

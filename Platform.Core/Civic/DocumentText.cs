@@ -1,7 +1,10 @@
-using System.IO.Compression;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
+using UglyToad.PdfPig;
+using UglyToad.PdfPig.DocumentLayoutAnalysis.PageSegmenter;
+using UglyToad.PdfPig.DocumentLayoutAnalysis.ReadingOrderDetector;
+using UglyToad.PdfPig.DocumentLayoutAnalysis.WordExtractor;
 
 namespace Platform.Core.Civic;
 
@@ -22,16 +25,36 @@ public static partial class DocumentText
         _ => "application/octet-stream",
     };
 
-    public static string Extract(ReadOnlySpan<byte> bytes, string mediaType)
+    /// <summary>Page breaks of a PDF stay in the text as a line holding only a form feed, so evidence can name its page.</summary>
+    public const char PageBreak = '\f';
+
+    public static string Extract(ReadOnlySpan<byte> bytes, string mediaType, DocumentLimits? limits = null)
     {
+        limits ??= new DocumentLimits();
         var text = mediaType switch
         {
-            "application/pdf" => PdfText.Extract(bytes),
+            "application/pdf" => PdfText.Extract(bytes, limits),
             "text/html" => FromHtml(Encoding.UTF8.GetString(bytes)),
             "text/plain" => Encoding.UTF8.GetString(bytes),
             _ => throw new DocumentFormatException($"Unsupported media type '{mediaType}'."),
         };
-        return Normalize(text);
+        var normalized = Normalize(text);
+        if (Encoding.UTF8.GetByteCount(normalized) > limits.MaxTextBytes)
+        {
+            throw new DocumentFormatException($"The document's text is larger than the limit of {limits.MaxTextBytes} bytes.");
+        }
+        return normalized;
+    }
+
+    /// <summary>The 1-based page of an offset: one more than the page breaks before it.</summary>
+    public static int PageOf(string text, int offset)
+    {
+        var page = 1;
+        for (var i = text.IndexOf(PageBreak); i >= 0 && i < offset; i = text.IndexOf(PageBreak, i + 1))
+        {
+            page++;
+        }
+        return page;
     }
 
     /// <summary>\r\n → \n, trailing spaces trimmed, at most one blank line in a row, BOM removed.</summary>
@@ -42,7 +65,7 @@ public static partial class DocumentText
         var blank = 0;
         foreach (var raw in lines)
         {
-            var line = raw.TrimEnd();
+            var line = raw == "\f" ? raw : raw.TrimEnd();
             if (line.Length == 0)
             {
                 if (++blank > 1 || sb.Length == 0)
@@ -64,9 +87,10 @@ public static partial class DocumentText
     {
         var s = ScriptOrStyle().Replace(html, "");
         s = BlockTag().Replace(s, "\n");
+        s = CellEnd().Replace(s, " | "); // table cells stay apart: "Ortega | Aye" rather than "OrtegaAye"
         s = AnyTag().Replace(s, "");
         s = WebUtility.HtmlDecode(s);
-        var lines = s.Split('\n').Select(l => Spaces().Replace(l, " ").Trim());
+        var lines = s.Split('\n').Select(l => Spaces().Replace(l, " ").Trim().TrimEnd('|').TrimEnd());
         return string.Join('\n', lines);
     }
 
@@ -76,6 +100,9 @@ public static partial class DocumentText
     [GeneratedRegex(@"<\s*(br|/p|p|/div|div|/li|li|/h[1-6]|h[1-6]|/tr|tr|/title|hr)\b[^>]*>", RegexOptions.IgnoreCase)]
     private static partial Regex BlockTag();
 
+    [GeneratedRegex(@"</\s*t[dh]\s*>", RegexOptions.IgnoreCase)]
+    private static partial Regex CellEnd();
+
     [GeneratedRegex(@"<[^>]*>")]
     private static partial Regex AnyTag();
 
@@ -83,231 +110,108 @@ public static partial class DocumentText
     private static partial Regex Spaces();
 }
 
-/// <summary>
-/// A small PDF text extractor for the subset our sources use (no PDF library is on the feed): finds the content
-/// streams (uncompressed or FlateDecode through <see cref="ZLibStream"/>), and reads the text-showing operators
-/// Tj, TJ, ' and " with line breaks at Td/TD/T*/ET. Fonts are assumed to use a standard single-byte encoding;
-/// anything else (encrypted, object streams only, CID fonts) yields no text and is reported as unreadable.
-/// </summary>
-public static class PdfText
+/// <summary>Caps on what one document may cost to read (configuration: <c>Platform:Civic:Documents</c>).</summary>
+public sealed class DocumentLimits
 {
-    public static string Extract(ReadOnlySpan<byte> pdf)
-    {
-        var data = pdf.ToArray();
-        if (data.Length < 8 || Encoding.ASCII.GetString(data, 0, 5) != "%PDF-")
-        {
-            throw new DocumentFormatException("Not a PDF: the %PDF- header is missing.");
-        }
-        var text = new StringBuilder();
-        var pos = 0;
-        var streams = 0;
-        while ((pos = IndexOf(data, "stream"u8, pos)) >= 0)
-        {
-            // "endstream" also contains "stream"; only a keyword followed by an EOL starts one.
-            var isEnd = pos >= 3 && data[pos - 3] == 'e' && data[pos - 2] == 'n' && data[pos - 1] == 'd';
-            var start = pos + 6;
-            if (isEnd || start >= data.Length || (data[start] != '\r' && data[start] != '\n'))
-            {
-                pos = start;
-                continue;
-            }
-            start += data[start] == '\r' && start + 1 < data.Length && data[start + 1] == '\n' ? 2 : 1;
-            var end = IndexOf(data, "endstream"u8, start);
-            if (end < 0)
-            {
-                throw new DocumentFormatException("Truncated PDF: a stream has no endstream.");
-            }
-            var dictStart = LastIndexOf(data, "<<"u8, pos);
-            var dict = dictStart >= 0 ? Encoding.ASCII.GetString(data, dictStart, pos - dictStart) : "";
-            var body = data.AsSpan(start, end - start).TrimEnd("\r\n"u8).ToArray();
-            if (dict.Contains("/FlateDecode", StringComparison.Ordinal))
-            {
-                body = Inflate(body);
-            }
-            else if (dict.Contains("/Filter", StringComparison.Ordinal))
-            {
-                pos = end + 9;
-                continue; // images and other filters carry no text we read
-            }
-            if (!dict.Contains("/Subtype", StringComparison.Ordinal))
-            {
-                streams++;
-                ReadContent(Encoding.Latin1.GetString(body), text);
-            }
-            pos = end + 9;
-        }
-        var result = text.ToString();
-        if (streams == 0 || result.Trim().Length == 0)
-        {
-            throw new DocumentFormatException("The PDF has no readable text content.");
-        }
-        return result;
-    }
+    /// <summary>A PDF with more pages is refused as a whole (minutes run to tens of pages, not thousands).</summary>
+    public int MaxPdfPages { get; set; } = 500;
+    /// <summary>Normalised text larger than this (UTF-8 bytes) is refused.</summary>
+    public int MaxTextBytes { get; set; } = 4 * 1024 * 1024;
+}
 
-    private static byte[] Inflate(byte[] body)
+/// <summary>
+/// PDF text through PdfPig: words by nearest neighbour, blocks by Docstrum and blocks in reading order, so two-column
+/// pages read column by column. Lines that repeat on most pages (running headers and footers, "Page 2 of 5") are
+/// dropped; pages are separated by a form-feed line.
+/// </summary>
+public static partial class PdfText
+{
+    public static string Extract(ReadOnlySpan<byte> pdf, DocumentLimits limits)
     {
+        var pages = new List<List<string>>();
         try
         {
-            using var input = new MemoryStream(body);
-            using var z = new ZLibStream(input, CompressionMode.Decompress);
-            using var output = new MemoryStream();
-            z.CopyTo(output);
-            return output.ToArray();
+            using var document = PdfDocument.Open(pdf.ToArray());
+            if (document.NumberOfPages > limits.MaxPdfPages)
+            {
+                throw new DocumentFormatException($"The PDF has {document.NumberOfPages} pages; the limit is {limits.MaxPdfPages}.");
+            }
+            long bytes = 0;
+            foreach (var page in document.GetPages())
+            {
+                var words = NearestNeighbourWordExtractor.Instance.GetWords(page.Letters);
+                var blocks = DocstrumBoundingBoxes.Instance.GetBlocks(words);
+                var lines = new List<string>();
+                foreach (var block in UnsupervisedReadingOrderDetector.Instance.Get(blocks))
+                {
+                    foreach (var line in block.TextLines)
+                    {
+                        lines.Add(line.Text);
+                        bytes += Encoding.UTF8.GetByteCount(line.Text) + 1;
+                    }
+                    lines.Add("");
+                }
+                if (bytes > limits.MaxTextBytes)
+                {
+                    throw new DocumentFormatException($"The PDF's text is larger than the limit of {limits.MaxTextBytes} bytes.");
+                }
+                pages.Add(lines);
+            }
         }
-        catch (InvalidDataException ex)
+        catch (DocumentFormatException)
         {
-            throw new DocumentFormatException($"Corrupt FlateDecode stream: {ex.Message}");
+            throw;
         }
-    }
-
-    /// <summary>Interprets a content stream's tokens, keeping only strings and the operators that place them.</summary>
-    private static void ReadContent(string content, StringBuilder text)
-    {
-        var operands = new List<string>();
-        var i = 0;
-        while (i < content.Length)
+        catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
         {
-            var c = content[i];
-            if (char.IsWhiteSpace(c))
-            {
-                i++;
-            }
-            else if (c == '%')
-            {
-                while (i < content.Length && content[i] != '\n' && content[i] != '\r')
-                {
-                    i++;
-                }
-            }
-            else if (c == '(')
-            {
-                operands.Add(ReadLiteral(content, ref i));
-            }
-            else if (c == '<' && i + 1 < content.Length && content[i + 1] != '<')
-            {
-                var close = content.IndexOf('>', i);
-                if (close < 0)
-                {
-                    throw new DocumentFormatException("Unterminated hex string.");
-                }
-                operands.Add(FromHex(content[(i + 1)..close]));
-                i = close + 1;
-            }
-            else if (c is '[' or ']' or '<' or '>' or '{' or '}')
-            {
-                i++; // TJ arrays: their strings are collected as operands; kerning numbers are ignored
-            }
-            else
-            {
-                var startTok = i;
-                while (i < content.Length && !char.IsWhiteSpace(content[i]) && "()<>[]{}/%".IndexOf(content[i]) < 0)
-                {
-                    i++;
-                }
-                if (i == startTok)
-                {
-                    i++; // a name's slash
-                    continue;
-                }
-                var token = content[startTok..i];
-                if (double.TryParse(token, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
-                {
-                    continue;
-                }
-                switch (token)
-                {
-                    case "Tj" or "TJ":
-                        operands.ForEach(s => text.Append(s));
-                        break;
-                    case "'" or "\"":
-                        text.Append('\n');
-                        operands.ForEach(s => text.Append(s));
-                        break;
-                    case "T*":
-                        text.Append('\n'); // a next-line on an empty line is a blank line
-                        break;
-                    case "Td" or "TD" or "ET":
-                        if (text.Length > 0 && text[^1] != '\n')
-                        {
-                            text.Append('\n');
-                        }
-                        break;
-                }
-                operands.Clear();
-            }
+            throw new DocumentFormatException($"Not a readable PDF: {ex.Message}");
         }
-    }
-
-    private static string ReadLiteral(string s, ref int i)
-    {
+        if (pages.Sum(p => p.Count(l => l.Length > 0)) == 0)
+        {
+            throw new DocumentFormatException("The PDF holds no text (a scan without a text layer?).");
+        }
+        var running = RunningLines(pages);
         var sb = new StringBuilder();
-        var depth = 0;
-        i++; // (
-        while (i < s.Length)
+        for (var i = 0; i < pages.Count; i++)
         {
-            var c = s[i++];
-            if (c == '\\' && i < s.Length)
+            if (i > 0)
             {
-                var e = s[i++];
-                switch (e)
-                {
-                    case 'n': sb.Append('\n'); break;
-                    case 'r': sb.Append('\r'); break;
-                    case 't': sb.Append('\t'); break;
-                    case 'b': sb.Append('\b'); break;
-                    case 'f': sb.Append('\f'); break;
-                    case '\r' or '\n': break; // line continuation
-                    case >= '0' and <= '7':
-                        var oct = e - '0';
-                        for (var k = 0; k < 2 && i < s.Length && s[i] is >= '0' and <= '7'; k++)
-                        {
-                            oct = oct * 8 + (s[i++] - '0');
-                        }
-                        sb.Append((char)oct);
-                        break;
-                    default: sb.Append(e); break;
-                }
+                sb.Append('\n').Append(DocumentText.PageBreak).Append('\n');
             }
-            else if (c == '(')
+            var top = pages[i].FirstOrDefault(l => l.Length > 0);
+            foreach (var line in pages[i].Where(l => !running.Contains(Shape(l)) && !PageNumber().IsMatch(l)
+                         && !(i > 0 && ReferenceEquals(l, top) && RunningTitle().IsMatch(l))))
             {
-                depth++;
-                sb.Append(c);
-            }
-            else if (c == ')')
-            {
-                if (depth-- == 0)
-                {
-                    return sb.ToString();
-                }
-                sb.Append(c);
-            }
-            else
-            {
-                sb.Append(c);
+                sb.Append(Ligatures(line.Replace(DocumentText.PageBreak, ' '))).Append('\n');
             }
         }
-        throw new DocumentFormatException("Unterminated string in a content stream.");
+        return sb.ToString();
     }
 
-    private static string FromHex(string hex)
+    /// <summary>Typographic ligatures (ﬁ, ﬂ, ﬀ …) as the letters a reader searches for.</summary>
+    private static string Ligatures(string line) =>
+        line.Any(c => c is >= '\uFB00' and <= '\uFB06') ? line.Normalize(NormalizationForm.FormKC) : line;
+
+    /// <summary>Line shapes (digits folded) that occur on at least half of the pages of a document of two or more pages.</summary>
+    private static HashSet<string> RunningLines(List<List<string>> pages)
     {
-        var digits = new string(hex.Where(Uri.IsHexDigit).ToArray());
-        if (digits.Length % 2 == 1)
+        if (pages.Count < 2)
         {
-            digits += "0";
+            return [];
         }
-        return Encoding.Latin1.GetString(Convert.FromHexString(digits));
+        return pages.SelectMany(p => p.Where(l => l.Length > 0).Select(Shape).Distinct())
+            .GroupBy(s => s).Where(g => g.Count() * 2 >= pages.Count && g.Count() >= 2).Select(g => g.Key).ToHashSet();
     }
 
-    private static int IndexOf(byte[] data, ReadOnlySpan<byte> needle, int from)
-    {
-        if (from >= data.Length)
-        {
-            return -1;
-        }
-        var i = data.AsSpan(from).IndexOf(needle);
-        return i < 0 ? -1 : from + i;
-    }
+    private static string Shape(string line) => Digits().Replace(line.Trim(), "#");
 
-    private static int LastIndexOf(byte[] data, ReadOnlySpan<byte> needle, int before) => data.AsSpan(0, before).LastIndexOf(needle);
+    /// <summary>The first line of a later page naming the document ("Foxborough City Council Minutes"), which a two-page PDF cannot show to repeat.</summary>
+    [GeneratedRegex(@"^[^.;]{0,80}\bMinutes\b[^.;]{0,60}$", RegexOptions.IgnoreCase)]
+    private static partial Regex RunningTitle();
+
+    [GeneratedRegex(@"\d+")]
+    private static partial Regex Digits();
+
+    [GeneratedRegex(@"^\s*(?:[-–—]\s*)?(?:Page\s+)?\d+(?:\s+of\s+\d+)?(?:\s*[-–—])?\s*$", RegexOptions.IgnoreCase)]
+    private static partial Regex PageNumber();
 }

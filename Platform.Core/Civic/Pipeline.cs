@@ -302,7 +302,7 @@ public sealed class MeetingIngestHandler(NpgsqlDataSource db, IJobQueue jobs) : 
 }
 
 /// <summary><c>meeting.extract</c>: document → text (kept on the artifact) → agenda items, motions and votes.</summary>
-public sealed class MeetingExtractHandler(NpgsqlDataSource db, IJobQueue jobs, IArtifactStore store, RunLedger ledger) : IJobHandler<MeetingExtractArgs>
+public sealed class MeetingExtractHandler(NpgsqlDataSource db, IJobQueue jobs, IArtifactStore store, RunLedger ledger, CivicOptions options) : IJobHandler<MeetingExtractArgs>
 {
     public Task HandleAsync(MeetingExtractArgs args, JobContext context) => ledger.RunStageAsync(args.RunId, "extract", context, async run =>
     {
@@ -322,7 +322,7 @@ public sealed class MeetingExtractHandler(NpgsqlDataSource db, IJobQueue jobs, I
             var bytes = await store.GetAsync(sha, ct);
             try
             {
-                text = DocumentText.Extract(bytes, mediaType);
+                text = DocumentText.Extract(bytes, mediaType, options.Documents);
             }
             catch (DocumentFormatException ex)
             {
@@ -497,8 +497,9 @@ public static class CivicPublication
             SELECT 1 FROM civic.meetings WHERE id = $1 FOR UPDATE;
             UPDATE civic.summary_versions SET is_current = false WHERE meeting_id = $1 AND is_current;
             INSERT INTO civic.summary_versions (id, meeting_id, run_id, version, is_current, short_summary, key_decisions, notable_topics,
-                confidence_label, evidence_coverage, summarizer)
-            SELECT $2, $1, $3, COALESCE(MAX(version), 0) + 1, true, $4, $5, $6, $7, $8, $9 FROM civic.summary_versions WHERE meeting_id = $1;
+                confidence_label, evidence_coverage, summarizer, model, prompt_version, prompt, fallback_reason)
+            SELECT $2, $1, $3, COALESCE(MAX(version), 0) + 1, true, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+            FROM civic.summary_versions WHERE meeting_id = $1;
             """, conn, tx))
         {
             cmd.Parameters.Add(new() { Value = run.MeetingId });
@@ -510,6 +511,10 @@ public static class CivicPublication
             cmd.Parameters.Add(new() { Value = gate.Outcome });
             cmd.Parameters.Add(new() { Value = gate.Coverage });
             cmd.Parameters.Add(new() { Value = draft.Summarizer });
+            foreach (var value in new[] { draft.Provenance?.Model, draft.Provenance?.PromptVersion, draft.Provenance?.Prompt, draft.Provenance?.FallbackReason })
+            {
+                cmd.Parameters.Add(new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            }
             await cmd.ExecuteAllAsync(null, ct);
         }
         var claimIds = new List<Guid>();
@@ -522,6 +527,7 @@ public static class CivicPublication
         var evStart = new List<int>();
         var evEnd = new List<int>();
         var evExcerpt = new List<string>();
+        var evPage = new List<int?>();
         for (var i = 0; i < draft.Claims.Count; i++)
         {
             var id = Guid.CreateVersion7();
@@ -537,14 +543,15 @@ public static class CivicPublication
                 evStart.Add(e.Start);
                 evEnd.Add(e.End);
                 evExcerpt.Add(e.Excerpt);
+                evPage.Add(e.Page);
             }
         }
         await using (var cmd = new NpgsqlCommand("""
             INSERT INTO civic.claims (id, summary_version_id, ordinal, kind, text)
             SELECT c.id, $1, c.ordinal, c.kind, c.text FROM unnest($2::uuid[], $3::int[], $4::text[], $5::text[]) AS c(id, ordinal, kind, text);
-            INSERT INTO civic.claim_evidence (id, claim_id, artifact_id, section_ref, start_offset, end_offset, excerpt)
-            SELECT gen_random_uuid(), e.claim, e.artifact, e.ref, e.s, e.e, e.x
-            FROM unnest($6::uuid[], $7::uuid[], $8::text[], $9::int[], $10::int[], $11::text[]) AS e(claim, artifact, ref, s, e, x);
+            INSERT INTO civic.claim_evidence (id, claim_id, artifact_id, section_ref, start_offset, end_offset, excerpt, page)
+            SELECT gen_random_uuid(), e.claim, e.artifact, e.ref, e.s, e.e, e.x, e.p
+            FROM unnest($6::uuid[], $7::uuid[], $8::text[], $9::int[], $10::int[], $11::text[], $12::int[]) AS e(claim, artifact, ref, s, e, x, p);
             """, conn, tx))
         {
             cmd.Parameters.Add(new() { Value = versionId });
@@ -558,6 +565,7 @@ public static class CivicPublication
             cmd.Parameters.Add(new() { Value = evStart.ToArray() });
             cmd.Parameters.Add(new() { Value = evEnd.ToArray() });
             cmd.Parameters.Add(new() { Value = evExcerpt.ToArray() });
+            cmd.Parameters.Add(new() { Value = evPage.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
             await cmd.ExecuteAllAsync(null, ct);
         }
         return versionId;

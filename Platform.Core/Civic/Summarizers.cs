@@ -1,5 +1,6 @@
-using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 
 namespace Platform.Core.Civic;
 
@@ -18,40 +19,50 @@ public sealed class ExtractiveSummarizerAdapter : ISummarizer
 }
 
 /// <summary>
-/// Optional generative summarizer (an OpenAI-compatible chat completions endpoint, off by default). The model is asked
-/// for a short summary and claims that each quote the minutes verbatim; the quotes are located in the artifact text to
-/// get offsets. A quote that is not found stays as the model gave it — and the gate then rejects it as fabricated.
-/// Decisions and topics come from the deterministic extraction, which the model cannot change.
+/// Optional model-backed summarizer behind <see cref="IChatClient"/> (an OpenAI-compatible endpoint, Azure OpenAI's
+/// v1 endpoint or a local Ollama, chosen by configuration). The model writes the short summary and claims that each
+/// quote the minutes verbatim; quotes are located in the artifact text for offsets. A quote that is not found stays
+/// as the model gave it, and the gate then rejects the summary as fabricated. Decisions and topics come from the
+/// deterministic extraction, which the model cannot change. A timeout, a 5xx, a refused connection or an answer that
+/// is not the JSON asked for falls back to the extractive summary, with the reason recorded on the version.
 /// </summary>
-public sealed class GenerativeSummarizer(HttpClient http, GenerativeOptions options) : ISummarizer
+public sealed partial class GenerativeSummarizer(IChatClient chat, GenerativeOptions options, ILogger<GenerativeSummarizer> logger) : ISummarizer
 {
+    public const string PromptVersion = "civic-summary-v1";
+
+    public const string SystemPrompt =
+        "You summarise city council minutes for residents. Answer only JSON: {\"shortSummary\": string of at most 3 sentences, " +
+        "\"claims\": [{\"text\": string, \"quote\": string}]}. Every quote must be copied character for character from the minutes; " +
+        "do not invent votes, names or numbers.";
+
     public async Task<SummaryDraft> SummarizeAsync(SummaryInput input, CancellationToken ct)
     {
         var baseline = ExtractiveSummarizer.Summarize(input.ArtifactId, input.Text, input.Extraction, input.Title);
-        var request = new
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.Timeout);
+        var minutes = input.Text.Length > options.MaxInputChars ? input.Text[..options.MaxInputChars] : input.Text;
+        try
         {
-            model = options.Model,
-            temperature = 0,
-            response_format = new { type = "json_object" },
-            messages = new object[]
-            {
-                new { role = "system", content = "Summarise city council minutes. Answer JSON: {\"shortSummary\": at most 3 sentences, \"claims\": [{\"text\", \"quote\"}]} where every quote is copied verbatim from the minutes." },
-                new { role = "user", content = input.Text },
-            },
-        };
-        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(options.Endpoint!.TrimEnd('/') + "/"), "chat/completions"))
-        {
-            Content = JsonContent.Create(request),
-        };
-        if (!string.IsNullOrEmpty(options.ApiKey))
-        {
-            message.Headers.Authorization = new("Bearer", options.ApiKey);
+            var response = await chat.GetResponseAsync(
+                [new ChatMessage(ChatRole.System, SystemPrompt), new ChatMessage(ChatRole.User, minutes)],
+                new ChatOptions { ModelId = options.Model, Temperature = 0, ResponseFormat = ChatResponseFormat.Json },
+                timeout.Token);
+            var (summary, claims) = Parse(response.Text, input);
+            var model = response.ModelId ?? options.Model;
+            return new SummaryDraft(summary, baseline.KeyDecisions, baseline.NotableTopics, claims, $"generative:{model}",
+                new SummaryProvenance(model, PromptVersion, SystemPrompt, null));
         }
-        using var response = await http.SendAsync(message, ct);
-        response.EnsureSuccessStatusCode();
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
-        var content = body.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString() ?? "{}";
-        using var answer = JsonDocument.Parse(content);
+        catch (Exception ex) when (!ct.IsCancellationRequested && ex is not OutOfMemoryException)
+        {
+            var reason = ex is OperationCanceledException ? $"timed out after {options.Timeout.TotalSeconds:0.#} s" : ex.Message;
+            LogFallback(logger, options.Provider, options.Model, reason);
+            return baseline with { Provenance = new SummaryProvenance(null, null, null, $"{options.Provider} {options.Model}: {reason}") };
+        }
+    }
+
+    private static (string Summary, List<Claim> Claims) Parse(string content, SummaryInput input)
+    {
+        using var answer = JsonDocument.Parse(StripFence(content));
         var claims = new List<Claim>();
         foreach (var c in answer.RootElement.GetProperty("claims").EnumerateArray())
         {
@@ -65,6 +76,22 @@ public sealed class GenerativeSummarizer(HttpClient http, GenerativeOptions opti
             claims.Add(new Claim("generated", text, evidence));
         }
         var summary = answer.RootElement.TryGetProperty("shortSummary", out var s) ? s.GetString() ?? "" : "";
-        return new SummaryDraft(summary, baseline.KeyDecisions, baseline.NotableTopics, claims, $"generative:{options.Model}");
+        return (summary, claims);
     }
+
+    /// <summary>Some models wrap JSON in a Markdown code fence even when asked not to.</summary>
+    private static string StripFence(string content)
+    {
+        var t = content.Trim();
+        if (!t.StartsWith("```", StringComparison.Ordinal))
+        {
+            return t;
+        }
+        var first = t.IndexOf('\n', StringComparison.Ordinal);
+        var last = t.LastIndexOf("```", StringComparison.Ordinal);
+        return first > 0 && last > first ? t[(first + 1)..last] : t;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Generative summary ({Provider} {Model}) failed, using the extractive summary: {Reason}")]
+    private static partial void LogFallback(ILogger logger, string provider, string model, string reason);
 }

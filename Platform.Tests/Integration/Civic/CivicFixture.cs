@@ -10,14 +10,17 @@ using Platform.Tests.Integration.Jobs;
 namespace Platform.Tests.Integration.Civic;
 
 /// <summary>An Api and a Worker on a fresh database, sharing one artifact folder; helpers for tenants, cities and users.</summary>
-public sealed class CivicFixture : IAsyncLifetime
+public class CivicFixture : IAsyncLifetime
 {
     public string Storage { get; } = Path.Combine(Path.GetTempPath(), "civic-test-" + Guid.NewGuid().ToString("N"));
     public ApiFactory Api { get; private set; } = null!;
     public JobWorkerHost Worker { get; private set; } = null!;
     public NpgsqlDataSource Db { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    /// <summary>Extra settings of a fixture variant (a model endpoint, say), applied before the hosts start.</summary>
+    protected virtual Task ConfigureAsync(Dictionary<string, string?> settings) => Task.CompletedTask;
+
+    public virtual async Task InitializeAsync()
     {
         var database = await TestEnvironment.CreateDatabaseAsync("civic");
         var redis = await TestEnvironment.RedisAsync();
@@ -27,13 +30,14 @@ public sealed class CivicFixture : IAsyncLifetime
         settings["Platform:Civic:HttpAttempts"] = "2";
         settings["Platform:Civic:HttpRetryDelay"] = "00:00:00.020";
         settings["Platform:RateLimits:RequestsPerWindow"] = "100000";
+        await ConfigureAsync(settings);
         Api = new ApiFactory(new Dictionary<string, string?>(settings));
         _ = Api.Server;
         Worker = new JobWorkerHost(settings).Start();
         Db = NpgsqlDataSource.Create(database);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Worker.DisposeAsync();
         await Api.DisposeAsync();

@@ -187,6 +187,32 @@ public sealed class CivicPipelineTests(CivicFixture f) : IClassFixture<CivicFixt
     }
 
     [Fact]
+    public async Task Minutes_in_clerk_prose_with_no_date_in_the_file_name_publish_a_title_date_and_decisions_from_the_text()
+    {
+        var (tenant, key) = await f.CreateTenantAsync("prose");
+        var folder = Path.Combine(Path.GetTempPath(), "civic-prose-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var corpus = Platform.Eval.Civic.CivicEvaluation.FindCorpus(AppContext.BaseDirectory);
+        File.Copy(Path.Combine(corpus, "dev", "hand-tillman-2026-05-12.txt"), Path.Combine(folder, "board-minutes.txt"));
+        var city = await f.CreateCityAsync(key, "tillman", "file", folder);
+
+        await f.ScanAsync(city);
+        await f.SettledAsync(city);
+
+        var reader = f.Client(f.UserToken(tenant, "reader"));
+        var item = (await CivicFixture.Json(await reader.GetAsync($"/v1/civic/cities/{city}/meetings"))).GetProperty("items")[0];
+        Assert.Equal("Village Board regular meeting, May 12, 2026", item.GetProperty("title").GetString());
+        Assert.Equal("2026-05-12", item.GetProperty("meetingDate").GetString());
+        var summary = (await CivicFixture.Json(await reader.GetAsync($"/v1/civic/meetings/{item.GetProperty("id").GetGuid()}"))).GetProperty("summary");
+        Assert.Equal("pass", summary.GetProperty("confidenceLabel").GetString());
+        Assert.Equal(ExtractiveSummarizer.Name, summary.GetProperty("summarizer").GetString());
+        var decisions = summary.GetProperty("keyDecisions").EnumerateArray().Select(d => d.GetProperty("motion").GetString()).ToList();
+        Assert.Equal(4, decisions.Count);
+        Assert.Equal("Awarded the brush collection contract to Green Acres Tree Service, 4-1", decisions[0]);
+        Assert.StartsWith("Village Board regular meeting, May 12, 2026: 4 decisions", summary.GetProperty("shortSummary").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bad_input_is_a_problem_and_writes_nothing()
     {
         var (tenant, key) = await f.CreateTenantAsync("validation");

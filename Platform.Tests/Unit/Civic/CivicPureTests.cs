@@ -62,13 +62,14 @@ public class CivicPureTests
     }
 
     [Fact]
-    public void Pdf_text_equals_the_minutes_it_was_written_from_both_uncompressed_and_flate_pages()
+    public void Pdf_text_through_PdfPig_equals_the_minutes_it_was_written_from_apart_from_page_breaks()
     {
         foreach (var src in Directory.EnumerateFiles(Path.Combine(CivicSeeds.Root, "pdf-src")))
         {
             var expected = DocumentText.Normalize(File.ReadAllText(src));
             var pdf = File.ReadAllBytes(Path.Combine(CivicSeeds.Lakeshore, Path.GetFileNameWithoutExtension(src) + ".pdf"));
-            Assert.Equal(expected, DocumentText.Extract(pdf, "application/pdf"));
+            var text = DocumentText.Extract(pdf, "application/pdf");
+            Assert.Equal(expected, text.Replace("\f\n", "", StringComparison.Ordinal));
         }
     }
 
@@ -93,7 +94,11 @@ public class CivicPureTests
         Assert.Equal(GateOutcomes.Reject, gate.Outcome);
         Assert.Contains(gate.Problems, p => p.Contains("fabricated", StringComparison.Ordinal));
 
-        var honest = draft with { Claims = [new Claim("decision", "Budget approved 5-0.", [new Evidence(Artifact, "vote-1", 56, 81, text[56..81])])] };
+        var honest = draft with
+        {
+            KeyDecisions = [new KeyDecision("Approved the budget, 5-0", "motion", "carried", new VoteTally(5, 0, null), null, "vote-1")],
+            Claims = [new Claim("decision", "Budget approved 5-0.", [new Evidence(Artifact, "vote-1", 56, 81, text[56..81])])],
+        };
         Assert.Equal(GateOutcomes.Pass, QualityGate.Evaluate(honest, new Dictionary<Guid, string> { [Artifact] = text }, new GateThresholds()).Outcome);
     }
 
