@@ -3,26 +3,28 @@ extern alias WorkerHost;
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Platform.Core.Jobs;
 
 namespace Platform.Tests.Integration.Jobs;
 
-/// <summary>Short intervals so lease expiry, retries and schedules happen within a test's patience.</summary>
+/// <summary>Short intervals so retries, cancellation and schedules happen within a test's patience.</summary>
 public static class FastJobSettings
 {
     public static Dictionary<string, string?> For(string database, string redis, string workerId, int concurrency = 20)
     {
         var s = TestSettings.For(database, redis);
-        s["Platform:Jobs:WorkerId"] = workerId;
+        foreach (var queue in new[] { "default", "civic", "notifications", "impact", "scoring", "events" })
+        {
+            s[$"Platform:Jobs:Queues:{queue}"] = Math.Max(2, concurrency / 2).ToString();
+        }
         s["Platform:Jobs:Queues:default"] = concurrency.ToString();
-        s["Platform:Jobs:PollInterval"] = "00:00:00.200";
-        s["Platform:Jobs:LeaseDuration"] = "00:00:05"; // generous: a starved CI machine must not lose live leases
-        s["Platform:Jobs:HeartbeatInterval"] = "00:00:00.500";
-        s["Platform:Jobs:RescueInterval"] = "00:00:00.250";
-        s["Platform:Jobs:SchedulerInterval"] = "00:00:00.100";
+        s["Platform:Jobs:QueuePollInterval"] = "00:00:00.200";
+        s["Platform:Jobs:InvisibilityTimeout"] = "00:00:05";
+        s["Platform:Jobs:SchedulePollingInterval"] = "00:00:00.200";
+        s["Platform:Jobs:CancellationCheckInterval"] = "00:00:00.200";
         s["Platform:Jobs:RetryDelayUnit"] = "00:00:00.010"; // attempt^4 × 10 ms: 10 ms, 160 ms, 810 ms …
+        s["Platform:Jobs:RelayPollInterval"] = "00:00:00.200";
         s["Platform:Jobs:StatsInterval"] = "00:00:01";
         s["Platform:Jobs:ShutdownTimeout"] = "00:00:01";
         s["Logging:LogLevel:Default"] = "Warning";
@@ -42,8 +44,6 @@ public sealed class JobWorkerHost(IDictionary<string, string?> settings, Action<
             builder.ConfigureServices(services);
         }
     }
-
-    public JobWorker Engine => Services.GetServices<IHostedService>().OfType<JobWorker>().Single();
 
     public JobWorkerHost Start()
     {
@@ -95,7 +95,7 @@ public sealed class CountHandler(JobLedger ledger, HostName host) : IJobHandler<
 {
     public Task HandleAsync(CountArgs args, JobContext context)
     {
-        ledger.Ran(context.JobId, host.Value);
+        ledger.Ran(context.RequestId ?? -1, host.Value);
         return Task.CompletedTask;
     }
 }
@@ -113,7 +113,7 @@ public sealed class KeyedHandler(JobLedger ledger, HostName host) : IJobHandler<
         try
         {
             await Task.Delay(args.HoldMilliseconds, context.CancellationToken);
-            ledger.Ran(context.JobId, host.Value);
+            ledger.Ran(context.RequestId ?? -1, host.Value);
         }
         finally
         {
@@ -127,7 +127,7 @@ public sealed class RecordingCanaryHandler(JobLedger ledger, HostName host) : IJ
 {
     public Task HandleAsync(CanaryArgs args, JobContext context)
     {
-        ledger.Ran(context.JobId, host.Value);
+        ledger.Ran(context.RequestId ?? -1, host.Value);
         return Task.CompletedTask;
     }
 }
@@ -141,7 +141,7 @@ public sealed class TickHandler(JobLedger ledger, HostName host) : IJobHandler<T
 {
     public Task HandleAsync(TickArgs args, JobContext context)
     {
-        ledger.Ran(context.JobId, host.Value);
+        ledger.Ran(context.RequestId ?? -1, host.Value);
         return Task.CompletedTask;
     }
 }
