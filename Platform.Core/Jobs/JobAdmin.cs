@@ -73,7 +73,9 @@ public sealed class JobAdmin(NpgsqlDataSource db, JobStorage storage, IBackgroun
         var history = details.History.Select(h => new JobStateEntry(h.StateName.ToLowerInvariant(), Utc(h.CreatedAt), h.Reason,
             h.Data is { } d && d.TryGetValue("ExceptionMessage", out var m) ? $"{(d.TryGetValue("ExceptionType", out var t) ? t : "Exception")}: {m}" : null)).ToList();
         var state = history.Count > 0 ? history[0].State : JobStates.Enqueued;
-        return (state, history.Count(h => h.State == JobStates.Processing), history);
+        // RetryCount counts failed attempts (see JobStateFilter); a running or succeeded attempt adds one.
+        var failedAttempts = details.Properties.TryGetValue("RetryCount", out var rc) && int.TryParse(rc.Trim('"'), out var n) ? n : 0;
+        return (state, failedAttempts + (state is JobStates.Processing or JobStates.Succeeded ? 1 : 0), history);
     }
 
     /// <summary>Runs the job again now: a failed job gets one more attempt, a scheduled one runs at once.</summary>
@@ -157,7 +159,10 @@ public sealed class JobAdmin(NpgsqlDataSource db, JobStorage storage, IBackgroun
         {
             return null;
         }
-        await using (var cmd = db.CreateCommand("INSERT INTO ops.schedule_pauses (name) VALUES ($1) ON CONFLICT DO NOTHING"))
+        await using (var cmd = db.CreateCommand("""
+            INSERT INTO ops.schedule_controls (name, paused_at) VALUES ($1, now())
+            ON CONFLICT (name) DO UPDATE SET paused_at = coalesce(ops.schedule_controls.paused_at, now())
+            """))
         {
             cmd.Parameters.Add(new() { Value = name });
             await cmd.ExecuteNonQueryAsync(ct);
@@ -171,7 +176,7 @@ public sealed class JobAdmin(NpgsqlDataSource db, JobStorage storage, IBackgroun
         {
             return null;
         }
-        await using (var cmd = db.CreateCommand("DELETE FROM ops.schedule_pauses WHERE name = $1"))
+        await using (var cmd = db.CreateCommand("UPDATE ops.schedule_controls SET paused_at = NULL WHERE name = $1"))
         {
             cmd.Parameters.Add(new() { Value = name });
             await cmd.ExecuteNonQueryAsync(ct);
@@ -202,7 +207,7 @@ public sealed class JobAdmin(NpgsqlDataSource db, JobStorage storage, IBackgroun
     private async Task<HashSet<string>> PausedAsync(CancellationToken ct)
     {
         var paused = new HashSet<string>();
-        await using var cmd = db.CreateCommand("SELECT name FROM ops.schedule_pauses");
+        await using var cmd = db.CreateCommand("SELECT name FROM ops.schedule_controls WHERE paused_at IS NOT NULL");
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
         {

@@ -35,14 +35,13 @@ public sealed partial class JobStateFilter(NpgsqlDataSource db, IOptions<JobWork
             case FailedState failed when failed.Exception is ConcurrencyKeyBusyException busy:
                 context.CandidateState = new ScheduledState(TimeSpan.FromSeconds(1)) { Reason = $"Waiting for concurrency key {busy.Key}" };
                 break;
-            case FailedState failed when failed.Exception is JobDiscardException:
-                JobTelemetry.Discarded.Add(1, JobTelemetry.Tags(KindOf(context.BackgroundJob.Job), payload.Queue));
-                break;
             case FailedState failed:
+                // RetryCount counts every failed attempt, also the last, so a job retried from failure (API or
+                // dashboard) runs as attempt max + 1 and ends failed again if that attempt fails too.
                 var attempt = context.GetJobParameter<int>("RetryCount", allowStale: true) + 1;
-                if (attempt < payload.MaxAttempts)
+                context.SetJobParameter("RetryCount", attempt);
+                if (attempt < payload.MaxAttempts && failed.Exception is not JobDiscardException)
                 {
-                    context.SetJobParameter("RetryCount", attempt);
                     var delay = RetryPolicy.Delay(attempt, options.Value.RetryDelayUnit, Random.Shared.NextDouble());
                     context.CandidateState = new ScheduledState(delay)
                     {
@@ -94,29 +93,35 @@ public sealed partial class JobStateFilter(NpgsqlDataSource db, IOptions<JobWork
 }
 
 /// <summary>
-/// Operator pause of recurring schedules, which Hangfire lacks: while <c>ops.schedule_pauses</c> holds a schedule's
-/// name, the job its fire would create is cancelled before it is stored. Hangfire still advances the schedule, so a
+/// Operator pause of recurring schedules, which Hangfire lacks: while <c>ops.schedule_controls</c> marks a schedule
+/// paused, the job its fire would create is cancelled before it is stored. Hangfire still advances the schedule, so a
 /// resume continues from the next fire time (fires during the pause are skipped, not made up). A fire is also
-/// skipped while the schedule's previous job has not ended, so a slow run is never doubled.
+/// skipped while the job of the schedule's previous fire has not ended, so a slow run is never doubled (Hangfire's
+/// own LastJobId is cleared by a skipped fire, so the last job is kept in the same table).
 /// </summary>
 public sealed partial class SchedulePauseFilter(NpgsqlDataSource db, ILogger<SchedulePauseFilter> logger) : JobFilterAttribute, IClientFilter
 {
     public void OnCreating(CreatingContext context)
     {
-        if (!context.Parameters.TryGetValue("RecurringJobId", out var value) || value is not string name)
+        if (ScheduleOf(context.Parameters) is not { } name)
         {
             return;
         }
-        using var cmd = db.CreateCommand("SELECT EXISTS (SELECT 1 FROM ops.schedule_pauses WHERE name = $1)");
+        using var cmd = db.CreateCommand("SELECT paused_at IS NOT NULL, last_job_id FROM ops.schedule_controls WHERE name = $1");
         cmd.Parameters.Add(new() { Value = name });
-        if ((bool)cmd.ExecuteScalar()!)
+        using var r = cmd.ExecuteReader();
+        if (!r.Read())
+        {
+            return;
+        }
+        if (r.GetBoolean(0))
         {
             LogSkipped(logger, name);
             context.Canceled = true;
             return;
         }
-        var last = context.Connection.GetAllEntriesFromHash($"recurring-job:{name}")?.GetValueOrDefault("LastJobId");
-        if (last is not null && context.Connection.GetStateData(last)?.Name is "Enqueued" or "Processing" or "Scheduled" or "Awaiting")
+        var last = r.IsDBNull(1) ? null : r.GetString(1);
+        if (last is { Length: > 0 } && context.Connection.GetStateData(last)?.Name is "Enqueued" or "Processing" or "Scheduled" or "Awaiting")
         {
             LogStillRunning(logger, name, last);
             context.Canceled = true;
@@ -125,7 +130,21 @@ public sealed partial class SchedulePauseFilter(NpgsqlDataSource db, ILogger<Sch
 
     public void OnCreated(CreatedContext context)
     {
+        if (ScheduleOf(context.Parameters) is not { } name || context.BackgroundJob?.Id is not { } jobId)
+        {
+            return;
+        }
+        using var cmd = db.CreateCommand("""
+            INSERT INTO ops.schedule_controls (name, last_job_id) VALUES ($1, $2)
+            ON CONFLICT (name) DO UPDATE SET last_job_id = excluded.last_job_id
+            """);
+        cmd.Parameters.Add(new() { Value = name });
+        cmd.Parameters.Add(new() { Value = jobId });
+        cmd.ExecuteNonQuery();
     }
+
+    private static string? ScheduleOf(IDictionary<string, object> parameters) =>
+        parameters.TryGetValue("RecurringJobId", out var value) && value is string { Length: > 0 } name ? name : null;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Schedule {Schedule}: fire skipped, its previous job {JobId} has not ended")]
     private static partial void LogStillRunning(ILogger logger, string schedule, string jobId);

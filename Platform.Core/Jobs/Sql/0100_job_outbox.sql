@@ -35,8 +35,10 @@ CREATE UNIQUE INDEX job_requests_unique_key ON ops.job_requests (kind, unique_ke
 CREATE INDEX job_requests_hangfire_job_id ON ops.job_requests (hangfire_job_id) WHERE hangfire_job_id IS NOT NULL;
 CREATE INDEX job_requests_created_at ON ops.job_requests (created_at);
 
--- Operator pause of a recurring schedule (Hangfire has none): while a row exists, the schedule's fires are skipped.
-CREATE TABLE ops.schedule_pauses (
-    name       text        PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 200),
-    paused_at  timestamptz NOT NULL DEFAULT now()
+-- What Hangfire does not keep for a recurring schedule: an operator's pause (while paused_at is set its fires are
+-- skipped) and the job of its latest fire (a fire is skipped while that job has not ended).
+CREATE TABLE ops.schedule_controls (
+    name         text        PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 200),
+    paused_at    timestamptz,
+    last_job_id  text
 );

@@ -68,6 +68,23 @@ public sealed class JobLedger
 
     public int RunsOf(long jobId) => _runs.TryGetValue(jobId, out var n) ? n : 0;
 
+    private readonly ConcurrentDictionary<int, int> _numbers = new();
+    private readonly ConcurrentDictionary<int, System.Diagnostics.ActivityTraceId> _traces = new();
+
+    /// <summary>A <see cref="CountArgs"/> number a handler saw, with the trace its run belonged to.</summary>
+    public void Saw(int n, System.Diagnostics.Activity? activity)
+    {
+        _numbers.AddOrUpdate(n, 1, (_, c) => c + 1);
+        if (activity is not null)
+        {
+            _traces[n] = activity.TraceId;
+        }
+    }
+
+    public int TimesSeen(int n) => _numbers.TryGetValue(n, out var c) ? c : 0;
+
+    public System.Diagnostics.ActivityTraceId? TraceOf(int n) => _traces.TryGetValue(n, out var t) ? t : null;
+
     public IReadOnlyDictionary<long, int> Runs => _runs;
 
     public string? RanOn(long jobId) => _ranOn.TryGetValue(jobId, out var w) ? w : null;
@@ -95,6 +112,7 @@ public sealed class CountHandler(JobLedger ledger, HostName host) : IJobHandler<
 {
     public Task HandleAsync(CountArgs args, JobContext context)
     {
+        ledger.Saw(args.N, context.Activity);
         ledger.Ran(context.RequestId ?? -1, host.Value);
         return Task.CompletedTask;
     }
@@ -129,6 +147,48 @@ public sealed class RecordingCanaryHandler(JobLedger ledger, HostName host) : IJ
     {
         ledger.Ran(context.RequestId ?? -1, host.Value);
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>Runs on the <c>scoring</c> queue (to show one queue's backlog does not hold another's jobs).</summary>
+public sealed record OtherQueueArgs(int N) : IJobArgs
+{
+    public static string Kind => "test.other-queue";
+    public static string Queue => "scoring";
+}
+
+public sealed class OtherQueueHandler(JobLedger ledger) : IJobHandler<OtherQueueArgs>
+{
+    public Task HandleAsync(OtherQueueArgs args, JobContext context)
+    {
+        ledger.Saw(args.N, context.Activity);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Never returns and ignores its token: only the kind's timeout frees its worker.</summary>
+public sealed record HangArgs : IJobArgs
+{
+    public static string Kind => "test.hang";
+}
+
+public sealed class HangHandler : IJobHandler<HangArgs>
+{
+    public Task HandleAsync(HangArgs args, JobContext context) => Task.Delay(Timeout.Infinite, CancellationToken.None);
+}
+
+/// <summary>Gives up at once.</summary>
+public sealed record DiscardArgs : IJobArgs
+{
+    public static string Kind => "test.discard";
+}
+
+public sealed class DiscardHandler(JobLedger ledger) : IJobHandler<DiscardArgs>
+{
+    public Task HandleAsync(DiscardArgs args, JobContext context)
+    {
+        ledger.Ran(context.RequestId ?? -1, "discard");
+        throw new JobDiscardException("nothing to do");
     }
 }
 
@@ -170,6 +230,9 @@ public static class JobsDb
         s.AddJobHandler<CountArgs, CountHandler>();
         s.AddJobHandler<KeyedArgs, KeyedHandler>();
         s.AddJobHandler<TickArgs, TickHandler>();
+        s.AddJobHandler<OtherQueueArgs, OtherQueueHandler>();
+        s.AddJobHandler<HangArgs, HangHandler>();
+        s.AddJobHandler<DiscardArgs, DiscardHandler>();
         more?.Invoke(s);
     };
 }
