@@ -1,3 +1,4 @@
+using Hangfire;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Security;
 using Platform.Core.Jobs;
@@ -10,6 +11,8 @@ namespace Platform.Api.Apis;
 /// </summary>
 public static class JobsAdminApi
 {
+    public const string DashboardPath = "/hangfire";
+
     public static IEndpointRouteBuilder MapJobsAdminApi(this IEndpointRouteBuilder app)
     {
         var jobs = app.MapGroup("/v1/admin/jobs").WithTags("Jobs").RequireAuthorization(AuthPolicies.Operator);
@@ -33,6 +36,18 @@ public static class JobsAdminApi
             .WithName("ResumeSchedule").WithSummary("Resume a paused schedule from its next fire time after now");
         schedules.MapPost("/{name}/trigger", TriggerSchedule)
             .WithName("TriggerSchedule").WithSummary("Enqueue a schedule's job now, outside its cron");
+
+        // The Hangfire Dashboard, for the operator key only. People reach it through the Admin panel, which adds its
+        // sign-in and network allowlist and forwards /hangfire with the key (a browser holds no operator key).
+        app.MapHangfireDashboard(DashboardPath, new DashboardOptions
+        {
+            Authorization = [], // the endpoint's operator policy decides
+            AsyncAuthorization = [],
+            AppPath = null,
+            DashboardTitle = "Platform jobs",
+            DisplayStorageConnectionString = false,
+            StatsPollingInterval = 5000,
+        }).RequireAuthorization(AuthPolicies.Operator).ExcludeFromDescription();
         return app;
     }
 
