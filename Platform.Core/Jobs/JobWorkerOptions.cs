@@ -17,7 +17,14 @@ public sealed class JobWorkerOptions
         ["default"] = 5, ["civic"] = 4, ["notifications"] = 10, ["impact"] = 4, ["scoring"] = 2, ["events"] = 2,
     };
 
-    /// <summary>Fallback poll of a queue; new jobs wake the fetchers at once through LISTEN/NOTIFY (long polling).</summary>
+    /// <summary>
+    /// Long polling: new jobs wake the fetchers at once through LISTEN/NOTIFY. Each Hangfire worker then holds a
+    /// connection of its own, so the pool needs at least the sum of the worker counts plus headroom. Off: every idle
+    /// worker polls its queue every <see cref="QueuePollInterval"/>.
+    /// </summary>
+    public bool LongPolling { get; set; } = true;
+
+    /// <summary>Poll of a queue: the fallback with long polling, the only wake-up without.</summary>
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>A fetched job whose server died becomes visible to other servers again after this long.</summary>

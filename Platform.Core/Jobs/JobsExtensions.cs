@@ -34,7 +34,7 @@ public static class JobsExtensions
                 SchemaName = o.Schema,
                 PrepareSchemaIfNecessary = true,
                 QueuePollInterval = o.QueuePollInterval,
-                EnableLongPolling = true,
+                EnableLongPolling = o.LongPolling,
                 UseSlidingInvisibilityTimeout = true,
                 InvisibilityTimeout = o.InvisibilityTimeout,
                 DistributedLockTimeout = TimeSpan.FromMinutes(1),
@@ -70,8 +70,13 @@ public static class JobsExtensions
         }
         services.AddHostedService<RecurringSchedules>();
         var host = Environment.MachineName.ToLowerInvariant();
-        foreach (var (queue, workers) in options.Queues.Where(q => q.Value > 0))
+        var first = true;
+        foreach (var (queue, workers) in options.Queues.Where(q => q.Value > 0).OrderBy(q => q.Key, StringComparer.Ordinal))
         {
+            // One server per queue for its own worker count; only the first also runs the schedulers (delayed and
+            // recurring jobs) and the storage's housekeeping, the others are Hangfire "lightweight" servers.
+            var lightweight = !first;
+            first = false;
             if (!JobQueueNames.IsValid(queue))
             {
                 throw new InvalidOperationException($"Platform:Jobs:Queues: '{queue}' is not a Hangfire queue name.");
@@ -81,6 +86,7 @@ public static class JobsExtensions
                 server.ServerName = $"{host}:{Environment.ProcessId}:{queue}";
                 server.Queues = [queue];
                 server.WorkerCount = workers;
+                server.IsLightweightServer = lightweight;
                 server.SchedulePollingInterval = options.SchedulePollingInterval;
                 server.CancellationCheckInterval = options.CancellationCheckInterval;
                 server.ShutdownTimeout = options.ShutdownTimeout;

@@ -14,11 +14,13 @@ public static class FastJobSettings
     public static Dictionary<string, string?> For(string database, string redis, string workerId, int concurrency = 20)
     {
         var s = TestSettings.For(database, redis);
-        foreach (var queue in new[] { "default", "civic", "notifications", "impact", "scoring", "events" })
+        // Few workers per queue: test classes run in parallel against one PostgreSQL server, and every Hangfire worker
+        // holds a connection of its own while it long-polls its queue.
+        foreach (var queue in new[] { "civic", "notifications", "impact", "scoring", "events" })
         {
-            s[$"Platform:Jobs:Queues:{queue}"] = Math.Max(2, concurrency / 2).ToString();
+            s[$"Platform:Jobs:Queues:{queue}"] = "1";
         }
-        s["Platform:Jobs:Queues:default"] = concurrency.ToString();
+        s["Platform:Jobs:Queues:default"] = Math.Min(concurrency, 4).ToString();
         s["Platform:Jobs:QueuePollInterval"] = "00:00:00.200";
         s["Platform:Jobs:InvisibilityTimeout"] = "00:00:05";
         s["Platform:Jobs:SchedulePollingInterval"] = "00:00:00.200";
