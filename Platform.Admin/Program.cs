@@ -18,6 +18,7 @@ app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapSessionApi();
 app.MapLiveApi();
+app.MapHangfireDashboardProxy();
 app.MapRazorComponents<App>();
 
 app.Run();

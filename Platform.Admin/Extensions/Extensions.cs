@@ -40,6 +40,7 @@ internal static class Extensions
 
         builder.Services.Configure<PlatformApiOptions>(o => o.OperatorKey = builder.Configuration["Platform:OperatorKey"]);
         builder.Services.AddHttpClient<PlatformApi>(c => c.BaseAddress = new Uri("http://api"));
+        builder.Services.AddHangfireDashboardProxy();
         builder.Services.AddSingleton<ServiceHealth>();
     }
 

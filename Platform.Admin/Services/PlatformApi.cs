@@ -106,12 +106,8 @@ public sealed class PlatformApi
     public Task<ActivitiesPage?> ActivitiesAsync(Guid conversationId, long? after, long? before, int limit, CancellationToken ct = default) =>
         FindAsync<ActivitiesPage>($"/v1/admin/conversations/{conversationId}/activities{Query(("after", after?.ToString()), ("before", before?.ToString()), ("limit", limit.ToString()))}", ct);
 
-    // Jobs (issue 5)
-    public async Task<JobStats> JobStatsAsync(CancellationToken ct = default) =>
-        JobStats.From(await GetAsync<JobStatsAnswer>("/v1/admin/jobs/stats", ct));
-
-    public Task<JobPage> JobsAsync(string? state, string? queue, string? kind, string? cursor, int limit, CancellationToken ct = default) =>
-        GetAsync<JobPage>($"/v1/admin/jobs{Query(("state", state), ("queue", queue), ("kind", kind), ("cursor", cursor), ("limit", limit.ToString()))}", ct);
+    // Jobs (read from Hangfire and the outbox by Api)
+    public Task<JobStats> JobStatsAsync(CancellationToken ct = default) => GetAsync<JobStats>("/v1/admin/jobs/stats", ct);
 
     public Task<JobView?> JobAsync(long id, CancellationToken ct = default) => FindAsync<JobView>($"/v1/admin/jobs/{id}", ct);
 

@@ -43,10 +43,12 @@ public static class AdminReadApi
         return app;
     }
 
-    public static async Task<Ok<OverviewFigures>> GetOverview(NpgsqlDataSource db, StackExchange.Redis.IConnectionMultiplexer redis, CancellationToken ct)
+    public static async Task<Ok<OverviewFigures>> GetOverview(
+        NpgsqlDataSource db, StackExchange.Redis.IConnectionMultiplexer redis, Platform.Core.Jobs.JobAdmin jobs, CancellationToken ct)
     {
         var figures = await AdminReads.OverviewAsync(db, ct);
-        return TypedResults.Ok(figures with { OpenConnections = await AdminReads.OpenConnectionsAsync(redis) });
+        // Failed jobs come from Hangfire's own counter, the figure the Hangfire Dashboard shows.
+        return TypedResults.Ok(figures with { OpenConnections = await AdminReads.OpenConnectionsAsync(redis), FailedJobsLastHour = jobs.FailedRecently() });
     }
 
     public static async Task<Ok<Page<TenantRow>>> ListTenants(NpgsqlDataSource db, string? search, string? cursor, int? limit, CancellationToken ct) =>

@@ -131,7 +131,7 @@ public static class EventsApi
         // Incremental, debounced: one pending run per conference recomputes every attendee changed since their list
         // was stored, so a burst of sign-ups costs one index build instead of one per profile.
         await services.Jobs.EnqueueAsync(new MatchCalculationArgs(tenantId, conference.Id, null, StaleOnly: true),
-            new Platform.Core.Jobs.JobOptions { UniqueKey = $"match-stale:{conference.Id}", Priority = 3, RunAt = DateTimeOffset.UtcNow.AddSeconds(IncrementalDelaySeconds) }, ct);
+            new Platform.Core.Jobs.JobOptions { UniqueKey = $"match-stale:{conference.Id}", RunAt = DateTimeOffset.UtcNow.AddSeconds(IncrementalDelaySeconds) }, ct);
         return outcome == UpsertOutcome.Created
             ? TypedResults.Created($"/v1/events/conferences/{conference.Id}/attendees/{Uri.EscapeDataString(userId)}", saved!)
             : TypedResults.Ok(saved!);

@@ -1,27 +1,31 @@
+using Hangfire;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Security;
 using Platform.Core.Jobs;
 
 namespace Platform.Api.Apis;
 
-/// <summary>The operator's window on the job engine: jobs, their failures, replay and cancel; recurring schedules.</summary>
+/// <summary>
+/// The operator's window on jobs, read from Hangfire's storage: one job with its history, retry and cancel, counts per
+/// state and queue; recurring schedules with pause, resume and trigger. Lists of jobs are the Hangfire Dashboard's.
+/// </summary>
 public static class JobsAdminApi
 {
+    public const string DashboardPath = "/hangfire";
+
     public static IEndpointRouteBuilder MapJobsAdminApi(this IEndpointRouteBuilder app)
     {
         var jobs = app.MapGroup("/v1/admin/jobs").WithTags("Jobs").RequireAuthorization(AuthPolicies.Operator);
         jobs.MapPost("/canary", EnqueueCanary)
             .WithName("EnqueueCanaryJob").WithSummary("Enqueue a diagnostic job that fails its first failTimes runs");
-        jobs.MapGet("/", ListJobs)
-            .WithName("ListJobs").WithSummary("List jobs, newest first, filtered by state, queue and kind (cursor paging)");
         jobs.MapGet("/stats", GetStats)
-            .WithName("GetJobStats").WithSummary("Job counts per queue and state, and the age of the oldest available job");
+            .WithName("GetJobStats").WithSummary("Job counts per state and queue, and the outbox backlog");
         jobs.MapGet("/{id:long}", GetJob)
             .WithName("GetJob").WithSummary("One job with its attempts and errors");
         jobs.MapPost("/{id:long}/retry", RetryJob)
-            .WithName("RetryJob").WithSummary("Run a discarded, cancelled, completed or waiting job again now");
+            .WithName("RetryJob").WithSummary("Run a failed, deleted, succeeded or scheduled job again now");
         jobs.MapPost("/{id:long}/cancel", CancelJob)
-            .WithName("CancelJob").WithSummary("Cancel a job that has not finished");
+            .WithName("CancelJob").WithSummary("Delete a job that has not ended (a running handler is cancelled)");
 
         var schedules = app.MapGroup("/v1/admin/schedules").WithTags("Jobs").RequireAuthorization(AuthPolicies.Operator);
         schedules.MapGet("/", ListSchedules)
@@ -32,6 +36,18 @@ public static class JobsAdminApi
             .WithName("ResumeSchedule").WithSummary("Resume a paused schedule from its next fire time after now");
         schedules.MapPost("/{name}/trigger", TriggerSchedule)
             .WithName("TriggerSchedule").WithSummary("Enqueue a schedule's job now, outside its cron");
+
+        // The Hangfire Dashboard, for the operator key only. People reach it through the Admin panel, which adds its
+        // sign-in and network allowlist and forwards /hangfire with the key (a browser holds no operator key).
+        app.MapHangfireDashboard(DashboardPath, new DashboardOptions
+        {
+            Authorization = [], // the endpoint's operator policy decides
+            AsyncAuthorization = [],
+            AppPath = null,
+            DashboardTitle = "Platform jobs",
+            DisplayStorageConnectionString = false,
+            StatsPollingInterval = 5000,
+        }).RequireAuthorization(AuthPolicies.Operator).ExcludeFromDescription();
         return app;
     }
 
@@ -57,29 +73,6 @@ public static class JobsAdminApi
         return TypedResults.Accepted($"/v1/admin/jobs/{job.Id}", new JobAccepted(job.Id));
     }
 
-    public static async Task<Results<Ok<JobPage>, ValidationProblem>> ListJobs(
-        [AsParameters] JobListQuery query, [AsParameters] JobsAdminServices services, CancellationToken ct)
-    {
-        var errors = new Dictionary<string, string[]>();
-        if (query.State is { } state && !JobStates.All.Contains(state))
-        {
-            errors["state"] = [$"state must be one of: {string.Join(", ", JobStates.All)}."];
-        }
-        if (!JobAdmin.IsValidCursor(query.Cursor))
-        {
-            errors["cursor"] = ["cursor is not one this API returned."];
-        }
-        if (query.Limit is < 1 or > 200)
-        {
-            errors["limit"] = ["limit must be between 1 and 200."];
-        }
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors);
-        }
-        return TypedResults.Ok(await services.Admin.ListAsync(query.State, query.Queue, query.Kind, query.Cursor, query.Limit ?? 50, ct));
-    }
-
     public static async Task<Ok<JobStats>> GetStats([AsParameters] JobsAdminServices services, CancellationToken ct) =>
         TypedResults.Ok(await services.Admin.StatsAsync(ct));
 
@@ -94,7 +87,7 @@ public static class JobsAdminApi
             JobChange.Done => TypedResults.Ok((await services.Admin.GetAsync(id, ct))!),
             JobChange.NotFound => JobNotFound(id),
             _ => TypedResults.Problem(
-                $"Job {id} cannot be retried now: it is available or running, or another pending job holds its unique key.",
+                $"Job {id} cannot be retried now: it is pending, enqueued or running, or another live job holds its unique key.",
                 statusCode: StatusCodes.Status409Conflict, title: "Job cannot be retried"),
         };
 
@@ -104,7 +97,8 @@ public static class JobsAdminApi
         {
             JobChange.Done => TypedResults.Ok((await services.Admin.GetAsync(id, ct))!),
             JobChange.NotFound => JobNotFound(id),
-            _ => TypedResults.Problem($"Job {id} has already finished.", statusCode: StatusCodes.Status409Conflict, title: "Job cannot be cancelled"),
+            _ => TypedResults.Problem($"Job {id} has already ended or is not handed to Hangfire yet.", statusCode: StatusCodes.Status409Conflict,
+                title: "Job cannot be cancelled"),
         };
 
     public static async Task<Ok<IReadOnlyList<ScheduleDetails>>> ListSchedules([AsParameters] JobsAdminServices services, CancellationToken ct) =>
@@ -134,7 +128,5 @@ public static class JobsAdminApi
 public sealed record CanaryRequest(int? FailTimes, int? MaxAttempts);
 
 public sealed record JobAccepted(long JobId);
-
-public sealed record JobListQuery(string? State, string? Queue, string? Kind, string? Cursor, int? Limit);
 
 public sealed record JobsAdminServices(JobAdmin Admin, IJobQueue JobQueue);

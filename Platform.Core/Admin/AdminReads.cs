@@ -340,23 +340,7 @@ public static class AdminReads
             lastMinute = (long)(await cmd.ExecuteScalarAsync(ct))!;
         }
 
-        // The job engine's table belongs to another module; count only when it exists in this database.
-        long? failed = null;
-        await using (var exists = new NpgsqlCommand("SELECT to_regclass('ops.jobs') IS NOT NULL", conn))
-        {
-            if ((bool)(await exists.ExecuteScalarAsync(ct))!)
-            {
-                // A failure is an attempt that ended in an error: retryable (will run again) or discarded (gave up).
-                await using var cmd = new NpgsqlCommand("""
-                    SELECT count(*) FROM ops.jobs
-                    WHERE (state = 'discarded' AND finalized_at > now() - interval '1 hour')
-                       OR (state = 'retryable' AND attempted_at > now() - interval '1 hour')
-                    """, conn);
-                failed = (long)(await cmd.ExecuteScalarAsync(ct))!;
-            }
-        }
-
-        return new OverviewFigures(active, inactive, activeConversations, lastMinute, perMinute, failed, DateTime.UtcNow);
+        return new OverviewFigures(active, inactive, activeConversations, lastMinute, perMinute, null, DateTime.UtcNow);
     }
 
     private static ConversationRow ReadConversation(NpgsqlDataReader r) => new(

@@ -44,7 +44,7 @@ public static class CivicCron
     {
         try
         {
-            _ = RecurringSchedules.Parse(cron);
+            _ = Parse(cron);
             return true;
         }
         catch (FormatException)
@@ -53,7 +53,10 @@ public static class CivicCron
         }
     }
 
-    public static DateTimeOffset? Next(string cron, DateTimeOffset after) => RecurringSchedules.Parse(cron).GetNextValidTimeAfter(after);
+    public static DateTimeOffset? Next(string cron, DateTimeOffset after) => Parse(cron).GetNextValidTimeAfter(after);
+
+    /// <summary>A city's cadence is a Quartz cron expression (seconds first), evaluated in UTC.</summary>
+    private static Quartz.CronExpression Parse(string cron) => new(cron, TimeZoneInfo.Utc);
 }
 
 /// <summary><c>civic.profile.delete</c>: anonymises a reader's civic profile (name, e-mail, home city, preferences; the id becomes a hash).</summary>

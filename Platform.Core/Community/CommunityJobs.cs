@@ -6,12 +6,14 @@ namespace Platform.Core.Community;
 public sealed record ScoreChampionsArgs(Guid? TenantId = null, string Actor = "schedule") : IJobArgs
 {
     public static string Kind => "community.score-champions";
+    public static string Queue => "scoring";
 }
 
 /// <summary>Turn new conversation activities (replies, mentions, reactions, messages) into signals.</summary>
 public sealed record ExtractActivitySignalsArgs(int MaxConversations = 500) : IJobArgs
 {
     public static string Kind => "community.extract-activity-signals";
+    public static string Queue => "scoring";
 }
 
 /// <summary>Settings (<c>Platform:Community</c>).</summary>

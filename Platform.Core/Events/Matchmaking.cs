@@ -15,12 +15,14 @@ public sealed record CompiledConference(Guid ConferenceId, long Revision, IReadO
 public sealed record MatchCalculationArgs(Guid TenantId, Guid ConferenceId, string? UserId, bool StaleOnly = false) : IJobArgs
 {
     public static string Kind => "events.match-calculate";
+    public static string Queue => "events";
 }
 
 /// <summary>Builds one intelligence report into events.reports.</summary>
 public sealed record IntelligenceReportArgs(Guid TenantId, Guid ReportId) : IJobArgs
 {
     public static string Kind => "events.intelligence-report";
+    public static string Queue => "events";
 }
 
 /// <summary>

@@ -298,6 +298,7 @@ public sealed partial class PrivacyRequestHandler(NpgsqlDataSource dataSource, P
 public sealed record MetricsSweepArgs : IJobArgs
 {
     public static string Kind => "impact.metrics-sweep";
+    public static string Queue => "impact";
 }
 
 public sealed class MetricsSweepHandler(NpgsqlDataSource dataSource, IJobQueue jobs) : IJobHandler<MetricsSweepArgs>

@@ -1,269 +1,220 @@
 using System.Text.Json;
+using Hangfire;
+using Hangfire.States;
+using Hangfire.Storage;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Platform.Core.Jobs;
 
-public sealed record JobError(int Attempt, DateTimeOffset At, string Error, string? Type, string? Worker);
+public sealed record JobStateEntry(string State, DateTimeOffset At, string? Reason, string? Error);
 
+/// <summary>
+/// One job as the operator API shows it: our request (id, kind, args, keys) and Hangfire's live state and history.
+/// <see cref="HangfireJobId"/> is the id the Hangfire Dashboard shows.
+/// </summary>
 public sealed record JobDetails(
-    long Id, string Kind, string Queue, string State, short Priority, int Attempt, int MaxAttempts, JsonElement Args, int ArgsVersion,
-    DateTimeOffset ScheduledAt, DateTimeOffset CreatedAt, DateTimeOffset? AttemptedAt, DateTimeOffset? FinalizedAt,
-    IReadOnlyList<string> AttemptedBy, string? UniqueKey, string? ConcurrencyKey, IReadOnlyList<JobError> Errors);
+    long Id, string? HangfireJobId, string Kind, string Queue, string State, int Attempt, int MaxAttempts, JsonElement Args,
+    DateTimeOffset CreatedAt, DateTimeOffset? RunAt, DateTimeOffset? HandedOverAt, string? UniqueKey, string? ConcurrencyKey,
+    IReadOnlyList<JobStateEntry> History);
 
-public sealed record JobPage(IReadOnlyList<JobDetails> Items, string? NextCursor);
+public sealed record QueueDepth(string Queue, long Enqueued, long Fetched);
 
-public sealed record QueueStateCount(string Queue, string State, long Count);
-
-public sealed record QueueAge(string Queue, long Available, double OldestAvailableAgeSeconds);
-
-public sealed record JobStats(IReadOnlyList<QueueStateCount> Counts, IReadOnlyList<QueueAge> Queues);
+public sealed record JobStats(
+    long Pending, double OldestPendingAgeSeconds, long Enqueued, long Scheduled, long Processing, long Succeeded, long Failed, long Deleted,
+    long Servers, IReadOnlyList<QueueDepth> Queues);
 
 public sealed record ScheduleDetails(
-    string Name, string Cron, string Kind, string Queue, bool Paused, DateTimeOffset NextFireAt, DateTimeOffset? LastFireAt, long? LastJobId);
+    string Name, string Cron, string Kind, string Queue, bool Paused, DateTimeOffset? NextFireAt, DateTimeOffset? LastFireAt,
+    string? LastJobId, string? LastJobState, string? Error);
 
 public enum JobChange
 {
     Done,
     NotFound,
-    /// <summary>The job's state does not allow the change (e.g. cancelling a completed job).</summary>
+    /// <summary>The job's state does not allow the change (e.g. cancelling a succeeded job).</summary>
     Conflict,
 }
 
-/// <summary>The operator's view of the queue: read jobs and schedules, retry, cancel, pause, resume, trigger.</summary>
-public sealed class JobAdmin(NpgsqlDataSource db)
+/// <summary>
+/// The operator's view of jobs, read from Hangfire's storage (monitoring API, state machine) and the outbox: there is
+/// no second copy of a job's state that could disagree with the Hangfire Dashboard.
+/// </summary>
+public sealed class JobAdmin(NpgsqlDataSource db, JobStorage storage, IBackgroundJobClient client)
 {
     private const string Columns = """
-        id, kind, queue, state, priority, attempt, max_attempts, args::text, args_version, scheduled_at, created_at,
-        attempted_at, finalized_at, attempted_by, unique_key, concurrency_key, errors::text
+        id, kind, queue, args::text, max_attempts, run_at, unique_key, concurrency_key, created_at, hangfire_job_id, handed_over_at
         """;
 
     public async Task<JobDetails?> GetAsync(long id, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand($"SELECT {Columns} FROM ops.jobs WHERE id = $1");
+        await using var cmd = db.CreateCommand($"SELECT {Columns} FROM ops.job_requests WHERE id = $1");
         cmd.Parameters.Add(new() { Value = id });
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? Read(reader) : null;
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        if (!await r.ReadAsync(ct))
+        {
+            return null;
+        }
+        using var args = JsonDocument.Parse(r.GetString(3));
+        var hangfireId = r.IsDBNull(9) ? null : r.GetString(9);
+        var (state, attempt, history) = hangfireId is null ? (JobStates.Pending, 0, []) : Live(hangfireId);
+        return new JobDetails(r.GetInt64(0), hangfireId, r.GetString(1), r.GetString(2), state, attempt, r.GetInt32(4), args.RootElement.Clone(),
+            Utc(r.GetDateTime(8)), r.IsDBNull(5) ? null : Utc(r.GetDateTime(5)), r.IsDBNull(10) ? null : Utc(r.GetDateTime(10)),
+            r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), history);
     }
 
-    /// <summary>Newest first. The cursor is opaque to callers (it is the last id seen).</summary>
-    public async Task<JobPage> ListAsync(string? state, string? queue, string? kind, string? cursor, int limit, CancellationToken ct = default)
+    private (string State, int Attempt, IReadOnlyList<JobStateEntry> History) Live(string hangfireId)
     {
-        limit = Math.Clamp(limit, 1, 200);
-        var before = DecodeCursor(cursor) ?? long.MaxValue;
-        await using var cmd = db.CreateCommand($"""
-            SELECT {Columns} FROM ops.jobs
-            WHERE id < $1 AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR queue = $3) AND ($4::text IS NULL OR kind = $4)
-            ORDER BY id DESC LIMIT $5
-            """);
-        cmd.Parameters.Add(new() { Value = before });
-        cmd.Parameters.Add(new() { Value = (object?)state ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new() { Value = (object?)queue ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new() { Value = (object?)kind ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new() { Value = limit + 1 });
-        var items = new List<JobDetails>();
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+        var details = storage.GetMonitoringApi().JobDetails(hangfireId);
+        if (details is null)
         {
-            while (await reader.ReadAsync(ct))
+            // Hangfire expires finished jobs after a day; the request outlives it.
+            return ("expired", 0, []);
+        }
+        var history = details.History.Select(h => new JobStateEntry(h.StateName.ToLowerInvariant(), Utc(h.CreatedAt), h.Reason,
+            h.Data is { } d && d.TryGetValue("ExceptionMessage", out var m) ? $"{(d.TryGetValue("ExceptionType", out var t) ? t : "Exception")}: {m}" : null)).ToList();
+        var state = history.Count > 0 ? history[0].State : JobStates.Enqueued;
+        // RetryCount counts failed attempts (see JobStateFilter); a running or succeeded attempt adds one.
+        var failedAttempts = details.Properties.TryGetValue("RetryCount", out var rc) && int.TryParse(rc.Trim('"'), out var n) ? n : 0;
+        return (state, failedAttempts + (state is JobStates.Processing or JobStates.Succeeded ? 1 : 0), history);
+    }
+
+    /// <summary>Runs the job again now: a failed job gets one more attempt, a scheduled one runs at once.</summary>
+    public async Task<JobChange> RetryAsync(long id, CancellationToken ct = default)
+    {
+        var job = await GetAsync(id, ct);
+        if (job is null)
+        {
+            return JobChange.NotFound;
+        }
+        if (job.HangfireJobId is null || job.State is JobStates.Enqueued or JobStates.Processing or "expired")
+        {
+            return JobChange.Conflict;
+        }
+        if (job.UniqueKey is not null)
+        {
+            // Take the unique key back; another live job of the same key wins.
+            try
             {
-                items.Add(Read(reader));
+                await using var take = db.CreateCommand("UPDATE ops.job_requests SET released_at = NULL WHERE id = $1");
+                take.Parameters.Add(new() { Value = id });
+                await take.ExecuteNonQueryAsync(ct);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                return JobChange.Conflict;
             }
         }
-        string? next = null;
-        if (items.Count > limit)
-        {
-            items.RemoveAt(items.Count - 1);
-            next = EncodeCursor(items[^1].Id);
-        }
-        return new JobPage(items, next);
+        return client.Requeue(job.HangfireJobId) ? JobChange.Done : JobChange.Conflict;
     }
 
-    public static bool IsValidCursor(string? cursor) => cursor is null || DecodeCursor(cursor) is not null;
-
-    private static string EncodeCursor(long id) => Convert.ToBase64String(BitConverter.GetBytes(id)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static long? DecodeCursor(string? cursor)
+    /// <summary>Deletes the job in Hangfire; a running handler's token fires at its server's next cancellation check.</summary>
+    public async Task<JobChange> CancelAsync(long id, CancellationToken ct = default)
     {
-        if (string.IsNullOrEmpty(cursor))
+        var job = await GetAsync(id, ct);
+        if (job is null)
         {
-            return null;
+            return JobChange.NotFound;
         }
-        try
+        if (job.HangfireJobId is null || JobStates.IsFinal(job.State) || job.State == "expired")
         {
-            var b64 = cursor.Replace('-', '+').Replace('_', '/');
-            var bytes = Convert.FromBase64String(b64.PadRight(b64.Length + (4 - b64.Length % 4) % 4, '='));
-            return bytes.Length == 8 ? BitConverter.ToInt64(bytes) : null;
+            return JobChange.Conflict;
         }
-        catch (FormatException)
-        {
-            return null;
-        }
+        return client.Delete(job.HangfireJobId) ? JobChange.Done : JobChange.Conflict;
     }
 
     public async Task<JobStats> StatsAsync(CancellationToken ct = default)
     {
-        var counts = new List<QueueStateCount>();
-        var ages = new List<QueueAge>();
-        await using var batch = db.CreateBatch();
-        batch.BatchCommands.Add(new("SELECT queue, state, count(*) FROM ops.jobs GROUP BY queue, state ORDER BY queue, state"));
-        batch.BatchCommands.Add(new("""
-            SELECT queue, count(*), coalesce(extract(epoch FROM now() - min(scheduled_at)), 0)::float8
-            FROM ops.jobs WHERE state IN ('available', 'scheduled', 'retryable') AND scheduled_at <= now()
-            GROUP BY queue ORDER BY queue
-            """));
-        await using var reader = await batch.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            counts.Add(new(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
-        }
-        await reader.NextResultAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            ages.Add(new(reader.GetString(0), reader.GetInt64(1), reader.GetDouble(2)));
-        }
-        return new JobStats(counts, ages);
+        var monitoring = storage.GetMonitoringApi();
+        var s = monitoring.GetStatistics();
+        var queues = monitoring.Queues().Select(q => new QueueDepth(q.Name, q.Length, q.Fetched ?? 0)).ToList();
+        await using var cmd = db.CreateCommand(
+            "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 FROM ops.job_requests WHERE hangfire_job_id IS NULL");
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        return new JobStats(r.GetInt64(0), r.GetDouble(1), s.Enqueued, s.Scheduled, s.Processing, s.Succeeded, s.Failed, s.Deleted, s.Servers, queues);
     }
 
-    /// <summary>Runs a finished, waiting or discarded job again now; a discarded job gets one more attempt.</summary>
-    public async Task<JobChange> RetryAsync(long id, CancellationToken ct = default)
+    /// <summary>Jobs that ended failed in this and the previous clock hour (Hangfire's hourly failure counter).</summary>
+    public long FailedRecently()
     {
-        try
-        {
-            await using var cmd = db.CreateCommand($"""
-                WITH retried AS (
-                    UPDATE ops.jobs SET state = 'available', scheduled_at = now(), finalized_at = NULL,
-                                        max_attempts = greatest(max_attempts, attempt + 1)
-                    WHERE id = $1 AND state IN ('scheduled', 'retryable', 'completed', 'discarded', 'cancelled')
-                    RETURNING queue)
-                SELECT pg_notify('{JobQueue.NotifyChannel}', queue) FROM retried
-                """);
-            cmd.Parameters.Add(new() { Value = id });
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            if (await reader.ReadAsync(ct))
-            {
-                return JobChange.Done;
-            }
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
-        {
-            return JobChange.Conflict; // another pending job now holds its unique key
-        }
-        return await ExistsAsync(id, ct) ? JobChange.Conflict : JobChange.NotFound;
-    }
-
-    /// <summary>Cancels a job that has not finished. A running handler is told through its lease (at the next heartbeat).</summary>
-    public async Task<JobChange> CancelAsync(long id, CancellationToken ct = default)
-    {
-        await using var cmd = db.CreateCommand("""
-            UPDATE ops.jobs SET state = 'cancelled', finalized_at = now(), locked_by = NULL, locked_until = NULL
-            WHERE id = $1 AND state IN ('available', 'scheduled', 'retryable', 'running')
-            """);
-        cmd.Parameters.Add(new() { Value = id });
-        if (await cmd.ExecuteNonQueryAsync(ct) == 1)
-        {
-            return JobChange.Done;
-        }
-        return await ExistsAsync(id, ct) ? JobChange.Conflict : JobChange.NotFound;
-    }
-
-    private async Task<bool> ExistsAsync(long id, CancellationToken ct)
-    {
-        await using var cmd = db.CreateCommand("SELECT 1 FROM ops.jobs WHERE id = $1");
-        cmd.Parameters.Add(new() { Value = id });
-        return await cmd.ExecuteScalarAsync(ct) is not null;
+        var hours = storage.GetMonitoringApi().HourlyFailedJobs();
+        var now = DateTime.UtcNow;
+        var thisHour = new DateTime(now.Year, now.Month, now.Day, now.Hour, 0, 0, DateTimeKind.Utc);
+        return hours.Where(h => h.Key.ToUniversalTime() >= thisHour.AddHours(-1)).Sum(h => h.Value);
     }
 
     public async Task<IReadOnlyList<ScheduleDetails>> SchedulesAsync(CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand($"SELECT {RecurringSchedules.ScheduleRow.Columns} FROM ops.schedules ORDER BY name");
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        var list = new List<ScheduleDetails>();
-        while (await reader.ReadAsync(ct))
-        {
-            list.Add(ToDetails(RecurringSchedules.ScheduleRow.Read(reader)));
-        }
-        return list;
-    }
-
-    public async Task<ScheduleDetails?> ScheduleAsync(string name, CancellationToken ct = default)
-    {
-        await using var cmd = db.CreateCommand($"SELECT {RecurringSchedules.ScheduleRow.Columns} FROM ops.schedules WHERE name = $1");
-        cmd.Parameters.Add(new() { Value = name });
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? ToDetails(RecurringSchedules.ScheduleRow.Read(reader)) : null;
+        var paused = await PausedAsync(ct);
+        using var connection = storage.GetConnection();
+        return connection.GetRecurringJobs().OrderBy(j => j.Id).Select(j => new ScheduleDetails(
+            j.Id, j.Cron, JobStateFilter.KindOf(j.Job), JobStateFilter.Payload(j.Job)?.Queue ?? j.Queue ?? "default", paused.Contains(j.Id),
+            j.NextExecution is { } n ? Utc(n) : null, j.LastExecution is { } l ? Utc(l) : null, j.LastJobId,
+            j.LastJobState?.ToLowerInvariant(), j.Error)).ToList();
     }
 
     public async Task<ScheduleDetails?> PauseAsync(string name, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand("UPDATE ops.schedules SET paused = true, updated_at = now() WHERE name = $1");
-        cmd.Parameters.Add(new() { Value = name });
-        await cmd.ExecuteNonQueryAsync(ct);
-        return await ScheduleAsync(name, ct);
-    }
-
-    /// <summary>Resumes from now on: fire times that passed while paused are skipped.</summary>
-    public async Task<ScheduleDetails?> ResumeAsync(string name, CancellationToken ct = default)
-    {
-        var current = await ScheduleAsync(name, ct);
-        if (current is null)
+        if (!Exists(name))
         {
             return null;
         }
-        if (current.Paused)
+        await using (var cmd = db.CreateCommand("""
+            INSERT INTO ops.schedule_controls (name, paused_at) VALUES ($1, now())
+            ON CONFLICT (name) DO UPDATE SET paused_at = coalesce(ops.schedule_controls.paused_at, now())
+            """))
         {
-            var next = (RecurringSchedules.Parse(current.Cron).GetNextValidTimeAfter(DateTimeOffset.UtcNow)
-                ?? DateTimeOffset.UtcNow.AddYears(100)).ToUniversalTime();
-            await using var cmd = db.CreateCommand(
-                "UPDATE ops.schedules SET paused = false, next_fire_at = $2, updated_at = now() WHERE name = $1 AND paused");
             cmd.Parameters.Add(new() { Value = name });
-            cmd.Parameters.Add(new() { Value = next });
             await cmd.ExecuteNonQueryAsync(ct);
         }
-        return await ScheduleAsync(name, ct);
+        return (await SchedulesAsync(ct)).FirstOrDefault(s => s.Name == name);
     }
 
-    /// <summary>Enqueues the schedule's job now, outside its cron (also while paused). Returns null for an unknown schedule.</summary>
-    public async Task<EnqueuedJob?> TriggerAsync(string name, CancellationToken ct = default)
+    public async Task<ScheduleDetails?> ResumeAsync(string name, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        RecurringSchedules.ScheduleRow? row = null;
-        await using (var cmd = new NpgsqlCommand(
-            $"SELECT {RecurringSchedules.ScheduleRow.Columns} FROM ops.schedules WHERE name = $1 FOR UPDATE", conn, tx))
-        {
-            cmd.Parameters.Add(new() { Value = name });
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            if (await reader.ReadAsync(ct))
-            {
-                row = RecurringSchedules.ScheduleRow.Read(reader);
-            }
-        }
-        if (row is null)
+        if (!Exists(name))
         {
             return null;
         }
-        var job = await JobQueue.EnqueueRawAsync(conn, tx, row.Kind, row.ArgsJson, row.ArgsVersion, row.Options, ct);
-        await using (var record = new NpgsqlCommand("UPDATE ops.schedules SET last_job_id = $2, updated_at = now() WHERE name = $1", conn, tx))
+        await using (var cmd = db.CreateCommand("UPDATE ops.schedule_controls SET paused_at = NULL WHERE name = $1"))
         {
-            record.Parameters.Add(new() { Value = name });
-            record.Parameters.Add(new() { Value = job.Id });
-            await record.ExecuteNonQueryAsync(ct);
+            cmd.Parameters.Add(new() { Value = name });
+            await cmd.ExecuteNonQueryAsync(ct);
         }
-        await tx.CommitAsync(ct);
-        return job;
+        return (await SchedulesAsync(ct)).FirstOrDefault(s => s.Name == name);
     }
 
-    private static ScheduleDetails ToDetails(RecurringSchedules.ScheduleRow r) =>
-        new(r.Name, r.Cron, r.Kind, r.Options.Queue, r.Paused, r.NextFireAt, r.LastFireAt, r.LastJobId);
-
-    private static JobDetails Read(NpgsqlDataReader r)
+    /// <summary>Enqueues the schedule's job now through the outbox (also while paused), without touching its cron position.</summary>
+    public async Task<EnqueuedJob?> TriggerAsync(string name, CancellationToken ct = default)
     {
-        using var args = JsonDocument.Parse(r.GetString(7));
-        var errors = JsonSerializer.Deserialize<List<JobError>>(r.GetString(16), JobQueue.Json) ?? [];
-        return new JobDetails(
-            r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt16(4), r.GetInt32(5), r.GetInt32(6),
-            args.RootElement.Clone(), r.GetInt32(8), r.GetFieldValue<DateTimeOffset>(9), r.GetFieldValue<DateTimeOffset>(10),
-            r.IsDBNull(11) ? null : r.GetFieldValue<DateTimeOffset>(11), r.IsDBNull(12) ? null : r.GetFieldValue<DateTimeOffset>(12),
-            r.GetFieldValue<string[]>(13), r.IsDBNull(14) ? null : r.GetString(14), r.IsDBNull(15) ? null : r.GetString(15), errors);
+        using var connection = storage.GetConnection();
+        var recurring = connection.GetRecurringJobs([name]).FirstOrDefault(j => !j.Removed);
+        if (recurring?.Job is not { } job || JobStateFilter.Payload(job) is not { } payload)
+        {
+            return null;
+        }
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await JobQueue.EnqueueRawAsync(conn, null, JobStateFilter.KindOf(job), payload.Args, payload.ArgsVersion, payload.Queue,
+            new JobOptions { MaxAttempts = payload.MaxAttempts }, ct);
     }
+
+    private bool Exists(string name)
+    {
+        using var connection = storage.GetConnection();
+        return connection.GetRecurringJobs([name]).Any(j => !j.Removed);
+    }
+
+    private async Task<HashSet<string>> PausedAsync(CancellationToken ct)
+    {
+        var paused = new HashSet<string>();
+        await using var cmd = db.CreateCommand("SELECT name FROM ops.schedule_controls WHERE paused_at IS NOT NULL");
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            paused.Add(r.GetString(0));
+        }
+        return paused;
+    }
+
+    private static DateTimeOffset Utc(DateTime t) => new(DateTime.SpecifyKind(t, DateTimeKind.Utc));
 }

@@ -4,9 +4,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Platform.Core.Jobs;
 
 /// <summary>One registered kind: how to turn stored JSON into typed args and call the handler.</summary>
-public sealed class JobHandlerRegistration(string kind, int version, Func<IServiceProvider, string, int, JobContext, Task> invoke)
+public sealed class JobHandlerRegistration(string kind, string queue, int version, Func<IServiceProvider, string, int, JobContext, Task> invoke)
 {
     public string Kind { get; } = kind;
+    public string Queue { get; } = queue;
     public int Version { get; } = version;
 
     internal Task InvokeAsync(IServiceProvider services, string argsJson, int argsVersion, JobContext context) =>
@@ -15,7 +16,7 @@ public sealed class JobHandlerRegistration(string kind, int version, Func<IServi
     internal static JobHandlerRegistration For<TArgs, THandler>()
         where TArgs : IJobArgs
         where THandler : class, IJobHandler<TArgs> =>
-        new(TArgs.Kind, TArgs.Version, static (services, json, version, context) =>
+        new(TArgs.Kind, TArgs.Queue, TArgs.Version, static (services, json, version, context) =>
         {
             var args = Deserialize<TArgs>(json, version);
             return services.GetRequiredService<THandler>().HandleAsync(args, context);
@@ -40,5 +41,5 @@ public sealed class JobHandlerRegistration(string kind, int version, Func<IServi
     }
 }
 
-/// <summary>A recurring job declared in code; the worker upserts it into <c>ops.schedules</c> at start.</summary>
-public sealed record RecurringJobDefinition(string Name, string Cron, string Kind, string ArgsJson, int ArgsVersion, JobOptions Options);
+/// <summary>A recurring job declared in code; the Worker declares it to Hangfire (AddOrUpdate) at start.</summary>
+public sealed record RecurringJobDefinition(string Name, string Cron, string Kind, string ArgsJson, int ArgsVersion, string Queue, int MaxAttempts);

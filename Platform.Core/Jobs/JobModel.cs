@@ -13,6 +13,12 @@ public interface IJobArgs
     /// <summary>Stable name of the job kind, stored with every job (e.g. <c>ops.canary</c>).</summary>
     static abstract string Kind { get; }
 
+    /// <summary>
+    /// The Hangfire queue the kind runs on (lower-case letters, digits, '-' and '_'). Each queue has its own workers,
+    /// so a slow module cannot starve another (<c>Platform:Jobs:Queues</c>).
+    /// </summary>
+    static virtual string Queue => "default";
+
     /// <summary>Version of the args' JSON shape; bump it when the shape changes incompatibly.</summary>
     static virtual int Version => 1;
 
@@ -29,15 +35,19 @@ public interface IJobHandler<in TArgs> where TArgs : IJobArgs
 /// <summary>What a handler knows about the run it is in.</summary>
 public sealed class JobContext
 {
-    public required long JobId { get; init; }
+    /// <summary>Our id of the job (the outbox request); null for a recurring schedule's fire, which Hangfire creates itself.</summary>
+    public required long? RequestId { get; init; }
+    /// <summary>Hangfire's id of the job (stable across its retries; what the dashboard shows).</summary>
+    public required string JobId { get; init; }
     public required string Kind { get; init; }
     public required string Queue { get; init; }
     /// <summary>1 on the first run, 2 on the first retry, …</summary>
     public required int Attempt { get; init; }
     public required int MaxAttempts { get; init; }
     public required int ArgsVersion { get; init; }
+    /// <summary>When the job was due: its run-at, the schedule's fire time, or when it was enqueued.</summary>
     public required DateTimeOffset ScheduledAt { get; init; }
-    /// <summary>Cancelled when the worker loses the job's lease (or an operator cancels it) and on shutdown.</summary>
+    /// <summary>Cancelled when an operator deletes the job, when its kind's timeout passes, and on shutdown.</summary>
     public required CancellationToken CancellationToken { get; init; }
     public required ILogger Logger { get; init; }
     /// <summary>The run's span, a child of the span that enqueued the job.</summary>
@@ -51,35 +61,36 @@ public sealed record JobOptions
 {
     public static readonly JobOptions Default = new();
 
-    /// <summary>Named queue; each worker runs a fixed number of jobs per queue at once.</summary>
-    public string Queue { get; init; } = "default";
-    /// <summary>1 (first) … 4 (last).</summary>
-    public short Priority { get; init; } = 2;
+    /// <summary>Overrides the kind's queue (<see cref="IJobArgs.Queue"/>).</summary>
+    public string? Queue { get; init; }
     public int MaxAttempts { get; init; } = 20;
     /// <summary>Run no earlier than this (UTC). Null: as soon as a worker is free.</summary>
     public DateTimeOffset? RunAt { get; init; }
-    /// <summary>While a job of the same kind with this key is pending or running, enqueueing returns it instead.</summary>
+    /// <summary>While a job of the same kind with this key has not ended, enqueueing returns it instead.</summary>
     public string? UniqueKey { get; init; }
     /// <summary>At most one job with this key runs at a time, across all workers (e.g. one pipeline run per meeting).</summary>
     public string? ConcurrencyKey { get; init; }
 }
 
-/// <summary>The result of an enqueue: the job's id and whether this call created it.</summary>
+/// <summary>The result of an enqueue: the job's id (its outbox request) and whether this call created it.</summary>
 public readonly record struct EnqueuedJob(long Id, bool Duplicate);
 
+/// <summary>
+/// A job's state as the operator API reports it: <c>pending</c> while the request waits in the outbox, then
+/// Hangfire's own state names in lower case.
+/// </summary>
 public static class JobStates
 {
-    public const string Available = "available";
+    public const string Pending = "pending";
+    public const string Enqueued = "enqueued";
     public const string Scheduled = "scheduled";
-    public const string Running = "running";
-    public const string Retryable = "retryable";
-    public const string Completed = "completed";
-    public const string Discarded = "discarded";
-    public const string Cancelled = "cancelled";
+    public const string Processing = "processing";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+    public const string Deleted = "deleted";
+    public const string Awaiting = "awaiting";
 
-    public static readonly IReadOnlyList<string> All = [Available, Scheduled, Running, Retryable, Completed, Discarded, Cancelled];
-
-    public static bool IsFinal(string state) => state is Completed or Discarded or Cancelled;
+    public static bool IsFinal(string state) => state is Succeeded or Failed or Deleted;
 }
 
 /// <summary>Retry delay: attempt^4 seconds ±10 % jitter (River's default), scaled by a unit for tests.</summary>
@@ -92,5 +103,5 @@ public static class RetryPolicy
     }
 }
 
-/// <summary>Thrown by a handler to end a job as discarded at once, without further retries.</summary>
+/// <summary>Thrown by a handler to end a job as failed at once, without further retries.</summary>
 public sealed class JobDiscardException(string message) : Exception(message);

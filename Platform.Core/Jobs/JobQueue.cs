@@ -8,8 +8,9 @@ using NpgsqlTypes;
 namespace Platform.Core.Jobs;
 
 /// <summary>
-/// Puts jobs on the queue. Overloads taking a transaction (Npgsql or EF) enqueue inside it: the job exists
-/// only if that transaction commits, and workers are woken (NOTIFY) only then.
+/// Puts jobs on the queue through the transactional outbox (<c>ops.job_requests</c>). Overloads taking a
+/// transaction (Npgsql or EF) write the request inside it: the job exists only if that transaction commits, and the
+/// Worker's relay is woken (NOTIFY) only then and hands the request to Hangfire.
 /// </summary>
 public interface IJobQueue
 {
@@ -34,26 +35,21 @@ public interface IJobQueue
 
 public sealed class JobQueue(NpgsqlDataSource dataSource) : IJobQueue
 {
-    /// <summary>The channel workers LISTEN on; the payload is the queue name.</summary>
-    public const string NotifyChannel = "platform_jobs";
+    /// <summary>The channel the relay LISTENs on; NOTIFY is delivered at commit only.</summary>
+    public const string NotifyChannel = "platform_job_requests";
 
-    internal const string PendingStates = "('available', 'scheduled', 'running', 'retryable')";
-
-    private const string InsertSql = $"""
-        INSERT INTO ops.jobs (kind, queue, priority, args, args_version, max_attempts, scheduled_at, state,
-                              unique_key, concurrency_key, trace_parent)
-        VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, now()),
-                CASE WHEN $7 > now() THEN 'scheduled' ELSE 'available' END, $8, $9, $10)
-        ON CONFLICT (kind, unique_key) WHERE unique_key IS NOT NULL AND state IN {PendingStates} DO NOTHING
+    private const string InsertSql = """
+        INSERT INTO ops.job_requests (kind, queue, args, args_version, max_attempts, run_at, unique_key, concurrency_key, trace_parent)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        ON CONFLICT (kind, unique_key) WHERE unique_key IS NOT NULL AND released_at IS NULL DO NOTHING
         RETURNING id
         """;
 
-    private const string BulkInsertSql = $"""
-        INSERT INTO ops.jobs (kind, queue, priority, args, args_version, max_attempts, scheduled_at, state,
-                              unique_key, concurrency_key, trace_parent)
-        SELECT $1, q, p, a, $2, m, coalesce(r, now()), CASE WHEN r > now() THEN 'scheduled' ELSE 'available' END, u, c, $3
-        FROM unnest($4::text[], $5::smallint[], $6::jsonb[], $7::int[], $8::timestamptz[], $9::text[], $10::text[]) AS t(q, p, a, m, r, u, c)
-        ON CONFLICT (kind, unique_key) WHERE unique_key IS NOT NULL AND state IN {PendingStates} DO NOTHING
+    private const string BulkInsertSql = """
+        INSERT INTO ops.job_requests (kind, queue, args, args_version, max_attempts, run_at, unique_key, concurrency_key, trace_parent)
+        SELECT $1, q, a, $2, m, r, u, c, $3
+        FROM unnest($4::text[], $5::jsonb[], $6::int[], $7::timestamptz[], $8::text[], $9::text[]) AS t(q, a, m, r, u, c)
+        ON CONFLICT (kind, unique_key) WHERE unique_key IS NOT NULL AND released_at IS NULL DO NOTHING
         """;
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -85,16 +81,17 @@ public sealed class JobQueue(NpgsqlDataSource dataSource) : IJobQueue
 
     private static Task<EnqueuedJob> EnqueueAsync<TArgs>(NpgsqlConnection conn, NpgsqlTransaction? tx, TArgs args, JobOptions? options, CancellationToken ct)
         where TArgs : IJobArgs =>
-        EnqueueRawAsync(conn, tx, TArgs.Kind, JsonSerializer.Serialize(args, Json), TArgs.Version, options ?? JobOptions.Default, ct);
+        EnqueueRawAsync(conn, tx, TArgs.Kind, JsonSerializer.Serialize(args, Json), TArgs.Version, options?.Queue ?? TArgs.Queue,
+            options ?? JobOptions.Default, ct);
 
-    /// <summary>Enqueues already-serialised args (schedules store their args as JSON).</summary>
+    /// <summary>Enqueues already-serialised args (an operator's trigger of a schedule stores its args as JSON).</summary>
     internal static async Task<EnqueuedJob> EnqueueRawAsync(
-        NpgsqlConnection conn, NpgsqlTransaction? tx, string kind, string argsJson, int argsVersion, JobOptions options, CancellationToken ct)
+        NpgsqlConnection conn, NpgsqlTransaction? tx, string kind, string argsJson, int argsVersion, string queue, JobOptions options, CancellationToken ct)
     {
-        Validate(options);
+        Validate(options, queue);
         using var activity = JobTelemetry.Source.StartActivity("job enqueue " + kind, ActivityKind.Producer);
         activity?.SetTag("job.kind", kind);
-        activity?.SetTag("job.queue", options.Queue);
+        activity?.SetTag("job.queue", queue);
         var traceParent = Activity.Current?.Id;
 
         for (var round = 0; round < 5; round++)
@@ -102,8 +99,7 @@ public sealed class JobQueue(NpgsqlDataSource dataSource) : IJobQueue
             await using var batch = new NpgsqlBatch(conn, tx);
             var insert = new NpgsqlBatchCommand(InsertSql);
             insert.Parameters.Add(new() { Value = kind });
-            insert.Parameters.Add(new() { Value = options.Queue });
-            insert.Parameters.Add(new() { Value = options.Priority });
+            insert.Parameters.Add(new() { Value = queue });
             insert.Parameters.Add(new() { Value = argsJson, NpgsqlDbType = NpgsqlDbType.Jsonb });
             insert.Parameters.Add(new() { Value = argsVersion });
             insert.Parameters.Add(new() { Value = options.MaxAttempts });
@@ -113,9 +109,7 @@ public sealed class JobQueue(NpgsqlDataSource dataSource) : IJobQueue
             insert.Parameters.Add(new() { Value = (object?)traceParent ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             batch.BatchCommands.Add(insert);
             // Delivered at commit only, so a worker never wakes for a job it cannot see yet.
-            var notify = new NpgsqlBatchCommand($"SELECT pg_notify('{NotifyChannel}', $1)");
-            notify.Parameters.Add(new() { Value = options.Queue });
-            batch.BatchCommands.Add(notify);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_notify('{NotifyChannel}', '')"));
 
             long? id = null;
             await using (var reader = await batch.ExecuteReaderAsync(ct))
@@ -128,13 +122,13 @@ public sealed class JobQueue(NpgsqlDataSource dataSource) : IJobQueue
             if (id is { } created)
             {
                 activity?.SetTag("job.id", created);
-                JobTelemetry.Enqueued.Add(1, JobTelemetry.Tags(kind, options.Queue));
+                JobTelemetry.Enqueued.Add(1, JobTelemetry.Tags(kind, queue));
                 return new EnqueuedJob(created, false);
             }
 
-            // A pending job holds the key: return it. It may finish between the two statements; then insert again.
+            // A live job holds the key: return it. It may end between the two statements; then insert again.
             await using var find = new NpgsqlCommand(
-                $"SELECT id FROM ops.jobs WHERE kind = $1 AND unique_key = $2 AND state IN {PendingStates}", conn, tx);
+                "SELECT id FROM ops.job_requests WHERE kind = $1 AND unique_key = $2 AND released_at IS NULL", conn, tx);
             find.Parameters.Add(new() { Value = kind });
             find.Parameters.Add(new() { Value = options.UniqueKey! });
             if (await find.ExecuteScalarAsync(ct) is long existing)
@@ -163,7 +157,6 @@ public sealed class JobQueue(NpgsqlDataSource dataSource) : IJobQueue
             return 0;
         }
         var queues = new string[list.Count];
-        var priorities = new short[list.Count];
         var argsJson = new string[list.Count];
         var maxAttempts = new int[list.Count];
         var runAt = new DateTime?[list.Count];
@@ -172,9 +165,8 @@ public sealed class JobQueue(NpgsqlDataSource dataSource) : IJobQueue
         var i = 0;
         foreach (var (a, o) in list)
         {
-            Validate(o);
-            queues[i] = o.Queue;
-            priorities[i] = o.Priority;
+            queues[i] = o.Queue ?? TArgs.Queue;
+            Validate(o, queues[i]);
             argsJson[i] = JsonSerializer.Serialize(a, Json);
             maxAttempts[i] = o.MaxAttempts;
             runAt[i] = o.RunAt?.UtcDateTime;
@@ -197,19 +189,13 @@ public sealed class JobQueue(NpgsqlDataSource dataSource) : IJobQueue
             insert.Parameters.Add(new() { Value = TArgs.Version });
             insert.Parameters.Add(new() { Value = (object?)Activity.Current?.Id ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             insert.Parameters.Add(new() { Value = queues });
-            insert.Parameters.Add(new() { Value = priorities });
             insert.Parameters.Add(new() { Value = argsJson, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
             insert.Parameters.Add(new() { Value = maxAttempts });
             insert.Parameters.Add(new() { Value = runAt, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
             insert.Parameters.Add(new() { Value = uniqueKeys, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
             insert.Parameters.Add(new() { Value = concurrencyKeys, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
             batch.BatchCommands.Add(insert);
-            foreach (var queue in queues.Distinct())
-            {
-                var notify = new NpgsqlBatchCommand($"SELECT pg_notify('{NotifyChannel}', $1)");
-                notify.Parameters.Add(new() { Value = queue });
-                batch.BatchCommands.Add(notify);
-            }
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_notify('{NotifyChannel}', '')"));
             await batch.ExecuteNonQueryAsync(ct);
             var created = insert.RecordsAffected;
             JobTelemetry.Enqueued.Add(created, JobTelemetry.Tags(TArgs.Kind, queues[0]));
@@ -224,19 +210,23 @@ public sealed class JobQueue(NpgsqlDataSource dataSource) : IJobQueue
         }
     }
 
-    private static void Validate(JobOptions o)
+    private static void Validate(JobOptions o, string queue)
     {
-        if (string.IsNullOrWhiteSpace(o.Queue))
+        if (!JobQueueNames.IsValid(queue))
         {
-            throw new ArgumentException("A job needs a queue name.", nameof(o));
-        }
-        if (o.Priority is < 1 or > 4)
-        {
-            throw new ArgumentOutOfRangeException(nameof(o), o.Priority, "Priority runs from 1 (first) to 4 (last).");
+            throw new ArgumentException($"'{queue}' is not a queue name: lower-case letters, digits, '-' and '_', at most 50.", nameof(o));
         }
         if (o.MaxAttempts < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(o), o.MaxAttempts, "A job needs at least one attempt.");
         }
     }
+}
+
+public static partial class JobQueueNames
+{
+    public static bool IsValid(string? queue) => queue is { Length: > 0 and <= 50 } && Pattern().IsMatch(queue);
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9_-]+$")]
+    private static partial System.Text.RegularExpressions.Regex Pattern();
 }

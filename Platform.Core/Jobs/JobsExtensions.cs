@@ -1,25 +1,98 @@
+using Hangfire;
+using Hangfire.Common;
+using Hangfire.PostgreSql;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
 using Platform.Core.Jobs;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 public static class JobsExtensions
 {
-    /// <summary>Enqueueing and the operator's view of jobs (any service that only puts jobs on the queue).</summary>
+    /// <summary>
+    /// Enqueueing (the outbox) and the operator's view of jobs on Hangfire's storage (any service that puts jobs on
+    /// the queue; settings: <c>Platform:Jobs</c>). Hangfire's storage, client and filters are this host's own DI
+    /// singletons, never Hangfire's static globals, so several hosts can share a process (tests).
+    /// </summary>
     public static IHostApplicationBuilder AddJobQueue(this IHostApplicationBuilder builder)
     {
-        builder.Services.TryAddSingleton<IJobQueue, JobQueue>();
-        builder.Services.TryAddSingleton<JobAdmin>();
+        var services = builder.Services;
+        services.AddOptions<JobWorkerOptions>().BindConfiguration(JobWorkerOptions.Section);
+        services.TryAddSingleton<IJobQueue, JobQueue>();
+        services.TryAddSingleton<JobAdmin>();
+        services.TryAddSingleton<JobStateFilter>();
+        services.TryAddSingleton<SchedulePauseFilter>();
+        services.TryAddSingleton<JobStorage>(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<JobWorkerOptions>>().Value;
+            return new PostgreSqlStorage(new DataSourceConnectionFactory(sp.GetRequiredService<NpgsqlDataSource>()), new PostgreSqlStorageOptions
+            {
+                SchemaName = o.Schema,
+                PrepareSchemaIfNecessary = true,
+                QueuePollInterval = o.QueuePollInterval,
+                EnableLongPolling = o.LongPolling,
+                UseSlidingInvisibilityTimeout = true,
+                InvisibilityTimeout = o.InvisibilityTimeout,
+                DistributedLockTimeout = TimeSpan.FromMinutes(1),
+            });
+        });
+        services.TryAddSingleton<IJobFilterProvider>(sp => new JobFilterProviderCollection(
+            JobFilterProviders.Providers,
+            new JobFilterCollection { sp.GetRequiredService<JobStateFilter>(), sp.GetRequiredService<SchedulePauseFilter>() }));
+        services.TryAddSingleton<JobActivator>(sp => new ScopedJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings());
         return builder;
     }
 
-    /// <summary>Runs the registered handlers and the recurring schedules in this process (settings: <c>Platform:Jobs</c>).</summary>
+    /// <summary>
+    /// Runs jobs in this process: one Hangfire server per queue with its configured worker count, the outbox relay and
+    /// the recurring schedules' declarations.
+    /// </summary>
     public static IHostApplicationBuilder AddJobWorker(this IHostApplicationBuilder builder)
     {
         builder.AddJobQueue();
-        builder.Services.AddOptions<JobWorkerOptions>().BindConfiguration(JobWorkerOptions.Section);
-        builder.Services.AddHostedService<JobWorker>();
+        var services = builder.Services;
+        services.TryAddSingleton<JobHandlerCatalog>();
+        services.TryAddScoped<JobDispatcher>();
+        var options = new JobWorkerOptions();
+        builder.Configuration.GetSection(JobWorkerOptions.Section).Bind(options);
+        if (options.RelayEnabled)
+        {
+            services.AddSingleton<JobRelay>();
+            services.AddHostedService(sp => sp.GetRequiredService<JobRelay>());
+        }
+        services.AddHostedService<RecurringSchedules>();
+        var host = Environment.MachineName.ToLowerInvariant();
+        var first = true;
+        foreach (var (queue, workers) in options.Queues.Where(q => q.Value > 0).OrderBy(q => q.Key, StringComparer.Ordinal))
+        {
+            // One server per queue for its own worker count; only the first also runs the schedulers (delayed and
+            // recurring jobs) and the storage's housekeeping, the others are Hangfire "lightweight" servers.
+            var lightweight = !first;
+            first = false;
+            if (!JobQueueNames.IsValid(queue))
+            {
+                throw new InvalidOperationException($"Platform:Jobs:Queues: '{queue}' is not a Hangfire queue name.");
+            }
+            services.AddHangfireServer((_, server) =>
+            {
+                server.ServerName = $"{host}:{Environment.ProcessId}:{queue}";
+                server.Queues = [queue];
+                server.WorkerCount = workers;
+                server.IsLightweightServer = lightweight;
+                server.SchedulePollingInterval = options.SchedulePollingInterval;
+                server.CancellationCheckInterval = options.CancellationCheckInterval;
+                server.ShutdownTimeout = options.ShutdownTimeout;
+                server.StopTimeout = options.ShutdownTimeout;
+            });
+        }
         return builder;
     }
 
@@ -34,28 +107,35 @@ public static class JobsExtensions
     }
 
     /// <summary>
-    /// Declares a recurring job: <paramref name="cron"/> is a Quartz cron expression (seconds first) evaluated in UTC,
-    /// e.g. <c>0 0/5 * * * ?</c> for every five minutes.
+    /// Declares a recurring job (a Hangfire recurring job of the same name): <paramref name="cron"/> has five fields, or
+    /// six with seconds first (e.g. <c>0/30 * * * * ?</c>), and is evaluated in UTC. A bad expression fails at start.
     /// </summary>
-    public static IServiceCollection AddRecurringJob<TArgs>(this IServiceCollection services, string name, string cron, TArgs args, JobOptions? options = null)
+    public static IServiceCollection AddRecurringJob<TArgs>(this IServiceCollection services, string name, string cron, TArgs args, int maxAttempts = 3)
         where TArgs : IJobArgs
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        _ = RecurringSchedules.Parse(cron); // a bad expression fails at start-up, not at the first tick
+        ArgumentException.ThrowIfNullOrWhiteSpace(cron);
         services.AddSingleton(new RecurringJobDefinition(
-            name, cron, TArgs.Kind, System.Text.Json.JsonSerializer.Serialize(args, JobQueue.Json), TArgs.Version, options ?? JobOptions.Default));
+            name, cron, TArgs.Kind, System.Text.Json.JsonSerializer.Serialize(args, JobQueue.Json), TArgs.Version, TArgs.Queue, maxAttempts));
         return services;
     }
+}
 
-    /// <summary>Declares a recurring job by kind name, for a kind whose args type this service does not reference.</summary>
-    public static IServiceCollection AddRecurringJob(
-        this IServiceCollection services, string name, string cron, string kind, object args, JobOptions? options = null, int argsVersion = 1)
+/// <summary>Hangfire.PostgreSql takes its connections from the platform's data source (one pool, one configuration).</summary>
+internal sealed class DataSourceConnectionFactory(NpgsqlDataSource dataSource) : IConnectionFactory
+{
+    public NpgsqlConnection GetOrCreateConnection() => dataSource.CreateConnection();
+}
+
+/// <summary>Creates job instances from a DI scope per run.</summary>
+internal sealed class ScopedJobActivator(IServiceScopeFactory scopes) : JobActivator
+{
+    public override JobActivatorScope BeginScope(JobActivatorContext context) => new Scope(scopes.CreateScope());
+
+    private sealed class Scope(IServiceScope scope) : JobActivatorScope
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        ArgumentException.ThrowIfNullOrWhiteSpace(kind);
-        _ = RecurringSchedules.Parse(cron);
-        services.AddSingleton(new RecurringJobDefinition(
-            name, cron, kind, System.Text.Json.JsonSerializer.Serialize(args, JobQueue.Json), argsVersion, options ?? JobOptions.Default));
-        return services;
+        public override object Resolve(Type type) => ActivatorUtilities.GetServiceOrCreateInstance(scope.ServiceProvider, type);
+
+        public override void DisposeScope() => scope.Dispose();
     }
 }

@@ -62,7 +62,7 @@ public sealed class NotificationFanoutHandler(NpgsqlDataSource db, IJobQueue job
     }
 
     public static JobOptions SendOptions(long deliveryId, NotificationOptions options) =>
-        new() { Priority = 1, UniqueKey = $"notification-delivery:{deliveryId}", MaxAttempts = options.MaxAttempts };
+        new() { UniqueKey = $"notification-delivery:{deliveryId}", MaxAttempts = options.MaxAttempts };
 }
 
 /// <summary>Send job: one delivery attempt; a transient failure throws so the job engine retries with backoff.</summary>
@@ -432,7 +432,7 @@ public sealed class NotificationReplay(NpgsqlDataSource db, IJobQueue jobs, IOpt
         if (ids.Count == 0)
         {
             // Not fanned out yet (or no targets then): fan out now, which also picks up targets added since.
-            await jobs.EnqueueAsync(tx, new NotificationFanoutArgs(outboxId), new JobOptions { Priority = 1, UniqueKey = $"notification:{outboxId}" }, ct);
+            await jobs.EnqueueAsync(tx, new NotificationFanoutArgs(outboxId), new JobOptions { UniqueKey = $"notification:{outboxId}" }, ct);
         }
         else
         {

@@ -87,11 +87,13 @@ public sealed record WebhookData(long NotificationId, string UserId, string Subj
 public sealed record NotificationFanoutArgs(long OutboxId) : IJobArgs
 {
     public static string Kind => "notifications.fanout";
+    public static string Queue => "notifications";
 }
 
 public sealed record NotificationSendArgs(long DeliveryId) : IJobArgs
 {
     public static string Kind => "notifications.send";
+    public static string Queue => "notifications";
 }
 
 /// <summary>Settings under <c>Platform:Notifications</c>.</summary>

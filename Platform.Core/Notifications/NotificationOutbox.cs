@@ -39,7 +39,7 @@ public sealed class NotificationOutbox(IJobQueue jobs)
             if (await insert.ExecuteScalarAsync(ct) is long id)
             {
                 await jobs.EnqueueAsync(tx, new NotificationFanoutArgs(id),
-                    new JobOptions { Priority = 1, UniqueKey = $"notification:{id}", MaxAttempts = 10 }, ct);
+                    new JobOptions { UniqueKey = $"notification:{id}", MaxAttempts = 10 }, ct);
                 NotificationMetrics.Enqueued.Add(1);
                 return new NotificationEnqueued(id, Duplicate: false);
             }

@@ -165,7 +165,7 @@ public sealed class AdminPanelTests(AdminSystemFixture system) : IClassFixture<A
         await Expect(failed).Not.ToHaveTextAsync("—");
         var before = long.Parse((await failed.TextContentAsync())!.Replace(",", ""));
 
-        // Some traffic for the activities figure, and a canary that is discarded at its first failure.
+        // Some traffic for the activities figure, and a canary that ends failed at its first failure.
         var (_, apiKey) = await CreateTenantAsync("Overview traffic");
         using var tenant = ClientWith(apiKey);
         var channelId = await PostAsync(tenant, "/v1/channels", new { name = "general" }, "id");
@@ -176,7 +176,7 @@ public sealed class AdminPanelTests(AdminSystemFixture system) : IClassFixture<A
         }
         var canary = await system.OperatorClient.PostAsJsonAsync("/v1/admin/jobs/canary", new { failTimes = 3, maxAttempts = 1 });
         var jobId = (await canary.Content.ReadFromJsonAsync<JsonObject>())!["jobId"]!.GetValue<long>();
-        await Eventually.ReturnsAsync(() => JobStateAsync(jobId), s => s == "discarded", TimeSpan.FromSeconds(60), "the canary is discarded");
+        await Eventually.ReturnsAsync(() => JobStateAsync(jobId), s => s == "failed", TimeSpan.FromSeconds(60), "the canary fails");
 
         // No reload: the page's own refresh brings the new figure. At least one more, not exactly one: a canary of
         // another test that is still retrying drops out of the count while it runs.
@@ -213,55 +213,50 @@ public sealed class AdminPanelTests(AdminSystemFixture system) : IClassFixture<A
     }
 
     [Fact]
-    public async Task Discarded_canary_job_is_retried_from_the_jobs_page()
+    public async Task Failed_canary_job_is_retried_from_the_jobs_page_and_shows_in_the_hangfire_dashboard()
     {
         var page = await system.SignedInPageAsync();
         await page.GotoAsync("/jobs");
-        // Fails its first run and may run once: the Worker discards it.
+        // Fails its first run and may run once: it ends failed.
         await page.GetByLabel("Fail first").FillAsync("1");
         await page.GetByLabel("of max attempts").FillAsync("1");
         await page.GetByRole(AriaRole.Button, new() { Name = "Run canary" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Job \\d+") })).ToBeVisibleAsync();
         var jobId = long.Parse(new Uri(page.Url).Segments[^1].TrimEnd('/'));
 
-        await Eventually.ReturnsAsync(() => JobStateAsync(jobId), s => s == "discarded", TimeSpan.FromSeconds(60), "the canary is discarded");
+        await Eventually.ReturnsAsync(() => JobStateAsync(jobId), s => s == "failed", TimeSpan.FromSeconds(60), "the canary fails");
         await page.GotoAsync($"/jobs/{jobId}");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Job {jobId}" })).ToContainTextAsync("discarded");
-        await Expect(page.Locator("ol.errors li")).ToHaveCountAsync(1);
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Job {jobId}" })).ToContainTextAsync("failed");
+        await Expect(page.Locator("ol.errors li[data-history='failed']")).ToHaveCountAsync(1);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Retry" }).ClickAsync();
         await Expect(page.Locator(".toasts")).ToContainTextAsync("Job queued to run again.");
 
         // Its second run succeeds (it fails only the first), and the page says so.
-        await Eventually.ReturnsAsync(() => JobStateAsync(jobId), s => s == "completed", TimeSpan.FromSeconds(60), "the retried canary completes");
+        await Eventually.ReturnsAsync(() => JobStateAsync(jobId), s => s == "succeeded", TimeSpan.FromSeconds(60), "the retried canary succeeds");
         await page.GotoAsync($"/jobs/{jobId}");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Job {jobId}" })).ToContainTextAsync("completed");
-
-        await page.GotoAsync("/jobs");
-        await Expect(page.Locator($"tr[data-job='{jobId}']")).ToContainTextAsync("completed");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Job {jobId}" })).ToContainTextAsync("succeeded");
         await AdminSystemFixture.ScreenshotAsync(page, "admin-jobs");
+
+        // The same job in the Hangfire Dashboard, reached from the panel's navigation with the panel's sign-in.
+        await page.Locator("a[data-nav=hangfire]").ClickAsync();
+        await Expect(page.Locator("body")).ToContainTextAsync("Platform jobs");
+        await page.GotoAsync("/jobs/" + jobId);
+        await page.GetByRole(AriaRole.Link, new() { Name = "In Hangfire" }).ClickAsync();
+        await Expect(page.Locator("body")).ToContainTextAsync("ops.canary");
+        await Expect(page.Locator("body")).ToContainTextAsync("Succeeded");
+        await AdminSystemFixture.ScreenshotAsync(page, "admin-hangfire-dashboard");
     }
 
     [Fact]
     public async Task Schedule_is_paused_resumed_and_triggered_from_the_schedules_page()
     {
-        var name = "admin-test-" + Guid.NewGuid().ToString("N")[..6];
-        await using (var conn = new NpgsqlConnection(system.Database))
-        {
-            await conn.OpenAsync();
-            // Declared the way a worker registers one (a nightly canary), far from its next fire time.
-            await using var cmd = new NpgsqlCommand("""
-                INSERT INTO ops.schedules (name, cron, kind, args, next_fire_at)
-                VALUES ($1, '0 0 3 * * ?', 'ops.canary', '{}', date_trunc('day', now()) + interval '1 day 3 hours')
-                """, conn);
-            cmd.Parameters.Add(new() { Value = name });
-            await cmd.ExecuteNonQueryAsync();
-        }
-
+        // A schedule the Worker declares to Hangfire at start: nightly, far from its next fire time in a test run.
+        const string name = "impact.metrics-nightly";
         var page = await system.SignedInPageAsync();
         await page.GotoAsync("/jobs/schedules");
         var row = page.Locator($"tr[data-schedule='{name}']");
-        await Expect(row).ToContainTextAsync("0 0 3 * * ?");
+        await Expect(row).ToContainTextAsync("0 15 2 * * ?");
         await Expect(row).ToContainTextAsync("active");
 
         await row.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
@@ -270,21 +265,20 @@ public sealed class AdminPanelTests(AdminSystemFixture system) : IClassFixture<A
         await Expect(row).ToContainTextAsync("paused");
 
         await row.GetByRole(AriaRole.Button, new() { Name = "Resume" }).ClickAsync();
-        await Expect(row.Locator(".badge")).ToHaveTextAsync("active");
+        await Expect(row.Locator(".badge").First).ToHaveTextAsync("active");
 
         await row.GetByRole(AriaRole.Button, new() { Name = "Trigger now" }).ClickAsync();
         await Expect(page.Locator(".toasts")).ToContainTextAsync($"{name} triggered.");
         var schedules = await system.OperatorClient.GetFromJsonAsync<JsonArray>("/v1/admin/schedules");
         var schedule = schedules!.OfType<JsonObject>().Single(s => s["name"]!.GetValue<string>() == name);
         Assert.False(schedule["paused"]!.GetValue<bool>());
-        Assert.NotNull(schedule["lastJobId"]?.GetValue<long>());
         await AdminSystemFixture.ScreenshotAsync(page, "admin-schedules");
     }
 
     [Fact]
     public async Task Busy_system_shows_every_job_state_on_the_jobs_and_overview_pages()
     {
-        // Traffic on a few tenants, and canaries that complete, wait for a retry and give up.
+        // Traffic on a few tenants, and canaries that succeed, wait for a retry and give up.
         foreach (var tenantName in new[] { "Northwind", "Contoso", "Fabrikam" })
         {
             var (_, apiKey) = await CreateTenantAsync(tenantName + " " + Guid.NewGuid().ToString("N")[..4]);
@@ -300,39 +294,30 @@ public sealed class AdminPanelTests(AdminSystemFixture system) : IClassFixture<A
             }
         }
         var jobs = new List<(long Id, string Expected)>();
-        foreach (var (failTimes, maxAttempts, expected) in new[] { (0, 3, "completed"), (0, 3, "completed"), (9, 1, "discarded"), (9, 1, "discarded"), (9, 9, "retryable") })
+        foreach (var (failTimes, maxAttempts, expected) in new[] { (0, 3, "succeeded"), (0, 3, "succeeded"), (9, 1, "failed"), (9, 1, "failed"), (9, 9, "scheduled") })
         {
             var response = await system.OperatorClient.PostAsJsonAsync("/v1/admin/jobs/canary", new { failTimes, maxAttempts });
             jobs.Add(((await response.Content.ReadFromJsonAsync<JsonObject>())!["jobId"]!.GetValue<long>(), expected));
         }
         foreach (var (id, expected) in jobs)
         {
-            // A retryable canary is awaited past its second failure: the next retry is then 16 s (2^4) away.
+            // A canary waiting for a retry is awaited past its second failure: the next retry is then 16 s (2^4) away.
             await Eventually.ReturnsAsync(() => system.OperatorClient.GetFromJsonAsync<JsonObject>($"/v1/admin/jobs/{id}"),
-                j => j!["state"]!.GetValue<string>() == expected && (expected != "retryable" || j["attempt"]!.GetValue<int>() >= 2),
+                j => j!["state"]!.GetValue<string>() == expected && (expected != "scheduled" || j["attempt"]!.GetValue<int>() >= 2),
                 TimeSpan.FromSeconds(60), $"job {id} {expected}");
         }
 
         var page = await system.SignedInPageAsync();
         await page.GotoAsync("/jobs");
-        var matrix = page.Locator("table.matrix");
-        foreach (var state in new[] { "completed", "discarded", "retryable" })
+        foreach (var state in new[] { "succeeded", "failed", "scheduled" })
         {
-            // Other modules' recurring jobs share the matrix, so a state may have a cell in several queues.
-            await Expect(matrix.Locator($"a[href*='queue=default&state={state}']")).ToBeVisibleAsync();
-        }
-        foreach (var (id, expected) in jobs)
-        {
-            await Expect(page.Locator($"tr[data-job='{id}']")).ToContainTextAsync(expected);
+            await Expect(page.Locator($"table.matrix td[data-state={state}]")).Not.ToHaveTextAsync("0");
         }
         await AdminSystemFixture.ScreenshotAsync(page, "readme-jobs");
 
-        await page.GotoAsync("/jobs?state=discarded");
-        await Expect(page.Locator("tr[data-job]")).Not.ToHaveCountAsync(0);
-        foreach (var row in await page.Locator("tr[data-job]").AllAsync())
-        {
-            await Expect(row).ToContainTextAsync("discarded");
-        }
+        // The failed ones are listed by the Hangfire Dashboard, inside the panel.
+        await page.Locator("table.matrix td[data-state=failed] a").ClickAsync();
+        await Expect(page.Locator("body")).ToContainTextAsync("ops.canary");
 
         await page.GotoAsync("/");
         await Expect(page.Locator("[data-figure=failed-jobs]")).Not.ToHaveTextAsync("0");

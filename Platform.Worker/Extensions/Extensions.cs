@@ -14,7 +14,7 @@ internal static class Extensions
         builder.AddPlatformDb();
         builder.AddPlatformRedis();
 
-        // The job engine (settings: Platform:Jobs) and the handlers this worker runs.
+        // Hangfire servers (one per queue), the outbox relay and the schedules (settings: Platform:Jobs; docs/jobs.md).
         builder.AddJobWorker();
         builder.Services.AddJobHandler<CanaryArgs, CanaryHandler>();
 
@@ -26,10 +26,9 @@ internal static class Extensions
         builder.Configuration.GetSection(CommunityOptions.Section).Bind(community);
         builder.Services.AddJobHandler<ScoreChampionsArgs, ScoreChampionsHandler>();
         builder.Services.AddJobHandler<ExtractActivitySignalsArgs, ExtractActivitySignalsHandler>();
-        builder.Services.AddRecurringJob("community.score-champions", community.ScoringCron, new ScoreChampionsArgs(),
-            new JobOptions { Queue = "community", MaxAttempts = 3 });
-        builder.Services.AddRecurringJob("community.extract-activity-signals", community.ExtractionCron, new ExtractActivitySignalsArgs(),
-            new JobOptions { Queue = "community", MaxAttempts = 3, UniqueKey = "community.extract" });
+        builder.Services.AddRecurringJob("community.score-champions", community.ScoringCron, new ScoreChampionsArgs());
+        // Every 30 s: a fire is skipped while the previous extraction still runs (one at a time, no pile-up).
+        builder.Services.AddRecurringJob("community.extract-activity-signals", community.ExtractionCron, new ExtractActivitySignalsArgs());
         // Conference intelligence (issue 12).
         builder.Services.AddEvents();
         builder.Services.AddJobHandler<Platform.Core.Events.MatchCalculationArgs, MatchCalculationHandler>();

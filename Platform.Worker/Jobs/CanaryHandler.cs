@@ -19,7 +19,7 @@ internal sealed partial class CanaryHandler : IJobHandler<CanaryArgs>
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Canary job {JobId} succeeded on attempt {Attempt}")]
-    private static partial void LogSucceeded(ILogger logger, long jobId, int attempt);
+    private static partial void LogSucceeded(ILogger logger, string jobId, int attempt);
 }
 
 internal sealed class CanaryFailureException(string message) : Exception(message);

@@ -29,11 +29,11 @@ internal sealed partial class ScoreChampionsHandler(ChampionScoring scoring, Npg
             while (await r.ReadAsync(context.CancellationToken)) tenants.Add(r.GetGuid(0));
         }
         await jobs.EnqueueManyAsync(tenants.Select(t => (new ScoreChampionsArgs(t, args.Actor),
-            new JobOptions { Queue = "community", MaxAttempts = 5, UniqueKey = $"score:{t}" })), null, context.CancellationToken);
+            new JobOptions { MaxAttempts = 5, UniqueKey = $"score:{t}" })), null, context.CancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} scored tenant {TenantId}: ranking {RankingId}")]
-    private static partial void LogRun(ILogger logger, long jobId, Guid tenantId, Guid rankingId);
+    private static partial void LogRun(ILogger logger, string jobId, Guid tenantId, Guid rankingId);
 }
 
 /// <summary>Conversation activities → signals, on a short schedule; idempotent (sourceRef + cursor in one transaction).</summary>

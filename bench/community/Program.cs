@@ -100,10 +100,11 @@ try
     var loadBefore = LoadAverage();
     var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
     var wall = Stopwatch.StartNew();
-    var job = await host.Services.GetRequiredService<IJobQueue>().EnqueueAsync(new ScoreChampionsArgs(tenantId, "bench"), new JobOptions { Queue = "community" });
+    var job = await host.Services.GetRequiredService<IJobQueue>().EnqueueAsync(new ScoreChampionsArgs(tenantId, "bench"));
     var summary = await recorder.Done.Task.WaitAsync(TimeSpan.FromMinutes(30));
-    // Completion is recorded by the engine after the handler returns: wait for the job row to say so.
-    while (await State(cs, job.Id) != JobStates.Completed)
+    // Completion is recorded by Hangfire after the handler returns: wait for its state to say so.
+    var jobAdmin = host.Services.GetRequiredService<JobAdmin>();
+    while ((await jobAdmin.GetAsync(job.Id))?.State != JobStates.Succeeded)
     {
         await Task.Delay(20);
     }
@@ -165,15 +166,6 @@ static IHost BuildHost(NpgsqlDataSource db, string cs, ConfigurationOptions redi
     builder.AddJobWorker();
     builder.Services.AddJobHandler<ScoreChampionsArgs, BenchScoringHandler>();
     return builder.Build();
-}
-
-static async Task<string?> State(string cs, long jobId)
-{
-    await using var conn = new NpgsqlConnection(cs);
-    await conn.OpenAsync();
-    await using var cmd = new NpgsqlCommand("SELECT state FROM ops.jobs WHERE id = $1", conn);
-    cmd.Parameters.AddWithValue(jobId);
-    return (string?)await cmd.ExecuteScalarAsync();
 }
 
 static async Task Exec(string cs, string sql)

@@ -1,5 +1,6 @@
-// Job engine benchmark: our PostgreSQL engine vs Quartz.NET 4.7.3 AdoJobStore on the same server,
-// the same no-op work and the same worker count. Usage:
+// Job benchmark on one PostgreSQL server, the same no-op work and worker count: Hangfire.PostgreSql as the Worker
+// configures it (through the transactional outbox, and direct), Hangfire with its defaults, and Quartz.NET 4.7.3
+// AdoJobStore. Usage:
 //   ConnectionStrings__platformdb="Host=…;Username=…;Password=…" dotnet run -c Release --project bench/jobs [-- --smoke]
 // It creates a scratch database on that server (and drops it afterwards).
 using System.Text.Json;
@@ -10,8 +11,8 @@ using Platform.Core.Data;
 
 var smoke = args.Contains("--smoke");
 var outDir = ArgValue("--out") ?? Path.Combine(FindRepoRoot(), "bench", "results");
-var workers = int.Parse(ArgValue("--workers") ?? "16");
-var jobs = int.Parse(ArgValue("--jobs") ?? (smoke ? "300" : "10000"));
+var workers = int.Parse(ArgValue("--workers") ?? "20");
+var jobs = int.Parse(ArgValue("--jobs") ?? (smoke ? "300" : "5000"));
 var latencyJobs = int.Parse(ArgValue("--latency-jobs") ?? (smoke ? "40" : "600"));
 var rate = double.Parse(ArgValue("--rate") ?? (smoke ? "40" : "50"), System.Globalization.CultureInfo.InvariantCulture);
 
@@ -37,8 +38,11 @@ try
 
     var loadBefore = LoadAverage();
     Console.WriteLine($"Job benchmark ({(smoke ? "smoke" : "full")}): {workers} workers, {jobs} jobs backlog, {latencyJobs} jobs at {rate}/s for latency");
-    var ours = await PlatformEngineRun.RunAsync(cs, workers, jobs, latencyJobs, rate);
+    var outbox = await HangfireRuns.ConfiguredAsync(cs, workers, jobs, latencyJobs, rate, outbox: true);
+    var direct = await HangfireRuns.ConfiguredAsync(cs, workers, jobs, latencyJobs, rate, outbox: false);
+    var defaults = await HangfireRuns.DefaultsAsync(cs, workers, jobs, latencyJobs, rate);
     var quartz = await QuartzRun.RunAsync(cs, workers, jobs, latencyJobs, rate);
+    EngineResult[] all = [outbox, direct, defaults, quartz];
 
     var report = new
     {
@@ -49,35 +53,28 @@ try
         server = serverInfo,
         workers,
         work = "no-op handler; every job runs in the same process as its scheduler/engine",
-        results = new[] { ours, quartz },
-        speedup = new
-        {
-            throughput = ours.Throughput.JobsPerSecond / quartz.Throughput.JobsPerSecond,
-            latencyP50 = quartz.Latency.P50Ms / ours.Latency.P50Ms,
-        },
+        results = all,
     };
     Directory.CreateDirectory(smoke ? Path.Combine(outDir, "raw") : outDir);
     var jsonPath = smoke ? Path.Combine(outDir, "raw", "jobs.smoke.json") : Path.Combine(outDir, "jobs.json");
     await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
     var md = $"""
-        # Job engine benchmark ({report.mode})
+        # Job benchmark ({report.mode})
 
         {report.date:yyyy-MM-dd HH:mm} UTC · {report.machine.cores} cores · PostgreSQL {serverInfo.Version} (fsync {serverInfo.Fsync}, synchronous_commit {serverInfo.SynchronousCommit}) on the same machine · {workers} workers each · no-op work
 
         | engine | backlog drained | jobs/s | enqueue→start p50 | p99 | max | enqueue call p50 |
         |---|---|---|---|---|---|---|
-        | ours (Platform.Core.Jobs) | {ours.Throughput.Jobs:N0} in {ours.Throughput.Seconds:F2} s | **{ours.Throughput.JobsPerSecond:N0}** | {ours.Latency.P50Ms:F1} ms | {ours.Latency.P99Ms:F1} ms | {ours.Latency.MaxMs:F1} ms | {ours.Latency.EnqueueCallP50Ms:F1} ms |
-        | Quartz.NET 4.7.3 AdoJobStore | {quartz.Throughput.Jobs:N0} in {quartz.Throughput.Seconds:F2} s | **{quartz.Throughput.JobsPerSecond:N0}** | {quartz.Latency.P50Ms:F1} ms | {quartz.Latency.P99Ms:F1} ms | {quartz.Latency.MaxMs:F1} ms | {quartz.Latency.EnqueueCallP50Ms:F1} ms |
+        {string.Join(Environment.NewLine + "        ", all.Select(r => $"| {r.Engine} | {r.Throughput.Jobs:N0} in {r.Throughput.Seconds:F2} s | **{r.Throughput.JobsPerSecond:N0}** | {r.Latency.P50Ms:F1} ms | {r.Latency.P99Ms:F1} ms | {r.Latency.MaxMs:F1} ms | {r.Latency.EnqueueCallP50Ms:F1} ms |"))}
 
         Load average before/after: {loadBefore} / {report.machine.loadAverageAfter} (the machine is shared; both engines ran back to back under it).
 
-        Throughput: a backlog enqueued up front (ours: bulk enqueue; Quartz: `ScheduleJobs` with start-now triggers, scheduler in
-        standby), then the engine starts and the clock runs until the last job has started. Latency: {latencyJobs} jobs enqueued one
-        at a time at {rate}/s into the running engine (ours: `EnqueueAsync`, an INSERT plus NOTIFY; Quartz: `ScheduleJob`), measured
-        from just before the enqueue call to the handler's first line on one monotonic clock.
-        Settings: {ours.Setup} vs {quartz.Setup}; Quartz's misfire threshold is raised so the backlog is not treated as misfired.
-        Enqueues are durable commits in both; our engine's own bookkeeping (claims, completions) commits with
-        synchronous_commit off (a crash can only make a job run again), Quartz's with the server default.
+        Throughput: a backlog enqueued up front (outbox: bulk insert of requests; direct and defaults: Hangfire's client, 8 at a
+        time; Quartz: `ScheduleJobs` with start-now triggers, scheduler in standby), then the servers start and the clock runs
+        until the last job has started (for the outbox path this includes the relay's hand-over). Latency: {latencyJobs} jobs
+        enqueued one at a time at {rate}/s into the running system, from just before the enqueue call to the handler's first
+        line on one monotonic clock.
+        Settings: {string.Join("; ", all.Select(r => $"{r.Engine}: {r.Setup}"))}.
         Command: `ConnectionStrings__platformdb=… dotnet run -c Release --project bench/jobs{(smoke ? " -- --smoke" : "")}`.
         """;
     await File.WriteAllTextAsync(Path.ChangeExtension(jsonPath, ".md"), md + Environment.NewLine);

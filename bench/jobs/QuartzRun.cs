@@ -65,7 +65,7 @@ public static class QuartzRun
 
         // Latency: one ScheduleJob (a job with a start-now trigger) at a time at the same steady rate.
         var n = 0;
-        var latency = await PlatformEngineRun.MeasureLatencyAsync(recorder, latencyJobs, rate, async () =>
+        var latency = await HangfireRuns.MeasureLatencyAsync(recorder, latencyJobs, rate, async () =>
         {
             var (job, trigger) = OneOff($"l{n++}");
             await scheduler.ScheduleJob(job, trigger);

@@ -14,6 +14,7 @@ public static class PrivacyKinds
 public sealed record PrivacyRequestArgs(Guid TenantId, Guid RequestId) : IJobArgs
 {
     public static string Kind => "impact.privacy-request";
+    public static string Queue => "impact";
 }
 
 public sealed record PrivacyRequest(Guid Id, Guid SubjectId, string Kind, string Status, string RequestedBy, JsonElement? Result, DateTimeOffset RequestedAt,

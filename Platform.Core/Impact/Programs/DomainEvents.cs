@@ -13,6 +13,7 @@ namespace Platform.Core.Impact.Programs;
 public sealed record ApplyDomainEventArgs(Guid TenantId, string EventId) : IJobArgs
 {
     public static string Kind => "impact.domain-event";
+    public static string Queue => "impact";
 }
 
 /// <summary>

@@ -43,6 +43,7 @@ public readonly record struct IngestResult(IngestOutcome Outcome, string? Error,
 public sealed record ScoreTextArgs(Guid TenantId, Guid TextId) : IJobArgs
 {
     public static string Kind => "impact.score-text";
+    public static string Queue => "impact";
 }
 
 /// <summary>

@@ -13,6 +13,7 @@ public sealed record MonthMetrics(
 public sealed record ComputeCompanyMetricsArgs(Guid TenantId, Guid CompanyId, DateOnly Month) : IJobArgs
 {
     public static string Kind => "impact.metrics-company-period";
+    public static string Queue => "impact";
 }
 
 /// <summary>

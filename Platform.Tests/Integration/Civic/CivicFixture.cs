@@ -87,7 +87,7 @@ public class CivicFixture : IAsyncLifetime
         await Eventually.TrueAsync(async () =>
         {
             var job = await Json(await Client(TestSettings.OperatorKey).GetAsync($"/v1/admin/jobs/{jobId}"));
-            return job.GetProperty("state").GetString() == "completed";
+            return job.GetProperty("state").GetString() == "succeeded";
         }, TimeSpan.FromSeconds(60), $"scan job {jobId} completes");
     }
 
@@ -95,7 +95,8 @@ public class CivicFixture : IAsyncLifetime
     public Task SettledAsync(Guid cityId) => Eventually.TrueAsync(async () =>
         await CountAsync("SELECT count(*) FROM civic.processing_runs WHERE city_id = $1 AND status = 'running'", cityId) == 0 &&
         await CountAsync("""
-            SELECT count(*) FROM ops.jobs WHERE state NOT IN ('completed', 'discarded', 'cancelled')
+            SELECT count(*) FROM ops.job_requests r LEFT JOIN hangfire.job j ON j.id = r.hangfire_job_id::bigint
+            WHERE (r.hangfire_job_id IS NULL OR j.statename NOT IN ('Succeeded', 'Failed', 'Deleted'))
             AND (kind LIKE 'meeting.%' OR kind = 'city.scan') AND (args->>'cityId' = $1::text OR args->>'meetingId' IN
                 (SELECT id::text FROM civic.meetings WHERE city_id = $1))
             """, cityId) == 0, TimeSpan.FromSeconds(120), $"city {cityId} settles");

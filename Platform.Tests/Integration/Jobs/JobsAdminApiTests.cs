@@ -1,44 +1,61 @@
 using System.Net.Http.Headers;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
+using System.Text.RegularExpressions;
 using Platform.Core.Jobs;
 
 namespace Platform.Tests.Integration.Jobs;
 
-/// <summary>The operator API on Api, with the real Worker running the jobs it enqueues.</summary>
-public sealed class JobsAdminApiTests : IAsyncLifetime
+/// <summary>
+/// The operator API and the Hangfire Dashboard over real HTTP: Api (operator endpoints, dashboard), the real Worker
+/// running the jobs, and the Admin panel forwarding /hangfire behind its allowlist and sign-in.
+/// </summary>
+public sealed partial class JobsAdminApiTests : IAsyncLifetime
 {
     private const string Yearly = "test.new-year";
     private readonly JobLedger _ledger = new();
-    private NpgsqlDataSource _db = null!;
     private ApiFactory _api = null!;
+    private AdminFactory _admin = null!;
     private JobWorkerHost _worker = null!;
     private HttpClient _client = null!;
+    private Uri _apiAddress = null!;
+    private Uri _adminAddress = null!;
 
     public async Task InitializeAsync()
     {
         var cs = await TestEnvironment.CreateDatabaseAsync(nameof(JobsAdminApiTests));
         var redis = await TestEnvironment.RedisAsync();
-        _db = NpgsqlDataSource.Create(cs);
+        var apiPort = LocalServers.FreePort();
         _api = new ApiFactory(TestSettings.For(cs, redis));
-        _client = _api.CreateClient();
+        _api.UseKestrel(o => o.Listen(IPAddress.Loopback, apiPort));
+        _api.StartServer();
+        _apiAddress = new Uri($"http://127.0.0.1:{apiPort}");
+        _client = new HttpClient { BaseAddress = _apiAddress };
         _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestSettings.OperatorKey);
         _worker = new JobWorkerHost(FastJobSettings.For(cs, redis, "admin-worker"),
-            JobsDb.Handlers(_ledger, "W", s => s.AddRecurringJob(Yearly, "0 0 0 1 1 ?", TickArgs.Kind, new { }))).Start();
+            JobsDb.Handlers(_ledger, "W", s => s.AddRecurringJob(Yearly, "0 0 0 1 1 ?", new TickArgs()))).Start();
+
+        var adminPort = LocalServers.FreePort();
+        var adminSettings = TestSettings.For(cs, redis);
+        adminSettings["services:api:http:0"] = _apiAddress.ToString();
+        adminSettings["Admin:Password"] = "the-password";
+        _admin = new AdminFactory(adminSettings);
+        _admin.UseKestrel(o => o.Listen(IPAddress.Loopback, adminPort));
+        _admin.StartServer();
+        _adminAddress = new Uri($"http://127.0.0.1:{adminPort}");
     }
 
     public async Task DisposeAsync()
     {
+        _client.Dispose();
+        await _admin.DisposeAsync();
         await _worker.DisposeAsync();
         await _api.DisposeAsync();
-        await _db.DisposeAsync();
     }
 
     private async Task<JobDetails> GetJob(long id) => (await _client.GetFromJsonAsync<JobDetails>($"/v1/admin/jobs/{id}"))!;
 
     private Task<JobDetails> WaitFor(long id, string state) =>
-        Eventually.ReturnsAsync(() => GetJob(id), j => j.State == state, TimeSpan.FromSeconds(20), $"job {id} reaches {state}");
+        Eventually.ReturnsAsync(() => GetJob(id), j => j.State == state, TimeSpan.FromSeconds(30), $"job {id} reaches {state}");
 
     private async Task<long> Canary(int failTimes, int maxAttempts)
     {
@@ -52,139 +69,110 @@ public sealed class JobsAdminApiTests : IAsyncLifetime
     private sealed record Accepted(long JobId);
 
     [Fact]
-    public async Task A_discarded_canary_retried_from_the_admin_api_runs_again_and_completes()
+    public async Task A_failed_canary_retried_from_the_admin_api_runs_again_and_succeeds()
     {
         var id = await Canary(failTimes: 2, maxAttempts: 2);
 
-        var discarded = await WaitFor(id, JobStates.Discarded);
-        Assert.Equal(2, discarded.Attempt);
-        Assert.Equal(2, discarded.Errors.Count);
-        Assert.Equal("ops.canary", discarded.Kind);
-        Assert.NotNull(discarded.FinalizedAt);
+        var failed = await WaitFor(id, JobStates.Failed);
+        Assert.Equal(2, failed.Attempt);
+        Assert.Equal(2, failed.History.Count(h => h.State == JobStates.Failed));
+        Assert.Equal("ops.canary", failed.Kind);
+        Assert.NotNull(failed.HangfireJobId);
+        Assert.Equal(HttpStatusCode.Conflict, (await _client.PostAsync($"/v1/admin/jobs/{id}/cancel", null)).StatusCode);
 
         var retry = await _client.PostAsync($"/v1/admin/jobs/{id}/retry", null);
         Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
 
-        var completed = await WaitFor(id, JobStates.Completed);
-        Assert.Equal(3, completed.Attempt);
-        Assert.Equal(2, completed.Errors.Count); // the history of the failed runs is kept
+        var succeeded = await WaitFor(id, JobStates.Succeeded);
+        Assert.Equal(3, succeeded.Attempt);
+        Assert.Equal(2, succeeded.History.Count(h => h.State == JobStates.Failed)); // the failed runs stay in the history
+        Assert.Equal(HttpStatusCode.Conflict, (await _client.PostAsync($"/v1/admin/jobs/{id}/cancel", null)).StatusCode);
     }
 
     [Fact]
-    public async Task The_admin_api_needs_the_operator_key()
+    public async Task Bad_input_and_unknown_ids_get_problem_details()
     {
-        using var anonymous = _api.CreateClient();
-        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/v1/admin/jobs")).StatusCode);
-        anonymous.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "op_wrong");
-        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync("/v1/admin/jobs/canary", new { })).StatusCode);
-    }
-
-    [Fact]
-    public async Task Jobs_are_listed_newest_first_with_filters_and_a_cursor()
-    {
-        var ids = new List<long>();
-        for (var i = 0; i < 5; i++)
-        {
-            ids.Add(await Canary(0, 1));
-        }
-        foreach (var id in ids)
-        {
-            await WaitFor(id, JobStates.Completed);
-        }
-
-        var seen = new List<long>();
-        string? cursor = null;
-        do
-        {
-            var url = "/v1/admin/jobs?kind=ops.canary&state=completed&limit=2" + (cursor is null ? "" : "&cursor=" + cursor);
-            var page = await _client.GetFromJsonAsync<JobPage>(url);
-            Assert.True(page!.Items.Count <= 2);
-            Assert.All(page.Items, j => Assert.Equal(JobStates.Completed, j.State));
-            seen.AddRange(page.Items.Select(j => j.Id));
-            cursor = page.NextCursor;
-        }
-        while (cursor is not null);
-
-        Assert.Equal(seen.OrderDescending(), seen);
-        Assert.Superset(ids.ToHashSet(), seen.ToHashSet());
-
-        var bad = await _client.GetAsync("/v1/admin/jobs?state=exploded");
+        var bad = await _client.PostAsJsonAsync("/v1/admin/jobs/canary", new { failTimes = -1, maxAttempts = 0 });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
-        var problem = await bad.Content.ReadFromJsonAsync<ValidationProblemDetails>();
-        Assert.Contains("state", problem!.Errors.Keys);
-    }
-
-    [Fact]
-    public async Task Stats_count_jobs_per_queue_and_state()
-    {
-        var id = await Canary(0, 1);
-        await WaitFor(id, JobStates.Completed);
-
-        var stats = await _client.GetFromJsonAsync<JobStats>("/v1/admin/jobs/stats");
-
-        Assert.Contains(stats!.Counts, c => c.Queue == "default" && c.State == JobStates.Completed && c.Count >= 1);
-    }
-
-    [Fact]
-    public async Task A_waiting_job_can_be_cancelled_once_and_unknown_jobs_are_not_found()
-    {
-        var queue = new JobQueue(_db);
-        var later = await queue.EnqueueAsync(new CanaryArgs(), new JobOptions { RunAt = DateTimeOffset.UtcNow.AddHours(1) });
-
-        var cancel = await _client.PostAsync($"/v1/admin/jobs/{later.Id}/cancel", null);
-        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
-        Assert.Equal(JobStates.Cancelled, (await GetJob(later.Id)).State);
-
-        var again = await _client.PostAsync($"/v1/admin/jobs/{later.Id}/cancel", null);
-        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
-        Assert.Equal("application/problem+json", again.Content.Headers.ContentType?.MediaType);
-
-        var missing = await _client.GetAsync("/v1/admin/jobs/999999999");
+        Assert.Equal("application/problem+json", bad.Content.Headers.ContentType!.MediaType);
+        var missing = await _client.GetAsync("/v1/admin/jobs/987654321");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
-        Assert.Contains("No job with id 999999999", (await missing.Content.ReadFromJsonAsync<ProblemDetails>())!.Detail);
-    }
-
-    [Fact]
-    public async Task A_running_job_cancelled_by_the_operator_stops_and_stays_cancelled()
-    {
-        var queue = new JobQueue(_db);
-        var job = await queue.EnqueueAsync(new CanaryArgs(HoldMilliseconds: 600_000));
-        await WaitFor(job.Id, JobStates.Running);
-
-        Assert.Equal(HttpStatusCode.OK, (await _client.PostAsync($"/v1/admin/jobs/{job.Id}/cancel", null)).StatusCode);
-
-        // The worker notices at its next heartbeat and cancels the handler; nothing overwrites the operator's decision.
-        await Eventually.TrueAsync(async () => await JobsDb.CountAsync(_db,
-            "SELECT count(*) FROM ops.jobs WHERE id = $1 AND state = 'cancelled'", job.Id) == 1, because: "stays cancelled");
-        await Eventually.TrueAsync(() => Task.FromResult(!_worker.Engine.IsRunning(job.Id)), because: "the handler was cancelled");
-        Assert.Equal(JobStates.Cancelled, (await GetJob(job.Id)).State);
-    }
-
-    [Fact]
-    public async Task Schedules_can_be_listed_paused_triggered_and_resumed()
-    {
-        var schedules = await Eventually.ReturnsAsync(
-            () => _client.GetFromJsonAsync<List<ScheduleDetails>>("/v1/admin/schedules")!,
-            l => l!.Any(s => s.Name == Yearly), because: "the worker declares its schedule");
-        var yearly = schedules!.Single(s => s.Name == Yearly);
-        Assert.Equal(TickArgs.Kind, yearly.Kind);
-        Assert.False(yearly.Paused);
-        Assert.Equal(1, yearly.NextFireAt.Month);
-        Assert.Equal(1, yearly.NextFireAt.Day);
-
-        var paused = await (await _client.PostAsync($"/v1/admin/schedules/{Yearly}/pause", null)).Content.ReadFromJsonAsync<ScheduleDetails>();
-        Assert.True(paused!.Paused);
-
-        var trigger = await _client.PostAsync($"/v1/admin/schedules/{Yearly}/trigger", null);
-        Assert.Equal(HttpStatusCode.Accepted, trigger.StatusCode);
-        var jobId = (await trigger.Content.ReadFromJsonAsync<Accepted>())!.JobId;
-        await WaitFor(jobId, JobStates.Completed);
-        Assert.Equal(1, _ledger.RunsOf(jobId));
-
-        var resumed = await (await _client.PostAsync($"/v1/admin/schedules/{Yearly}/resume", null)).Content.ReadFromJsonAsync<ScheduleDetails>();
-        Assert.False(resumed!.Paused);
-        Assert.Equal(jobId, resumed.LastJobId);
-
+        Assert.Equal("application/problem+json", missing.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.PostAsync("/v1/admin/jobs/987654321/retry", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await _client.PostAsync("/v1/admin/schedules/no-such/pause", null)).StatusCode);
     }
+
+    [Fact]
+    public async Task Stats_come_from_hangfire_and_schedules_can_be_paused_resumed_and_triggered()
+    {
+        var id = await Canary(0, 1);
+        await WaitFor(id, JobStates.Succeeded);
+        var stats = (await _client.GetFromJsonAsync<JobStats>("/v1/admin/jobs/stats"))!;
+        Assert.True(stats.Succeeded >= 1);
+        Assert.True(stats.Servers >= 1);
+
+        var schedules = (await _client.GetFromJsonAsync<List<ScheduleDetails>>("/v1/admin/schedules"))!;
+        var yearly = schedules.Single(s => s.Name == Yearly);
+        Assert.Equal(TickArgs.Kind, yearly.Kind);
+        Assert.False(yearly.Paused);
+        Assert.Equal(new DateTimeOffset(DateTime.UtcNow.Year + 1, 1, 1, 0, 0, 0, TimeSpan.Zero), yearly.NextFireAt);
+
+        var paused = (await (await _client.PostAsync($"/v1/admin/schedules/{Yearly}/pause", null)).Content.ReadFromJsonAsync<ScheduleDetails>())!;
+        Assert.True(paused.Paused);
+        var triggered = await _client.PostAsync($"/v1/admin/schedules/{Yearly}/trigger", null);
+        Assert.Equal(HttpStatusCode.Accepted, triggered.StatusCode);
+        var tick = (await triggered.Content.ReadFromJsonAsync<Accepted>())!.JobId;
+        await WaitFor(tick, JobStates.Succeeded);
+        Assert.Equal(1, _ledger.RunsOf(tick));
+        var resumed = (await (await _client.PostAsync($"/v1/admin/schedules/{Yearly}/resume", null)).Content.ReadFromJsonAsync<ScheduleDetails>())!;
+        Assert.False(resumed.Paused);
+    }
+
+    [Fact]
+    public async Task The_admin_api_and_the_dashboard_on_api_need_the_operator_key()
+    {
+        using var anonymous = new HttpClient { BaseAddress = _apiAddress };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/v1/admin/jobs/stats")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/hangfire/")).StatusCode);
+        anonymous.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "op_wrong");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync("/v1/admin/jobs/canary", new { })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/hangfire/")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_signed_in_operator_uses_the_hangfire_dashboard_through_the_panel_to_retry_a_failed_job()
+    {
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() })
+        {
+            BaseAddress = _adminAddress,
+        };
+        var signedOut = await browser.GetAsync("/hangfire/");
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        Assert.Contains("/signin", signedOut.Headers.Location!.OriginalString);
+
+        var form = await browser.GetStringAsync("/signin");
+        var signIn = await browser.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "signin", ["__RequestVerificationToken"] = Token().Match(form).Groups[1].Value, ["Input.Password"] = "the-password",
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+
+        var home = await browser.GetAsync("/hangfire/");
+        Assert.Equal(HttpStatusCode.OK, home.StatusCode);
+        Assert.Contains("Platform jobs", await home.Content.ReadAsStringAsync());
+
+        var id = await Canary(failTimes: 1, maxAttempts: 1);
+        var failed = await WaitFor(id, JobStates.Failed);
+        var failedPage = await browser.GetStringAsync("/hangfire/jobs/failed");
+        Assert.Contains($"/hangfire/jobs/details/{failed.HangfireJobId}", failedPage);
+
+        // The dashboard's own "Requeue" button posts this form.
+        var requeue = await browser.PostAsync("/hangfire/jobs/failed/requeue",
+            new FormUrlEncodedContent([new("jobs[]", failed.HangfireJobId!)]));
+        Assert.True(requeue.IsSuccessStatusCode, $"requeue answered {requeue.StatusCode}");
+        await WaitFor(id, JobStates.Succeeded);
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex Token();
 }

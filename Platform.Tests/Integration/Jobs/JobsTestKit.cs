@@ -3,26 +3,30 @@ extern alias WorkerHost;
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Platform.Core.Jobs;
 
 namespace Platform.Tests.Integration.Jobs;
 
-/// <summary>Short intervals so lease expiry, retries and schedules happen within a test's patience.</summary>
+/// <summary>Short intervals so retries, cancellation and schedules happen within a test's patience.</summary>
 public static class FastJobSettings
 {
     public static Dictionary<string, string?> For(string database, string redis, string workerId, int concurrency = 20)
     {
         var s = TestSettings.For(database, redis);
-        s["Platform:Jobs:WorkerId"] = workerId;
-        s["Platform:Jobs:Queues:default"] = concurrency.ToString();
-        s["Platform:Jobs:PollInterval"] = "00:00:00.200";
-        s["Platform:Jobs:LeaseDuration"] = "00:00:05"; // generous: a starved CI machine must not lose live leases
-        s["Platform:Jobs:HeartbeatInterval"] = "00:00:00.500";
-        s["Platform:Jobs:RescueInterval"] = "00:00:00.250";
-        s["Platform:Jobs:SchedulerInterval"] = "00:00:00.100";
+        // Few workers per queue: test classes run in parallel against one PostgreSQL server, and every Hangfire worker
+        // holds a connection of its own while it long-polls its queue.
+        foreach (var queue in new[] { "civic", "notifications", "impact", "scoring", "events" })
+        {
+            s[$"Platform:Jobs:Queues:{queue}"] = "1";
+        }
+        s["Platform:Jobs:Queues:default"] = Math.Min(concurrency, 4).ToString();
+        s["Platform:Jobs:QueuePollInterval"] = "00:00:00.200";
+        s["Platform:Jobs:InvisibilityTimeout"] = "00:00:05";
+        s["Platform:Jobs:SchedulePollingInterval"] = "00:00:00.200";
+        s["Platform:Jobs:CancellationCheckInterval"] = "00:00:00.200";
         s["Platform:Jobs:RetryDelayUnit"] = "00:00:00.010"; // attempt^4 × 10 ms: 10 ms, 160 ms, 810 ms …
+        s["Platform:Jobs:RelayPollInterval"] = "00:00:00.200";
         s["Platform:Jobs:StatsInterval"] = "00:00:01";
         s["Platform:Jobs:ShutdownTimeout"] = "00:00:01";
         s["Logging:LogLevel:Default"] = "Warning";
@@ -42,8 +46,6 @@ public sealed class JobWorkerHost(IDictionary<string, string?> settings, Action<
             builder.ConfigureServices(services);
         }
     }
-
-    public JobWorker Engine => Services.GetServices<IHostedService>().OfType<JobWorker>().Single();
 
     public JobWorkerHost Start()
     {
@@ -67,6 +69,23 @@ public sealed class JobLedger
     }
 
     public int RunsOf(long jobId) => _runs.TryGetValue(jobId, out var n) ? n : 0;
+
+    private readonly ConcurrentDictionary<int, int> _numbers = new();
+    private readonly ConcurrentDictionary<int, System.Diagnostics.ActivityTraceId> _traces = new();
+
+    /// <summary>A <see cref="CountArgs"/> number a handler saw, with the trace its run belonged to.</summary>
+    public void Saw(int n, System.Diagnostics.Activity? activity)
+    {
+        _numbers.AddOrUpdate(n, 1, (_, c) => c + 1);
+        if (activity is not null)
+        {
+            _traces[n] = activity.TraceId;
+        }
+    }
+
+    public int TimesSeen(int n) => _numbers.TryGetValue(n, out var c) ? c : 0;
+
+    public System.Diagnostics.ActivityTraceId? TraceOf(int n) => _traces.TryGetValue(n, out var t) ? t : null;
 
     public IReadOnlyDictionary<long, int> Runs => _runs;
 
@@ -95,7 +114,8 @@ public sealed class CountHandler(JobLedger ledger, HostName host) : IJobHandler<
 {
     public Task HandleAsync(CountArgs args, JobContext context)
     {
-        ledger.Ran(context.JobId, host.Value);
+        ledger.Saw(args.N, context.Activity);
+        ledger.Ran(context.RequestId ?? -1, host.Value);
         return Task.CompletedTask;
     }
 }
@@ -113,7 +133,7 @@ public sealed class KeyedHandler(JobLedger ledger, HostName host) : IJobHandler<
         try
         {
             await Task.Delay(args.HoldMilliseconds, context.CancellationToken);
-            ledger.Ran(context.JobId, host.Value);
+            ledger.Ran(context.RequestId ?? -1, host.Value);
         }
         finally
         {
@@ -127,8 +147,50 @@ public sealed class RecordingCanaryHandler(JobLedger ledger, HostName host) : IJ
 {
     public Task HandleAsync(CanaryArgs args, JobContext context)
     {
-        ledger.Ran(context.JobId, host.Value);
+        ledger.Ran(context.RequestId ?? -1, host.Value);
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>Runs on the <c>scoring</c> queue (to show one queue's backlog does not hold another's jobs).</summary>
+public sealed record OtherQueueArgs(int N) : IJobArgs
+{
+    public static string Kind => "test.other-queue";
+    public static string Queue => "scoring";
+}
+
+public sealed class OtherQueueHandler(JobLedger ledger) : IJobHandler<OtherQueueArgs>
+{
+    public Task HandleAsync(OtherQueueArgs args, JobContext context)
+    {
+        ledger.Saw(args.N, context.Activity);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Never returns and ignores its token: only the kind's timeout frees its worker.</summary>
+public sealed record HangArgs : IJobArgs
+{
+    public static string Kind => "test.hang";
+}
+
+public sealed class HangHandler : IJobHandler<HangArgs>
+{
+    public Task HandleAsync(HangArgs args, JobContext context) => Task.Delay(Timeout.Infinite, CancellationToken.None);
+}
+
+/// <summary>Gives up at once.</summary>
+public sealed record DiscardArgs : IJobArgs
+{
+    public static string Kind => "test.discard";
+}
+
+public sealed class DiscardHandler(JobLedger ledger) : IJobHandler<DiscardArgs>
+{
+    public Task HandleAsync(DiscardArgs args, JobContext context)
+    {
+        ledger.Ran(context.RequestId ?? -1, "discard");
+        throw new JobDiscardException("nothing to do");
     }
 }
 
@@ -141,7 +203,7 @@ public sealed class TickHandler(JobLedger ledger, HostName host) : IJobHandler<T
 {
     public Task HandleAsync(TickArgs args, JobContext context)
     {
-        ledger.Ran(context.JobId, host.Value);
+        ledger.Ran(context.RequestId ?? -1, host.Value);
         return Task.CompletedTask;
     }
 }
@@ -170,6 +232,9 @@ public static class JobsDb
         s.AddJobHandler<CountArgs, CountHandler>();
         s.AddJobHandler<KeyedArgs, KeyedHandler>();
         s.AddJobHandler<TickArgs, TickHandler>();
+        s.AddJobHandler<OtherQueueArgs, OtherQueueHandler>();
+        s.AddJobHandler<HangArgs, HangHandler>();
+        s.AddJobHandler<DiscardArgs, DiscardHandler>();
         more?.Invoke(s);
     };
 }

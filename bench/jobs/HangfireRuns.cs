@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Hangfire;
+using Hangfire.Common;
+using Hangfire.PostgreSql;
+using Hangfire.States;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Platform.Core.Jobs;
+
+namespace Platform.Bench.Jobs;
+
+public sealed record BenchArgs(long EnqueuedAt) : IJobArgs
+{
+    public static string Kind => "bench.noop";
+}
+
+public sealed class BenchHandler(Recorder recorder) : IJobHandler<BenchArgs>
+{
+    public Task HandleAsync(BenchArgs args, JobContext context)
+    {
+        recorder.Started(args.EnqueuedAt);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>The job Hangfire-with-defaults runs: a static method, no activation, no filters of ours.</summary>
+public static class DefaultsJob
+{
+    internal static Recorder Recorder { get; set; } = new();
+
+    public static void Run(long enqueuedAt) => Recorder.Started(enqueuedAt);
+}
+
+/// <summary>
+/// Hangfire.PostgreSql three ways on the same server: as the Worker configures it, through the outbox (what modules
+/// use) and direct (Hangfire's client, no outbox); and with Hangfire's defaults.
+/// </summary>
+public static class HangfireRuns
+{
+    public static async Task<EngineResult> ConfiguredAsync(string connectionString, int workers, int jobs, int latencyJobs, double rate, bool outbox)
+    {
+        var recorder = new Recorder();
+        using var host = BuildHost(connectionString, workers, recorder, relay: outbox);
+        var queue = host.Services.GetRequiredService<IJobQueue>();
+        var client = host.Services.GetRequiredService<IBackgroundJobClient>();
+        var name = outbox ? "hangfire-outbox" : "hangfire-direct";
+
+        // Throughput: the backlog is enqueued before the servers start, then drained.
+        if (outbox)
+        {
+            for (var done = 0; done < jobs; done += 5000)
+            {
+                await queue.EnqueueManyAsync(Enumerable.Range(0, Math.Min(5000, jobs - done)).Select(_ => new BenchArgs(Stopwatch.GetTimestamp())));
+            }
+        }
+        else
+        {
+            await Parallel.ForAsync(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = 8 }, (_, _) =>
+            {
+                Direct(client);
+                return ValueTask.CompletedTask;
+            });
+        }
+        recorder.Expect(jobs);
+        var started = Stopwatch.GetTimestamp();
+        await host.StartAsync();
+        await Recorder.WaitAsync(recorder.Done, TimeSpan.FromMinutes(15), $"Draining {name}");
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var throughput = new ThroughputResult(jobs, seconds, jobs / seconds);
+        Console.WriteLine($"  {name}: {jobs} jobs in {seconds:F2} s = {throughput.JobsPerSecond:F0} jobs/s");
+
+        var latency = await MeasureLatencyAsync(recorder, latencyJobs, rate, outbox
+            ? () => queue.EnqueueAsync(new BenchArgs(Stopwatch.GetTimestamp()))
+            : () => Task.Run(() => Direct(client)));
+        Console.WriteLine($"  {name}: enqueue→start p50 {latency.P50Ms:F1} ms, p99 {latency.P99Ms:F1} ms");
+        await host.StopAsync();
+        var setup = $"Platform.Core.Jobs on Hangfire.PostgreSql 1.21.1, {workers} workers, long polling (LISTEN/NOTIFY), 1 s queue poll"
+            + (outbox ? ", outbox relay (NOTIFY-woken, batches of 500, 8 hand-overs at once)" : ", Hangfire client directly");
+        return new EngineResult(name, setup, throughput, latency);
+    }
+
+    public static async Task<EngineResult> DefaultsAsync(string connectionString, int workers, int jobs, int latencyJobs, double rate)
+    {
+        var recorder = new Recorder();
+        DefaultsJob.Recorder = recorder;
+        var options = new PostgreSqlStorageOptions { SchemaName = "hangfire_defaults" };
+        var storage = new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(connectionString, options), options);
+        var client = new BackgroundJobClient(storage);
+        await Parallel.ForAsync(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = 8 }, (_, _) =>
+        {
+            client.Enqueue(() => DefaultsJob.Run(Stopwatch.GetTimestamp()));
+            return ValueTask.CompletedTask;
+        });
+        recorder.Expect(jobs);
+        var started = Stopwatch.GetTimestamp();
+        using (var server = new BackgroundJobServer(new BackgroundJobServerOptions { WorkerCount = workers }, storage))
+        {
+            await Recorder.WaitAsync(recorder.Done, TimeSpan.FromMinutes(15), "Draining hangfire-defaults");
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            var throughput = new ThroughputResult(jobs, seconds, jobs / seconds);
+            Console.WriteLine($"  hangfire-defaults: {jobs} jobs in {seconds:F2} s = {throughput.JobsPerSecond:F0} jobs/s");
+            var latency = await MeasureLatencyAsync(recorder, latencyJobs, rate,
+                () => Task.Run(() => client.Enqueue(() => DefaultsJob.Run(Stopwatch.GetTimestamp()))));
+            Console.WriteLine($"  hangfire-defaults: enqueue→start p50 {latency.P50Ms:F1} ms, p99 {latency.P99Ms:F1} ms");
+            server.SendStop();
+            return new EngineResult("hangfire-defaults",
+                $"Hangfire.PostgreSql 1.21.1 defaults (15 s queue poll, no long polling), {workers} workers, Enqueue(() => static method)", throughput, latency);
+        }
+    }
+
+    private static void Direct(IBackgroundJobClient client)
+    {
+        var payload = new JobPayload(null, "default", JsonSerializer.Serialize(new BenchArgs(Stopwatch.GetTimestamp()), JsonSerializerOptions.Web),
+            1, 1, null, null, null, DateTime.UtcNow, null);
+        client.Create(Job.FromExpression<JobDispatcher>(d => d.RunAsync(BenchArgs.Kind, payload, null, CancellationToken.None)),
+            new EnqueuedState("default"));
+    }
+
+    internal static async Task<LatencyResult> MeasureLatencyAsync(Recorder recorder, int count, double rate, Func<Task> enqueue)
+    {
+        recorder.Expect(count);
+        var interval = TimeSpan.FromSeconds(1 / rate);
+        var clock = Stopwatch.StartNew();
+        var enqueueMs = new List<double>();
+        for (var i = 0; i < count; i++)
+        {
+            var due = interval * i;
+            if (due > clock.Elapsed)
+            {
+                await Task.Delay(due - clock.Elapsed);
+            }
+            var t0 = Stopwatch.GetTimestamp();
+            await enqueue();
+            enqueueMs.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        await Recorder.WaitAsync(recorder.Done, TimeSpan.FromMinutes(5), "Latency run");
+        var (p50, p99, max) = recorder.Percentiles();
+        return new LatencyResult(count, rate, p50, p99, max, enqueueMs.Order().ElementAt(enqueueMs.Count / 2));
+    }
+
+    private static IHost BuildHost(string connectionString, int workers, Recorder recorder, bool relay)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var settings = new Dictionary<string, string?>
+        {
+            ["Platform:Jobs:RelayEnabled"] = relay.ToString(),
+            ["Platform:Jobs:Queues:default"] = workers.ToString(),
+        };
+        foreach (var other in new JobWorkerOptions().Queues.Keys.Where(q => q != "default"))
+        {
+            settings[$"Platform:Jobs:Queues:{other}"] = "0";
+        }
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSingleton(NpgsqlDataSource.Create(connectionString));
+        builder.Services.AddSingleton(recorder);
+        builder.AddJobWorker();
+        builder.Services.AddJobHandler<BenchArgs, BenchHandler>();
+        return builder.Build();
+    }
+}
