@@ -40,6 +40,20 @@ public sealed class PlatformDb(DbContextOptions<PlatformDb> options) : DbContext
     }
 }
 
+public static class PlatformDbFactoryExtensions
+{
+    /// <summary>
+    /// A context from the pool that sees <paramref name="tenantId"/>'s rows only (<see cref="Guid.Empty"/>: no
+    /// tenant-owned row). Set on every use: a pooled context keeps what the previous user set.
+    /// </summary>
+    public static async Task<PlatformDb> CreateForTenantAsync(this IDbContextFactory<PlatformDb> factory, Guid tenantId, CancellationToken ct)
+    {
+        var db = await factory.CreateDbContextAsync(ct);
+        db.TenantId = tenantId;
+        return db;
+    }
+}
+
 /// <summary>The tenant of the current request or job; set by authentication, read by data access.</summary>
 public sealed class TenantContext
 {

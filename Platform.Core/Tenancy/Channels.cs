@@ -1,84 +1,70 @@
-using Npgsql;
-using NpgsqlTypes;
+using Microsoft.EntityFrameworkCore;
+using Platform.Core.Data;
 using Platform.Core.Security;
 
 namespace Platform.Core.Tenancy;
 
 public sealed record Channel(Guid Id, string Name, string Status, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
-/// <summary>Channels of one tenant, each with one secret (stored hashed; rotating replaces it, so the old one stops at once).</summary>
-public sealed class Channels(NpgsqlDataSource dataSource)
+/// <summary>
+/// Channels of one tenant, each with one secret (stored hashed; rotating replaces it, so the old one stops at once).
+/// EF Core over <c>core.channels</c>; every context is opened for the caller's tenant, so the tenant filter confines
+/// each read and write to that tenant's channels.
+/// </summary>
+public sealed class Channels(IDbContextFactory<PlatformDb> contexts)
 {
     public const int MaxNameLength = 200;
-    private const string Columns = "id, name, status, created_at, updated_at";
 
     public async Task<(Channel Channel, string Secret)> CreateAsync(Guid tenantId, string name, CancellationToken ct = default)
     {
         var secret = Credentials.Generate(Credentials.ChannelSecretPrefix);
-        await using var cmd = dataSource.CreateCommand(
-            $"INSERT INTO core.channels (id, tenant_id, name, secret_hash) VALUES ($1, $2, $3, $4) RETURNING {Columns}");
-        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Guid.CreateVersion7() });
-        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Credentials.Hash(secret) });
-        return ((await ReadAllAsync(cmd, ct))[0], secret);
+        await using var db = await contexts.CreateForTenantAsync(tenantId, ct);
+        var channel = new ChannelEntity { Id = Guid.CreateVersion7(), TenantId = tenantId, Name = name, SecretHash = Credentials.Hash(secret) };
+        db.Add(channel);
+        await db.SaveChangesAsync(ct);
+        return (channel.ToChannel(), secret);
     }
 
     public async Task<IReadOnlyList<Channel>> ListAsync(Guid tenantId, int limit, Guid? after, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand($"""
-            SELECT {Columns} FROM core.channels
-            WHERE tenant_id = $1
-              AND ($2::uuid IS NULL OR (created_at, id) > (SELECT created_at, id FROM core.channels WHERE tenant_id = $1 AND id = $2))
-            ORDER BY created_at, id LIMIT $3
-            """);
-        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)after ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-        return await ReadAllAsync(cmd, ct);
+        await using var db = await contexts.CreateForTenantAsync(tenantId, ct);
+        var channels = db.Set<ChannelEntity>().AsQueryable();
+        if (after is { } cursorId)
+        {
+            if (await channels.Where(c => c.Id == cursorId).Select(c => (DateTimeOffset?)c.CreatedAt).FirstOrDefaultAsync(ct) is not { } cursorAt)
+            {
+                return []; // not a channel of this tenant
+            }
+            channels = channels.Where(c => c.CreatedAt > cursorAt || (c.CreatedAt == cursorAt && c.Id.CompareTo(cursorId) > 0));
+        }
+        var page = await channels.OrderBy(c => c.CreatedAt).ThenBy(c => c.Id).Take(limit).ToListAsync(ct);
+        return [.. page.Select(c => c.ToChannel())];
     }
 
     public async Task<Channel?> FindAsync(Guid tenantId, Guid id, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand($"SELECT {Columns} FROM core.channels WHERE tenant_id = $1 AND id = $2");
-        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
-        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
-        return (await ReadAllAsync(cmd, ct)).FirstOrDefault();
+        await using var db = await contexts.CreateForTenantAsync(tenantId, ct);
+        return (await db.Set<ChannelEntity>().FirstOrDefaultAsync(c => c.Id == id, ct))?.ToChannel();
     }
 
     public async Task<Channel?> UpdateAsync(Guid tenantId, Guid id, string? name, string? status, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand($"""
-            UPDATE core.channels SET name = coalesce($3, name), status = coalesce($4, status), updated_at = now()
-            WHERE tenant_id = $1 AND id = $2 RETURNING {Columns}
-            """);
-        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
-        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)name ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        return (await ReadAllAsync(cmd, ct)).FirstOrDefault();
+        await using var db = await contexts.CreateForTenantAsync(tenantId, ct);
+        var changed = await db.Set<ChannelEntity>().Where(c => c.Id == id).ExecuteUpdateAsync(s => s
+            .SetProperty(c => c.Name, c => name ?? c.Name)
+            .SetProperty(c => c.Status, c => status ?? c.Status)
+            .SetProperty(c => c.UpdatedAt, _ => DateTimeOffset.UtcNow), ct);
+        return changed == 0 ? null : (await db.Set<ChannelEntity>().FirstAsync(c => c.Id == id, ct)).ToChannel();
     }
 
     /// <summary>Replaces the channel's secret; the old one fails from the next request on. Null when no such channel.</summary>
     public async Task<string?> RotateSecretAsync(Guid tenantId, Guid id, CancellationToken ct = default)
     {
         var secret = Credentials.Generate(Credentials.ChannelSecretPrefix);
-        await using var cmd = dataSource.CreateCommand(
-            "UPDATE core.channels SET secret_hash = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2");
-        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
-        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Credentials.Hash(secret) });
-        return await cmd.ExecuteNonQueryAsync(ct) == 1 ? secret : null;
-    }
-
-    private static async Task<List<Channel>> ReadAllAsync(NpgsqlCommand cmd, CancellationToken ct)
-    {
-        var list = new List<Channel>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            list.Add(new Channel(r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetFieldValue<DateTimeOffset>(3), r.GetFieldValue<DateTimeOffset>(4)));
-        }
-        return list;
+        await using var db = await contexts.CreateForTenantAsync(tenantId, ct);
+        var changed = await db.Set<ChannelEntity>().Where(c => c.Id == id).ExecuteUpdateAsync(s => s
+            .SetProperty(c => c.SecretHash, Credentials.Hash(secret))
+            .SetProperty(c => c.UpdatedAt, _ => DateTimeOffset.UtcNow), ct);
+        return changed == 1 ? secret : null;
     }
 }
