@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Platform.Core.Jobs;
+using Platform.Core.Security;
 
 namespace Platform.Core.Civic;
 
@@ -90,10 +92,19 @@ public static class CivicExtensions
         return options;
     }
 
+    private static SourceOptions SourceLimits(IHostApplicationBuilder builder)
+    {
+        var options = new SourceOptions();
+        builder.Configuration.GetSection(SourceOptions.Section).Bind(options);
+        return options;
+    }
+
     /// <summary>What Api needs: options and the artifact store (for evidence and reruns).</summary>
     public static IHostApplicationBuilder AddCivicServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton(Options(builder));
+        builder.Services.AddSingleton(SourceLimits(builder));
+        builder.Services.TryAddSingleton(OutboundOptions.From(builder.Configuration));
         builder.Services.AddSingleton<IArtifactStore, LocalFolderArtifactStore>();
         return builder;
     }
@@ -104,10 +115,10 @@ public static class CivicExtensions
         var options = Options(builder);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<IArtifactStore, LocalFolderArtifactStore>();
-        builder.Services.AddSingleton(new SourceReader(options, new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-        {
-            Timeout = Timeout.InfiniteTimeSpan, // per-attempt timeouts are SourceReader's
-        }));
+        var outbound = OutboundOptions.From(builder.Configuration);
+        // Feeds and their documents are tenant-controlled URLs: the outbound pipeline checks every hop; per-attempt timeouts are SourceReader's.
+        builder.Services.AddSingleton(new SourceReader(options, SourceLimits(builder), outbound,
+            OutboundHttp.CreateClient(outbound, followRedirects: true, Timeout.InfiniteTimeSpan)));
         builder.Services.AddSingleton<ISummarizer>(string.IsNullOrEmpty(options.Generative.Endpoint)
             ? new ExtractiveSummarizerAdapter()
             : new GenerativeSummarizer(new HttpClient { Timeout = TimeSpan.FromSeconds(60) }, options.Generative));
