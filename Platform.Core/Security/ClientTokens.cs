@@ -6,8 +6,39 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Platform.Core.Security;
 
-/// <summary>What a client token grants: one tenant, one user, and either one conversation or a set of roles.</summary>
-public sealed record ClientTokenClaims(Guid TenantId, string UserId, Guid? ConversationId, IReadOnlyList<string> Roles, DateTimeOffset ExpiresAt);
+/// <summary>
+/// What a client token grants: one tenant, one user, and either one conversation or a set of roles; its kind
+/// (<see cref="TokenKinds"/>), the credential it was minted under (<see cref="IssuedUnder"/>: it dies with it) and
+/// when the first token of a refresh chain was minted.
+/// </summary>
+public sealed record ClientTokenClaims(Guid TenantId, string UserId, Guid? ConversationId, IReadOnlyList<string> Roles, DateTimeOffset ExpiresAt)
+{
+    public string Kind { get; init; } = TokenKinds.User;
+    public string? IssuedUnder { get; init; }
+    public DateTimeOffset? FirstIssuedAt { get; init; }
+}
+
+/// <summary>The kinds of client token; each stream accepts only its own.</summary>
+public static class TokenKinds
+{
+    public const string Conversation = "conversation";
+    public const string User = "user";
+    public const string Attendee = "attendee";
+}
+
+/// <summary>
+/// The credential a token was minted under, as carried in its <c>crd</c> claim: <c>k:{apiKeyId}</c> for a tenant API
+/// key, <c>c:{channelId}:{secretVersion}</c> for a channel secret (the version is a prefix of the secret's hash, so a
+/// rotation changes it). A token dies when that key is revoked or that secret rotated.
+/// </summary>
+public static class TokenOrigins
+{
+    public static string ApiKey(Guid apiKeyId) => $"k:{apiKeyId}";
+
+    public static string ChannelSecret(Guid channelId, string secretHash) => $"c:{channelId}:{SecretVersion(secretHash)}";
+
+    public static string SecretVersion(string secretHash) => secretHash[..16];
+}
 
 public enum TokenValidationOutcome { Valid, Expired, Invalid }
 
@@ -28,6 +59,9 @@ public sealed class ClientTokens
     private const string TenantClaim = "tid";
     private const string ConversationClaim = "cid";
     private const string RoleClaim = "roles";
+    private const string KindClaim = "knd";
+    private const string OriginClaim = "crd";
+    private const string FirstIssuedClaim = "oiat";
 
     private readonly IReadOnlyList<SymmetricSecurityKey> _keys;
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
@@ -73,14 +107,23 @@ public sealed class ClientTokens
     public static TimeSpan Lifetime(int? ttlSeconds) =>
         ttlSeconds is null ? DefaultLifetime : TimeSpan.FromSeconds(Math.Clamp(ttlSeconds.Value, 1, (int)MaxLifetime.TotalSeconds));
 
+    /// <param name="issuedUnder">The credential minting it (<see cref="TokenOrigins"/>); the token dies with it.</param>
+    /// <param name="kind">Defaults to conversation with a conversation, user without.</param>
+    /// <param name="firstIssuedAt">For a refresh: when the chain's first token was minted (refresh has a maximum age).</param>
     public string Issue(Guid tenantId, string userId, Guid? conversationId, TimeSpan lifetime, IEnumerable<string>? roles = null,
-        IDictionary<string, object>? extraClaims = null)
+        IDictionary<string, object>? extraClaims = null, string? issuedUnder = null, string? kind = null, DateTimeOffset? firstIssuedAt = null)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         var claims = new Dictionary<string, object>
         {
             [TenantClaim] = tenantId.ToString(),
+            [KindClaim] = kind ?? (conversationId is null ? TokenKinds.User : TokenKinds.Conversation),
+            [FirstIssuedClaim] = (firstIssuedAt ?? new DateTimeOffset(now, TimeSpan.Zero)).ToUnixTimeSeconds(),
         };
+        if (issuedUnder is not null)
+        {
+            claims[OriginClaim] = issuedUnder;
+        }
         if (conversationId is { } c)
         {
             claims[ConversationClaim] = c.ToString();
@@ -130,7 +173,14 @@ public sealed class ClientTokens
         }
         Guid? conversationId = jwt.TryGetPayloadValue<string>(ConversationClaim, out var cid) && Guid.TryParse(cid, out var c) ? c : null;
         var roles = jwt.Claims.Where(x => x.Type == RoleClaim).Select(x => x.Value).ToArray();
+        var kind = jwt.TryGetPayloadValue<string>(KindClaim, out var k) ? k : conversationId is null ? TokenKinds.User : TokenKinds.Conversation;
+        DateTimeOffset? first = jwt.TryGetPayloadValue<long>(FirstIssuedClaim, out var oiat) ? DateTimeOffset.FromUnixTimeSeconds(oiat) : null;
         return new(TokenValidationOutcome.Valid,
-            new ClientTokenClaims(tenantId, jwt.Subject, conversationId, roles, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero)), null);
+            new ClientTokenClaims(tenantId, jwt.Subject, conversationId, roles, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero))
+            {
+                Kind = kind,
+                IssuedUnder = jwt.TryGetPayloadValue<string>(OriginClaim, out var crd) ? crd : null,
+                FirstIssuedAt = first,
+            }, null);
     }
 }

@@ -7,7 +7,7 @@ namespace Platform.Core.Tenancy;
 public sealed record Channel(Guid Id, string Name, string Status, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
 /// <summary>Channels of one tenant, each with one secret (stored hashed; rotating replaces it, so the old one stops at once).</summary>
-public sealed class Channels(NpgsqlDataSource dataSource)
+public sealed class Channels(NpgsqlDataSource dataSource, Revocations revocations)
 {
     public const int MaxNameLength = 200;
     private const string Columns = "id, name, status, created_at, updated_at";
@@ -56,7 +56,12 @@ public sealed class Channels(NpgsqlDataSource dataSource)
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)name ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        return (await ReadAllAsync(cmd, ct)).FirstOrDefault();
+        var channel = (await ReadAllAsync(cmd, ct)).FirstOrDefault();
+        if (channel is not null && status is not null)
+        {
+            await revocations.PublishAsync(Revocations.ChannelOf(id));
+        }
+        return channel;
     }
 
     /// <summary>Replaces the channel's secret; the old one fails from the next request on. Null when no such channel.</summary>
@@ -68,7 +73,12 @@ public sealed class Channels(NpgsqlDataSource dataSource)
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Credentials.Hash(secret) });
-        return await cmd.ExecuteNonQueryAsync(ct) == 1 ? secret : null;
+        if (await cmd.ExecuteNonQueryAsync(ct) != 1)
+        {
+            return null;
+        }
+        await revocations.PublishAsync(Revocations.ChannelOf(id)); // tokens minted with the old secret die
+        return secret;
     }
 
     private static async Task<List<Channel>> ReadAllAsync(NpgsqlCommand cmd, CancellationToken ct)

@@ -18,7 +18,7 @@ public sealed record Tenant(Guid Id, string Name, string Status, DateTimeOffset 
 public sealed record IssuedApiKey(Guid Id, string ApiKey);
 
 /// <summary>Tenants and their API keys: the operator's side of tenancy.</summary>
-public sealed class Tenants(NpgsqlDataSource dataSource)
+public sealed class Tenants(NpgsqlDataSource dataSource, Revocations revocations)
 {
     public const int MaxNameLength = 200;
     private const string Columns = "id, name, status, created_at, updated_at";
@@ -70,7 +70,12 @@ public sealed class Tenants(NpgsqlDataSource dataSource)
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)name ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)status ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        return (await ReadAllAsync(cmd, ct)).FirstOrDefault();
+        var tenant = (await ReadAllAsync(cmd, ct)).FirstOrDefault();
+        if (tenant is not null && status is not null)
+        {
+            await revocations.PublishAsync(Revocations.Tenant(id)); // live sockets of a deactivated tenant close
+        }
+        return tenant;
     }
 
     /// <summary>Adds an API key (keys live side by side, so rotation is: issue new, switch callers, revoke old).</summary>
@@ -98,7 +103,12 @@ public sealed class Tenants(NpgsqlDataSource dataSource)
             "UPDATE core.api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND tenant_id = $2");
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = keyId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
-        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+        if (await cmd.ExecuteNonQueryAsync(ct) != 1)
+        {
+            return false;
+        }
+        await revocations.PublishAsync(Revocations.ApiKey(keyId)); // tokens it minted die, live sockets included
+        return true;
     }
 
     private static async Task<IssuedApiKey> InsertKeyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid tenantId, CancellationToken ct)
