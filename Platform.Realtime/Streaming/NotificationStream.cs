@@ -182,6 +182,11 @@ public sealed class NotificationConnection(WebSocket socket, StreamOptions optio
         }
         finally
         {
+            if (socket.State == WebSocketState.CloseSent)
+            {
+                // Let the client answer our close frame: cancelling the receive now would abort the socket and lose the code.
+                await Task.WhenAny(receiving, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
+            }
             await clientGone.CancelAsync();
             await receiving;
         }

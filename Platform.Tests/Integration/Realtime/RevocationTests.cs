@@ -47,15 +47,17 @@ public sealed class RevocationTests(RealtimeFixture fx) : IClassFixture<Realtime
                     Frames += r.EndOfMessage ? 1 : 0;
                 }
             }
-            catch (WebSocketException)
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
             {
+                Reason = $"no close frame: {ex.GetType().Name} {ex.Message} {ex.InnerException?.Message}";
             }
         }
 
         public async Task<int> ClosedWithAsync(TimeSpan within)
         {
             await Eventually.TrueAsync(() => Task.FromResult(_reading.IsCompleted), within, "the server closes the socket");
-            return (int)(Status ?? 0);
+            Assert.True(Status is not null, Reason);
+            return (int)Status!.Value;
         }
 
         public async Task StaysOpenAsync(TimeSpan forAtLeast)
