@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -45,9 +46,11 @@ public enum TokenValidationOutcome { Valid, Expired, Invalid }
 public sealed record TokenValidation(TokenValidationOutcome Outcome, ClientTokenClaims? Claims, string? Error);
 
 /// <summary>
-/// Issues and validates client tokens (JWT, HS256) with a key set: the first key signs, every key validates,
-/// each identified by <c>kid</c>, so keys rotate without invalidating live tokens.
-/// Configuration: <c>Platform:Jwt:SigningKey</c> (one key, kid "k1") or <c>Platform:Jwt:Keys:{n}:Id</c>/<c>:Key</c>.
+/// Issues and validates client tokens (JWT) with a key set identified by <c>kid</c>: the first key that can sign signs,
+/// every key validates, so keys rotate with overlap. ES256 when <c>Platform:Jwt:Keys:{n}:Id</c> with <c>:PrivateKey</c>
+/// (PEM; Api only) or <c>:PublicKey</c> (PEM; Realtime) is configured: then only Api can mint, and the shared secret is
+/// ignored. Otherwise the legacy shared HS256 key (<c>Platform:Jwt:SigningKey</c> or <c>:Keys:{n}:Key</c>), which every
+/// holder can mint with. See docs/security.md.
 /// </summary>
 public sealed class ClientTokens
 {
@@ -63,34 +66,93 @@ public sealed class ClientTokens
     private const string OriginClaim = "crd";
     private const string FirstIssuedClaim = "oiat";
 
-    private readonly IReadOnlyList<SymmetricSecurityKey> _keys;
+    private readonly IReadOnlyList<SecurityKey> _keys;
+    private readonly SigningCredentials? _signing;
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly TokenValidationParameters _validation;
     private readonly TimeProvider _time;
 
+    /// <summary>Whether tokens are signed with ES256 (asymmetric keys configured) rather than the legacy shared HS256 key.</summary>
+    public bool Asymmetric { get; }
+
+    /// <summary>Whether this service can mint tokens (it holds a private or shared key); Realtime with public keys cannot.</summary>
+    public bool CanIssue => _signing is not null;
+
     public ClientTokens(IConfiguration configuration, TimeProvider? time = null)
     {
         _time = time ?? TimeProvider.System;
-        var keys = new List<SymmetricSecurityKey>();
+        var asymmetric = new List<SecurityKey>();
+        ECDsaSecurityKey? signer = null;
+        var symmetric = new List<SymmetricSecurityKey>();
         foreach (var entry in configuration.GetSection("Platform:Jwt:Keys").GetChildren())
         {
-            keys.Add(Key(entry["Id"] ?? $"k{keys.Count + 1}", entry["Key"]));
+            var id = entry["Id"] ?? $"k{asymmetric.Count + symmetric.Count + 1}";
+            if (!string.IsNullOrWhiteSpace(entry["PrivateKey"]) || !string.IsNullOrWhiteSpace(entry["PublicKey"]))
+            {
+                var key = EcKey(id, entry["PrivateKey"], entry["PublicKey"]);
+                asymmetric.Add(key);
+                if (signer is null && !string.IsNullOrWhiteSpace(entry["PrivateKey"]))
+                {
+                    signer = key; // the first key with a private half signs; the others only validate (rotation overlap)
+                }
+            }
+            else
+            {
+                symmetric.Add(Key(id, entry["Key"]));
+            }
         }
-        if (keys.Count == 0)
+        Asymmetric = asymmetric.Count > 0;
+        if (Asymmetric)
         {
-            keys.Add(Key("k1", configuration["Platform:Jwt:SigningKey"]));
+            // With asymmetric keys the shared secret is not trusted at all: a service holding it must not be able to mint.
+            _keys = asymmetric;
+            _signing = signer is null ? null : new SigningCredentials(signer, SecurityAlgorithms.EcdsaSha256);
         }
-        _keys = keys;
+        else
+        {
+            if (symmetric.Count == 0)
+            {
+                symmetric.Add(Key("k1", configuration["Platform:Jwt:SigningKey"]));
+            }
+            _keys = symmetric;
+            _signing = new SigningCredentials(symmetric[0], SecurityAlgorithms.HmacSha256);
+        }
         _validation = new TokenValidationParameters
         {
             ValidIssuer = Issuer,
             ValidAudience = Audience,
             IssuerSigningKeys = _keys,
-            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            ValidAlgorithms = Asymmetric ? [SecurityAlgorithms.EcdsaSha256] : [SecurityAlgorithms.HmacSha256],
             ClockSkew = TimeSpan.FromSeconds(30),
             LifetimeValidator = (nbf, exp, _, _) => exp is { } e && e > _time.GetUtcNow().UtcDateTime - TimeSpan.FromSeconds(30),
             NameClaimType = JwtRegisteredClaimNames.Sub,
         };
+    }
+
+    /// <summary>A P-256 key from PEM: the private key (PKCS#8 or SEC1; its public half follows) or only the public key (SPKI).</summary>
+    private static ECDsaSecurityKey EcKey(string id, string? privatePem, string? publicPem)
+    {
+        var ec = ECDsa.Create();
+        try
+        {
+            ec.ImportFromPem(!string.IsNullOrWhiteSpace(privatePem) ? privatePem : publicPem);
+        }
+        catch (Exception ex) when (ex is ArgumentException or CryptographicException)
+        {
+            throw new InvalidOperationException($"Platform:Jwt:Keys key '{id}' is not a PEM P-256 key: {ex.Message}", ex);
+        }
+        if (ec.KeySize != 256)
+        {
+            throw new InvalidOperationException($"Platform:Jwt:Keys key '{id}' must be a P-256 key (ES256).");
+        }
+        return new ECDsaSecurityKey(ec) { KeyId = id };
+    }
+
+    /// <summary>A new ES256 key pair as PEM (private PKCS#8, public SPKI), for configuration.</summary>
+    public static (string PrivatePem, string PublicPem) GenerateKeyPair()
+    {
+        using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        return (ec.ExportPkcs8PrivateKeyPem(), ec.ExportSubjectPublicKeyInfoPem());
     }
 
     private static SymmetricSecurityKey Key(string id, string? secret)
@@ -149,7 +211,8 @@ public sealed class ClientTokens
             IssuedAt = now,
             NotBefore = now,
             Expires = now + lifetime,
-            SigningCredentials = new SigningCredentials(_keys[0], SecurityAlgorithms.HmacSha256),
+            SigningCredentials = _signing ?? throw new InvalidOperationException(
+                "This service holds only public token keys (Platform:Jwt:Keys:n:PublicKey): it validates client tokens but cannot mint them."),
         });
     }
 

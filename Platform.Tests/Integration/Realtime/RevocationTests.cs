@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Core.Security;
 
@@ -188,5 +189,51 @@ public sealed class RevocationTests(RealtimeFixture fx) : IClassFixture<Realtime
         var refused = await fx.Client(old).PostAsync("/v3/directline/tokens/refresh", null);
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Equal("TokenExpired", (await ConversationsFixtureJson(refused)).GetProperty("error").GetProperty("code").GetString());
+    }
+}
+
+/// <summary>Api holds the ES256 private key; a Realtime node configured with only the public key serves Api's tokens.</summary>
+public sealed class AsymmetricTokenFixture : RealtimeFixture
+{
+    public static readonly (string Private, string Public) Key = ClientTokens.GenerateKeyPair();
+
+    protected override void Configure(Dictionary<string, string?> settings)
+    {
+        base.Configure(settings);
+        settings["Platform:Jwt:Keys:0:Id"] = "es1";
+        settings["Platform:Jwt:Keys:0:PrivateKey"] = Key.Private;
+    }
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        await StopNodeAsync(0);
+        StartNode(0, s =>
+        {
+            s["Platform:Jwt:Keys:0:PrivateKey"] = null;
+            s["Platform:Jwt:Keys:0:PublicKey"] = Key.Public;
+        });
+    }
+}
+
+public sealed class AsymmetricTokenTests(AsymmetricTokenFixture fx) : IClassFixture<AsymmetricTokenFixture>
+{
+    [Fact]
+    public async Task A_node_with_only_the_public_key_streams_Api_tokens_and_refuses_one_made_with_the_shared_secret()
+    {
+        var w = await fx.CreateWorldAsync("es256");
+        var token = await fx.TokenAsync(w.Tenant.ApiKey, w.Conversation);
+        Assert.Equal("es1", new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token).Kid);
+        var node = fx.Node(0).Services.GetRequiredService<ClientTokens>();
+        Assert.False(node.CanIssue);
+        await using var ok = await StreamClient.ConnectAsync(fx.NodeUri(0), token, watermark: 0);
+        await Eventually.TrueAsync(() => Task.FromResult(ok.Frames > 0), TimeSpan.FromSeconds(10), "the first frame");
+
+        var forged = new ClientTokens(new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(
+            new Dictionary<string, string?> { ["Platform:Jwt:SigningKey"] = TestSettings.JwtSigningKey }).Build())
+            .Issue(w.Tenant.Id, "u1", w.Conversation, TimeSpan.FromMinutes(5));
+        await using var refused = await StreamClient.ConnectAsync(fx.NodeUri(0), forged, watermark: 0);
+        await refused.WaitForEndAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(4401, (int)refused.CloseStatus!.Value);
     }
 }
