@@ -1,46 +1,63 @@
+using Microsoft.Extensions.Configuration;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.AppHost;
+using Platform.AppHost.Infrastructure;
+
 var builder = DistributedApplication.CreateBuilder(args);
 
-// Secrets come from configuration (Parameters:*), e.g. `dotnet user-secrets set Parameters:operator-key ...`.
-var jwtSigningKey = builder.AddParameter("jwt-signing-key", secret: true);
-var operatorKey = builder.AddParameter("operator-key", secret: true);
-var adminPassword = builder.AddParameter("admin-password", secret: true);
+var ports = PlatformPorts.From(builder.Configuration);
+// Everything a run keeps (database files, the env file) lives in the git-ignored .platform/ beside the sources.
+var state = builder.Configuration["Platform:StateDirectory"] is { Length: > 0 } s
+    ? Path.GetFullPath(s)
+    : Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", ".platform"));
 
-var postgres = builder.AddPostgres("postgres").WithDataVolume();
-var platformdb = postgres.AddDatabase("platformdb");
-var redis = builder.AddRedis("redis");
+// PostgreSQL and Redis: containers where a container runtime answers, else the machine's own binaries.
+var infrastructure = builder.AddPlatformInfrastructure(ports, Path.Combine(state, "data"));
+var platformdb = infrastructure.Database;
+var redis = infrastructure.Redis;
+
+// Secrets are generated on first run and kept in the AppHost's user secrets, never in the repository.
+var operatorKey = ReferenceExpression.Create($"op_{builder.AddParameter("operator-key", PlatformInfrastructure.Secret(43), secret: true, persist: true)}");
+var jwtSigningKey = builder.AddParameter("jwt-signing-key", PlatformInfrastructure.Secret(64), secret: true, persist: true);
+var adminPassword = builder.AddParameter("admin-password", PlatformInfrastructure.Secret(20), secret: true, persist: true);
+// Wraps the per-person keys of impact PII: losing it makes that data unreadable, so it is persisted like the rest.
+var impactMasterKey = builder.AddParameter("impact-master-key", PlatformInfrastructure.Secret(44), secret: true, persist: true);
 
 // Api applies the SQL migrations at start-up, so everything that reads the schema waits for it.
-var api = builder.AddProject<Projects.Platform_Api>("api")
+var api = builder.AddPlatformService<Projects.Platform_Api>("api", ports.Api)
     .WithReference(platformdb).WaitFor(platformdb)
     .WithReference(redis).WaitFor(redis)
     .WithEnvironment("Platform__OperatorKey", operatorKey)
     .WithEnvironment("Platform__Jwt__SigningKey", jwtSigningKey)
-    .WithHttpHealthCheck("/health")
-    .WithExternalHttpEndpoints();
+    .WithEnvironment("Platform__Impact__MasterKey", impactMasterKey);
 
-// Several nodes behind one address; the token endpoint hands out their URLs round-robin.
-var realtime = builder.AddProject<Projects.Platform_Realtime>("realtime")
-    .WithReplicas(2)
-    .WithReference(platformdb).WithReference(redis)
-    .WaitFor(api)
-    .WithEnvironment("Platform__Jwt__SigningKey", jwtSigningKey)
-    .WithHttpHealthCheck("/health")
-    .WithExternalHttpEndpoints();
+// Realtime nodes, each at its own address: the Api hands their URLs out round-robin and a client resumes on another.
+var realtime = ports.Realtime.Select((port, i) => builder.AddPlatformService<Projects.Platform_Realtime>($"realtime-{i}", port)
+        .WithReference(platformdb).WithReference(redis).WaitFor(api)
+        .WithEnvironment("Platform__Jwt__SigningKey", jwtSigningKey))
+    .ToArray();
+api.WithServiceEndpoints("realtime", realtime);
 
-api.WithReference(realtime);
+var worker = builder.AddPlatformService<Projects.Platform_Worker>("worker", ports.Worker)
+    .WithReference(platformdb).WithReference(redis).WaitFor(api)
+    .WithEnvironment("Platform__Impact__MasterKey", impactMasterKey);
 
-var worker = builder.AddProject<Projects.Platform_Worker>("worker")
-    .WithReference(platformdb).WithReference(redis)
-    .WaitFor(api)
-    .WithHttpHealthCheck("/health");
-
-// Admin talks only to api; the other references let its overview probe every service's /health.
-builder.AddProject<Projects.Platform_Admin>("admin")
+// Admin talks only to api; the other addresses let its overview show every service's health.
+var admin = builder.AddPlatformService<Projects.Platform_Admin>("admin", ports.Admin)
     .WithReference(api).WaitFor(api)
-    .WithReference(realtime).WithReference(worker)
+    .WithReference(worker)
+    .WithServiceEndpoints("realtime", realtime)
     .WithEnvironment("Platform__OperatorKey", operatorKey)
-    .WithEnvironment("Admin__Password", adminPassword)
-    .WithHttpHealthCheck("/health")
-    .WithExternalHttpEndpoints();
+    .WithEnvironment("Admin__Password", adminPassword);
+
+builder.AddSeeds(api, worker, operatorKey, state);
+
+builder.Services.AddSingleton(new SystemReadyReport.Settings(
+    EnvironmentFile: builder.Configuration.GetValue("Platform:WriteEnvironmentFile", true) ? Path.Combine(state, "env") : null,
+    WaitFor: [api.Resource, .. realtime.Select(r => r.Resource), worker.Resource, admin.Resource],
+    Api: api.Resource, Realtime: [.. realtime.Select(r => r.Resource)], Worker: worker.Resource, Admin: admin.Resource,
+    Database: platformdb.Resource, Redis: redis.Resource, OperatorKey: operatorKey, AdminPassword: adminPassword.Resource));
+builder.Services.AddHostedService<SystemReadyReport>();
 
 builder.Build().Run();

@@ -141,7 +141,7 @@ public static class ConversationsApi
         // "user" is the claim Direct Line JS and Web Chat read the user id from.
         var token = services.Tokens.Issue(caller.TenantId, body.UserId, conversationId, lifetime,
             extraClaims: new Dictionary<string, object> { ["user"] = body.UserId }, issuedUnder: Caller.Origin(user));
-        var streamUrl = services.Nodes.NextStreamUrl(token);
+        var streamUrl = await services.Nodes.NextStreamUrlAsync(token, ct);
         if (streamUrl is null)
         {
             return Problems.Unavailable("No Realtime node is configured (services:realtime:http:0).");

@@ -149,7 +149,7 @@ public static partial class DirectLineApi
             token = Issue(services.Tokens, request.HttpContext.User, caller.TenantId, userId, conversationId);
             expiresIn = TokenLifetimeSeconds;
         }
-        var streamUrl = StreamUrl(services.Nodes, token, conversationId, null);
+        var streamUrl = await StreamUrlAsync(services.Nodes, token, conversationId, null, ct);
         if (streamUrl is null)
         {
             return Error(StatusCodes.Status503ServiceUnavailable, "ServiceError", "No Realtime node is configured.");
@@ -181,7 +181,7 @@ public static partial class DirectLineApi
             return Error(StatusCodes.Status403Forbidden, "TokenExpired", "This token's chain is too old to reconnect; start again with the channel's secret.");
         }
         var token = Issue(services.Tokens, context.User, caller.TenantId, caller.UserId ?? SecretStreamUser, conversationId);
-        var streamUrl = StreamUrl(services.Nodes, token, conversationId, string.IsNullOrEmpty(watermark) ? null : after);
+        var streamUrl = await StreamUrlAsync(services.Nodes, token, conversationId, string.IsNullOrEmpty(watermark) ? null : after, ct);
         return streamUrl is null
             ? Error(StatusCodes.Status503ServiceUnavailable, "ServiceError", "No Realtime node is configured.")
             : Results.Json(new ConversationAnswer(conversationId.ToString(), token, TokenLifetimeSeconds, streamUrl), DirectLineJsonContext.Default.ConversationAnswer);
@@ -356,9 +356,9 @@ public static partial class DirectLineApi
         }, issuedUnder: Caller.Origin(user), firstIssuedAt: Caller.FirstIssued(user));
 
     /// <summary>The Realtime node's Direct Line stream for this conversation, carrying the token (and watermark) in the query.</summary>
-    private static string? StreamUrl(RealtimeNodes nodes, string token, Guid conversationId, long? watermark)
+    private static async ValueTask<string?> StreamUrlAsync(RealtimeNodes nodes, string token, Guid conversationId, long? watermark, CancellationToken ct)
     {
-        if (nodes.NextStreamUrl(token) is not { } native)
+        if (await nodes.NextStreamUrlAsync(token, ct) is not { } native)
         {
             return null;
         }

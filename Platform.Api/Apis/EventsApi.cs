@@ -164,7 +164,7 @@ public static class EventsApi
         }
         var lifetime = ClientTokens.DefaultLifetime;
         var token = services.Tokens.Issue(tenantId, userId, null, lifetime, roles: ["attendee"], issuedUnder: Caller.Origin(user), kind: TokenKinds.Attendee);
-        if (services.Nodes.NextStreamUrl(token) is not { } url)
+        if (await services.Nodes.NextStreamUrlAsync(token, ct) is not { } url)
         {
             return Problems.Unavailable("No Realtime node is configured (services:realtime:http:0).");
         }

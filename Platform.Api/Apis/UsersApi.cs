@@ -54,7 +54,7 @@ public static class UsersApi
         var lifetime = ClientTokens.Lifetime(body?.TtlSeconds);
         var token = services.Tokens.Issue(Caller.From(user).TenantId, userId, null, lifetime, roles.Distinct(),
             new Dictionary<string, object> { ["user"] = userId }, issuedUnder: Caller.Origin(user));
-        var streamUrl = services.Nodes.NextStreamUrl(token);
+        var streamUrl = await services.Nodes.NextStreamUrlAsync(token, request.HttpContext.RequestAborted);
         if (streamUrl is null)
         {
             return Problems.Unavailable("No Realtime node is configured (services:realtime:http:0).");

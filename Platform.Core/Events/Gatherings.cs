@@ -225,7 +225,7 @@ public sealed class EventsBus(IConnectionMultiplexer redis)
     {
         try
         {
-            await redis.GetSubscriber().PublishAsync(ChannelOf(tenantId), JsonSerializer.Serialize(update, EventsJsonContext.Default.EventUpdate));
+            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(ChannelOf(tenantId)), JsonSerializer.Serialize(update, EventsJsonContext.Default.EventUpdate));
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {

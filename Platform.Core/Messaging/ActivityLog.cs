@@ -91,7 +91,7 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
         // Published only after the commit, and after the connection is back in the pool.
         if (result.Outcome == AppendOutcome.Created)
         {
-            await PublishAsync(tenantId, new Doorbell(result.Activity!.Seq, result.Activity, result.CommittedAt.ToUnixTimeMilliseconds()));
+            await PublishAsync(tenantId, new Doorbell(result.Activity!.Seq, result.Activity, result.CommittedAt.ToUnixTimeMilliseconds(), CurrentTraceParent()));
         }
         return result;
     }
@@ -197,7 +197,7 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
         var activity = new Activity("typing-" + Security.Credentials.Base64Url(Guid.NewGuid().ToByteArray()), null, conversationId, ActivityTypes.Typing,
             content.Text, content.Attachments, content.From, now, content.ClientActivityId, content.ReplyToId, content.Entities, content.Name,
             content.Value, content.ChannelData);
-        await PublishAsync(tenantId, new Doorbell(null, activity, now.ToUnixTimeMilliseconds()));
+        await PublishAsync(tenantId, new Doorbell(null, activity, now.ToUnixTimeMilliseconds(), CurrentTraceParent()));
         return new AppendResult(AppendOutcome.Published, activity);
     }
 
@@ -262,10 +262,9 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
     private async Task PublishAsync(Guid tenantId, Doorbell doorbell)
     {
         var channel = Doorbell.Channel(tenantId, doorbell.Activity.ConversationId);
-        using var span = RedisTelemetry.Start("PUBLISH", channel);
         try
         {
-            await redis.GetSubscriber().PublishAsync(channel, doorbell.ToUtf8Json());
+            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(channel), doorbell.ToUtf8Json());
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -274,6 +273,10 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
             LogPublishFailed(logger, channel, ex.Message);
         }
     }
+
+    /// <summary>The current span as a W3C traceparent (only when it is recorded, so unsampled posts add nothing).</summary>
+    private static string? CurrentTraceParent() =>
+        System.Diagnostics.Activity.Current is { Recorded: true } current ? current.Id : null;
 
     /// <summary>Activity ids are <c>{conversationId:N}-{seq}</c>: URL-safe, unique, and readable in logs.</summary>
     public static string ActivityIdPrefix(Guid conversationId) => conversationId.ToString("N") + "-";

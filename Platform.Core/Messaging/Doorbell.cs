@@ -11,7 +11,9 @@ namespace Platform.Core.Messaging;
 /// <param name="Seq">The activity's seq, or null for typing.</param>
 /// <param name="Activity">The activity exactly as <c>GET …/activities</c> returns it.</param>
 /// <param name="CommittedAtUnixMs">When the transaction committed (Api clock), for end-to-end latency.</param>
-public sealed record Doorbell(long? Seq, Activity Activity, long CommittedAtUnixMs)
+/// <param name="TraceParent">The W3C traceparent of the request that posted the activity, so the Realtime node's
+/// fan-out joins the same trace; null when nothing was being traced.</param>
+public sealed record Doorbell(long? Seq, Activity Activity, long CommittedAtUnixMs, string? TraceParent = null)
 {
     /// <summary>The Redis pub/sub channel of one conversation: <c>platform:{tenantId}:conv:{conversationId}</c>.</summary>
     public static string Channel(Guid tenantId, Guid conversationId) => $"platform:{tenantId:D}:conv:{conversationId:D}";

@@ -130,7 +130,7 @@ public sealed partial class NotificationDeliverer(
             work.CreatedAt.ToUnixTimeMilliseconds());
         try
         {
-            await redis.GetSubscriber().PublishAsync(UserDoorbell.Channel(work.TenantId, work.UserId),
+            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(UserDoorbell.Channel(work.TenantId, work.UserId)),
                 JsonSerializer.SerializeToUtf8Bytes(doorbell, NotificationJsonContext.Default.UserDoorbell));
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)

@@ -59,7 +59,6 @@ public sealed partial class TenantRateLimiter(IConnectionMultiplexer redis, Tena
         }
         var (index, secondsLeft) = FixedWindow.At(time.GetUtcNow(), options.WindowSeconds);
         var key = $"platform:{tenantId:D}:ratelimit:{(category == RateCategory.Activities ? "activities" : "requests")}:{index}";
-        using var span = RedisTelemetry.Start("INCR", key);
         try
         {
             var tx = redis.GetDatabase().CreateTransaction();

@@ -69,8 +69,7 @@ public sealed partial class ConversationFeeds(
     {
         try
         {
-            using var _ = RedisTelemetry.Start("SUBSCRIBE", feed.Channel);
-            await redis.GetSubscriber().SubscribeAsync(feed.Channel, feed.OnMessage).WaitAsync(TimeSpan.FromSeconds(5));
+            await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(feed.Channel), feed.OnMessage).WaitAsync(TimeSpan.FromSeconds(5));
             feed.IsSubscribed = true;
             StreamMetrics.Subscriptions.Add(1);
         }
@@ -89,8 +88,7 @@ public sealed partial class ConversationFeeds(
         }
         try
         {
-            using var _ = RedisTelemetry.Start("UNSUBSCRIBE", feed.Channel);
-            await redis.GetSubscriber().UnsubscribeAsync(feed.Channel, feed.OnMessage);
+            await redis.GetSubscriber().UnsubscribeAsync(RedisChannel.Literal(feed.Channel), feed.OnMessage);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -149,7 +147,6 @@ public sealed partial class ConversationFeeds(
     {
         try
         {
-            using var _ = RedisTelemetry.Start("HSET", Platform.Core.Admin.AdminReads.RealtimeConnectionsKey);
             await redis.GetDatabase().HashSetAsync(Platform.Core.Admin.AdminReads.RealtimeConnectionsKey, NodeId,
                 string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{StreamMetrics.Open}|{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}"));
         }
@@ -228,6 +225,14 @@ public sealed class Feed(string channel, Guid conversationId)
         }
         if (e is not null)
         {
+            // One span per doorbell on this node, a child of the request that posted the activity: the
+            // dashboard then shows api → PostgreSQL → Redis publish → this node's hand-over to its clients.
+            System.Diagnostics.ActivityContext.TryParse(e.TraceParent, null, out var parent);
+            using var span = StreamMetrics.Source.StartActivity("realtime fan-out", System.Diagnostics.ActivityKind.Consumer, parent);
+            span?.SetTag("messaging.system", "redis");
+            span?.SetTag("messaging.destination.name", Channel);
+            span?.SetTag("platform.conversation.seq", e.Seq);
+            span?.SetTag("platform.stream.recipients", _members.Length);
             Offer(e);
         }
     }

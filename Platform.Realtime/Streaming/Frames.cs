@@ -27,6 +27,9 @@ public sealed class FeedEvent
     public long CommittedAtUnixMs { get; init; }
     public bool Closed { get; init; }
 
+    /// <summary>The posting request's W3C traceparent, so this node's fan-out joins the same trace.</summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>The activity's JSON inside <see cref="Frame"/> (a slice, no copy), for formats that re-shape it.</summary>
     public ReadOnlyMemory<byte> ActivityJson { get; init; }
 
@@ -90,6 +93,7 @@ public static class Frames
             return null;
         }
         var committedAt = root.TryGetProperty("committedAtUnixMs", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt64() : 0;
+        var traceParent = root.TryGetProperty("traceParent", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
         var raw = JsonMarshal.GetRawUtf8Value(activity);
         if (root.TryGetProperty("seq", out var seq) && seq.ValueKind == JsonValueKind.Number)
         {
@@ -97,13 +101,13 @@ public static class Frames
             var live = Live(raw, s);
             return new FeedEvent
             {
-                Kind = FeedEventKind.Live, Seq = s, Frame = live, CommittedAtUnixMs = committedAt, ActivityJson = live.AsMemory(Prefix.Length, raw.Length),
+                Kind = FeedEventKind.Live, Seq = s, Frame = live, CommittedAtUnixMs = committedAt, TraceParent = traceParent, ActivityJson = live.AsMemory(Prefix.Length, raw.Length),
             };
         }
         var typing = Typing(raw);
         return new FeedEvent
         {
-            Kind = FeedEventKind.Typing, Frame = typing, CommittedAtUnixMs = committedAt, ActivityJson = typing.AsMemory(Prefix.Length, raw.Length),
+            Kind = FeedEventKind.Typing, Frame = typing, CommittedAtUnixMs = committedAt, TraceParent = traceParent, ActivityJson = typing.AsMemory(Prefix.Length, raw.Length),
         };
     }
 

@@ -54,8 +54,7 @@ public sealed partial class NotificationFeeds(IConnectionMultiplexer redis, ILog
     {
         try
         {
-            using var _ = RedisTelemetry.Start("SUBSCRIBE", feed.Channel);
-            await redis.GetSubscriber().SubscribeAsync(feed.Channel, feed.OnMessage).WaitAsync(TimeSpan.FromSeconds(5));
+            await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(feed.Channel), feed.OnMessage).WaitAsync(TimeSpan.FromSeconds(5));
             feed.IsSubscribed = true;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -73,7 +72,7 @@ public sealed partial class NotificationFeeds(IConnectionMultiplexer redis, ILog
         }
         try
         {
-            await redis.GetSubscriber().UnsubscribeAsync(feed.Channel, feed.OnMessage);
+            await redis.GetSubscriber().UnsubscribeAsync(RedisChannel.Literal(feed.Channel), feed.OnMessage);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {

@@ -6,6 +6,7 @@ namespace Platform.Realtime.Streaming;
 public static class StreamMetrics
 {
     public static readonly Meter Meter = new("Platform.Realtime");
+    public static readonly System.Diagnostics.ActivitySource Source = new("Platform.Realtime");
     public static readonly UpDownCounter<long> Connections = Meter.CreateUpDownCounter<long>("platform.realtime.connections", "{connection}", "Open stream connections");
     public static readonly UpDownCounter<long> Subscriptions = Meter.CreateUpDownCounter<long>("platform.realtime.subscriptions", "{subscription}", "Redis subscriptions (one per watched conversation)");
     public static readonly Counter<long> FramesSent = Meter.CreateCounter<long>("platform.realtime.frames_sent", "{frame}", "Frames written to clients");

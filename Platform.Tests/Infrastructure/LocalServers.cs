@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Platform.AppHost.Infrastructure;
 
 namespace Platform.Tests.Infrastructure;
 
@@ -14,12 +15,6 @@ public static class LocalServers
         using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    internal static string? FindExecutable(string name, params string[] extraDirs)
-    {
-        var dirs = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Concat(extraDirs);
-        return dirs.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
     }
 
     internal static async Task WaitForPortAsync(int port, TimeSpan timeout, Func<string> diagnostics)
@@ -45,32 +40,19 @@ public static class LocalServers
     /// Starts a server that must not outlive the test run: a small shell watchdog ends it when this process
     /// disappears, even if the test host is killed without running its exit handlers.
     /// </summary>
-    internal static Process SpawnServer(string file, IEnumerable<string> args, string? runAsUser = null)
+    internal static Process SpawnServer(string file, IEnumerable<string> args)
     {
         const string watchdog =
             "parent=$1; shift; \"$@\" & child=$!; " +
             "trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT; " +
             "while kill -0 $parent 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done; " +
             "kill -TERM $child 2>/dev/null; wait $child";
-        var command = runAsUser is null ? new List<string> { file } : ["runuser", "-u", runAsUser, "--", file];
-        return Spawn("/bin/sh", new[] { "-c", watchdog, "watchdog", Environment.ProcessId.ToString() }.Concat(command).Concat(args));
+        return Spawn("/bin/sh", new[] { "-c", watchdog, "watchdog", Environment.ProcessId.ToString(), file }.Concat(args));
     }
 
-    internal static Process Spawn(string file, IEnumerable<string> args, string? runAsUser = null)
+    internal static Process Spawn(string file, IEnumerable<string> args)
     {
-        var psi = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (runAsUser is not null)
-        {
-            psi.FileName = "runuser";
-            psi.ArgumentList.Add("-u");
-            psi.ArgumentList.Add(runAsUser);
-            psi.ArgumentList.Add("--");
-            psi.ArgumentList.Add(file);
-        }
-        else
-        {
-            psi.FileName = file;
-        }
+        var psi = new ProcessStartInfo { FileName = file, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
@@ -87,56 +69,46 @@ public static class LocalServers
 /// <summary>A PostgreSQL server in a temporary directory, stoppable and restartable on the same port.</summary>
 public sealed class LocalPostgres : IAsyncDisposable
 {
+    private const string Password = "postgres";
     private readonly string _dir;
     private readonly string _binDir;
-    private readonly string? _runAs;
     private Process? _process;
 
     public int Port { get; }
     public string ConnectionString(string database) =>
-        $"Host=127.0.0.1;Port={Port};Username=postgres;Password=postgres;Database={database};Include Error Detail=true";
+        $"Host=127.0.0.1;Port={Port};Username=postgres;Password={Password};Database={database};Include Error Detail=true";
 
-    private LocalPostgres(string dir, string binDir, string? runAs, int port)
+    private LocalPostgres(string dir, string binDir, int port)
     {
         _dir = dir;
         _binDir = binDir;
-        _runAs = runAs;
         Port = port;
     }
 
     public static async Task<LocalPostgres> StartAsync()
     {
-        var binDir = FindBinDir() ?? throw new InvalidOperationException(
-            "PostgreSQL server binaries not found. Install them (Debian: apt-get install postgresql) " +
-            "or set ConnectionStrings__platformdb to a server the tests may create databases on.");
+        var binDir = LocalServerCommands.PostgresBinDirectory();
         var dir = Path.Combine(Path.GetTempPath(), "platform-tests", "pg-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(dir);
-        // PostgreSQL refuses to run as root; under root the server runs as the 'postgres' account.
-        var runAs = Environment.UserName == "root" ? "postgres" : null;
-        if (runAs is not null)
+        await LocalServerCommands.PrepareForPostgresAccountAsync(dir, CancellationToken.None);
+        var passwordFile = Path.Combine(dir, "password");
+        await File.WriteAllTextAsync(passwordFile, Password);
+        var (command, args) = LocalServerCommands.AsPostgresAccount(Path.Combine(binDir, "initdb"),
+            LocalServerCommands.InitDbArgs(Path.Combine(dir, "data"), passwordFile, durable: false));
+        var output = "";
+        if (await LocalServerCommands.RunAsync(command, args, CancellationToken.None, o => output = o) != 0)
         {
-            await RunAsync("chown", ["-R", "postgres", dir]);
+            throw new InvalidOperationException($"initdb failed in {dir}: {output}");
         }
-        var initdb = LocalServers.Spawn(Path.Combine(binDir, "initdb"),
-            ["-D", Path.Combine(dir, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], runAs);
-        await initdb.WaitForExitAsync();
-        if (initdb.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"initdb failed with exit code {initdb.ExitCode} in {dir}.");
-        }
-        var pg = new LocalPostgres(dir, binDir, runAs, LocalServers.FreePort());
+        var pg = new LocalPostgres(dir, binDir, LocalServers.FreePort());
         await pg.StartAgainAsync();
         return pg;
     }
 
     public async Task StartAgainAsync()
     {
-        _process = LocalServers.SpawnServer(Path.Combine(_binDir, "postgres"),
-        [
-            "-D", Path.Combine(_dir, "data"), "-p", Port.ToString(), "-k", _dir, "-c", "listen_addresses=127.0.0.1",
-            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-            "-c", "max_connections=400", "-c", "shared_buffers=128MB",
-        ], _runAs);
+        var (command, args) = LocalServerCommands.AsPostgresAccount(Path.Combine(_binDir, "postgres"),
+            LocalServerCommands.PostgresArgs(Path.Combine(_dir, "data"), _dir, Port, durable: false));
+        _process = LocalServers.SpawnServer(command, args);
         await LocalServers.WaitForPortAsync(Port, TimeSpan.FromSeconds(30), () => $"postgres exited: {_process.HasExited}");
         // Accepting TCP is not yet accepting queries; wait for a real answer.
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -194,34 +166,13 @@ public sealed class LocalPostgres : IAsyncDisposable
         {
         }
     }
-
-    private static string? FindBinDir()
-    {
-        var initdb = LocalServers.FindExecutable("initdb");
-        if (initdb is not null)
-        {
-            return Path.GetDirectoryName(Path.GetFullPath(ResolveLink(initdb)));
-        }
-        return Directory.Exists("/usr/lib/postgresql")
-            ? Directory.GetDirectories("/usr/lib/postgresql").OrderByDescending(d => d).Select(d => Path.Combine(d, "bin"))
-                .FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")))
-            : null;
-    }
-
-    private static string ResolveLink(string path) =>
-        new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
-
-    private static async Task RunAsync(string file, string[] args)
-    {
-        var p = LocalServers.Spawn(file, args);
-        await p.WaitForExitAsync();
-    }
 }
 
 /// <summary>A Redis server on a free port, stoppable and restartable on the same port.</summary>
 public sealed class LocalRedis : IAsyncDisposable
 {
     private readonly string _binary;
+    private string? _directory;
     private Process? _process;
 
     public int Port { get; }
@@ -235,18 +186,17 @@ public sealed class LocalRedis : IAsyncDisposable
 
     public static async Task<LocalRedis> StartAsync()
     {
-        var binary = LocalServers.FindExecutable("redis-server", "/usr/bin", "/usr/local/bin") ?? throw new InvalidOperationException(
-            "redis-server not found. Install it (Debian: apt-get install redis-server) " +
-            "or set ConnectionStrings__redis to a Redis the tests may use.");
-        var redis = new LocalRedis(binary, LocalServers.FreePort());
+        var redis = new LocalRedis(LocalServerCommands.RedisServerBinary(), LocalServers.FreePort());
         await redis.StartAgainAsync();
         return redis;
     }
 
     public async Task StartAgainAsync()
     {
-        _process = LocalServers.SpawnServer(_binary,
-            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]);
+        _directory ??= Directory.CreateTempSubdirectory("platform-tests-redis-").FullName;
+        var config = Path.Combine(_directory, "redis.conf");
+        await File.WriteAllTextAsync(config, LocalServerCommands.RedisConfig(Port, _directory, password: null));
+        _process = LocalServers.SpawnServer(_binary, [config]);
         await LocalServers.WaitForPortAsync(Port, TimeSpan.FromSeconds(20), () => $"redis-server exited: {_process.HasExited}");
     }
 

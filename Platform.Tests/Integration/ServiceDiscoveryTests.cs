@@ -1,8 +1,11 @@
+extern alias ApiHost;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+
+using ApiHost::Platform.Api.Apis;
 
 namespace Platform.Tests.Integration;
 
@@ -92,18 +95,36 @@ public sealed class ServiceDiscoveryTests
     }
 
     [Fact]
-    public void Unknown_services_and_real_hosts_are_left_alone()
+    public async Task Realtime_nodes_come_from_service_discovery_round_robin_and_https_is_preferred()
     {
-        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        static RealtimeNodes Nodes(Dictionary<string, string?> services)
         {
-            ["services:api:https:0"] = "https://10.0.0.5:7443",
-            ["services:api:http:0"] = "http://10.0.0.5:7080",
-        }).Build();
-        var resolver = new ServiceEndpointResolver(config);
+            var builder = Host.CreateApplicationBuilder();
+            builder.Configuration.AddInMemoryCollection(services);
+            builder.AddServiceDefaults();
+            var host = builder.Build();
+            return new RealtimeNodes(host.Services.GetRequiredService<Microsoft.Extensions.ServiceDiscovery.ServiceEndpointResolver>());
+        }
 
-        Assert.Equal(new Uri("http://10.0.0.5:7080/v1/x?y=1"), resolver.Rewrite(new Uri("http://api/v1/x?y=1")));
-        Assert.Equal(new Uri("https://10.0.0.5:7443/v1/x"), resolver.Rewrite(new Uri("https+http://api/v1/x")));
-        Assert.Equal(new Uri("http://other/v1"), resolver.Rewrite(new Uri("http://other/v1")));
-        Assert.Equal(new Uri("http://example.com/v1"), resolver.Rewrite(new Uri("http://example.com/v1")));
+        var plain = Nodes(new()
+        {
+            ["services:realtime:http:0"] = "http://127.0.0.1:7090",
+            ["services:realtime:http:1"] = "http://127.0.0.1:7091",
+        });
+        var first = await plain.NextStreamUrlAsync("t", CancellationToken.None);
+        var second = await plain.NextStreamUrlAsync("t", CancellationToken.None);
+        var third = await plain.NextStreamUrlAsync("t", CancellationToken.None);
+        Assert.Equal(["ws://127.0.0.1:7090/v1/stream?token=t", "ws://127.0.0.1:7091/v1/stream?token=t"], new[] { first, second }.Order());
+        Assert.NotEqual(first, second);
+        Assert.Equal(first, third);
+
+        var secure = Nodes(new()
+        {
+            ["services:realtime:https:0"] = "https://127.0.0.1:7443",
+            ["services:realtime:http:0"] = "http://127.0.0.1:7090",
+        });
+        Assert.Equal("wss://127.0.0.1:7443/v1/stream?token=t", await secure.NextStreamUrlAsync("t", CancellationToken.None));
+
+        Assert.Null(await Nodes([]).NextStreamUrlAsync("t", CancellationToken.None));
     }
 }

@@ -16,7 +16,7 @@ done
 set -a; . "$STATE/env"; set +a
 # The newest build (Release after a full bench build, Debug after ./platform.sh test).
 dll="$(ls -t "$ROOT"/bench/notify/bin/{Release,Debug}/net10.0/Platform.Bench.Notify.dll 2>/dev/null | head -n 1 || true)"
-[ -n "$dll" ] || { echo "bench/notify is not built: dotnet build Platform.Local.slnf" >&2; exit 1; }
+[ -n "$dll" ] || { echo "bench/notify is not built: dotnet build Platform.sln" >&2; exit 1; }
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
 dotnet "$dll" "${args[@]}" --out "$dir"

@@ -2,8 +2,7 @@
 # Loads the civic seeds through the public API (run by ./platform.sh up with API_URL and OPERATOR_KEY set):
 #   - a tenant "civic-demo" (its API key is kept in .platform/civic-tenant-key),
 #   - Riverton, served by a `file` source (seeds/civic/riverton),
-#   - Lakeshore, served by an `http` source: python3 -m http.server on a free port over seeds/civic/lakeshore,
-#     started in the background with its pid in .platform/pids/civic-http.pid so ./platform.sh stop ends it,
+#   - Lakeshore, served by an `http` source over seeds/civic/lakeshore (CIVIC_FEED_URL, the AppHost's civic-feed),
 # then asks for a scan of both. Running it again reuses the tenant and the cities.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -14,18 +13,23 @@ mkdir -p "$STATE/pids" "$STATE/logs"
 
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
-# 1. The static server for the http source.
-PIDFILE="$STATE/pids/civic-http.pid"
-if [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-  PORT="$(cat "$STATE/civic-http.port")"
+# 1. The static server for the http source: the AppHost runs it as the `civic-feed` resource and passes its URL;
+#    run by hand without it, a python3 http.server on a free port (its pid in .platform/pids/civic-http.pid).
+if [[ -n "${CIVIC_FEED_URL:-}" ]]; then
+  FEED="${CIVIC_FEED_URL%/}/feed.json"
 else
-  PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-  nohup python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$HERE/lakeshore" >"$STATE/logs/civic-http.log" 2>&1 &
-  echo $! >"$PIDFILE"
-  echo "$PORT" >"$STATE/civic-http.port"
-  for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$PORT/feed.json" >/dev/null 2>&1 && break; sleep 0.1; done
+  PIDFILE="$STATE/pids/civic-http.pid"
+  if [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+    PORT="$(cat "$STATE/civic-http.port")"
+  else
+    PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    nohup python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$HERE/lakeshore" >"$STATE/logs/civic-http.log" 2>&1 &
+    echo $! >"$PIDFILE"
+    echo "$PORT" >"$STATE/civic-http.port"
+    for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$PORT/feed.json" >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
+  FEED="http://127.0.0.1:$PORT/feed.json"
 fi
-FEED="http://127.0.0.1:$PORT/feed.json"
 
 # 2. The tenant.
 KEYFILE="$STATE/civic-tenant-key"

@@ -101,7 +101,7 @@ public sealed class SequencingTests(ConversationsFixture fx) : IClassFixture<Con
         using var redis = await ConnectionMultiplexer.ConnectAsync(fx.Redis);
         var received = new ConcurrentQueue<byte[]>();
         var committedWhenRung = new ConcurrentQueue<bool>();
-        await redis.GetSubscriber().SubscribeAsync(Doorbell.Channel(w.Tenant.Id, w.Conversation), (_, message) =>
+        await redis.GetSubscriber().SubscribeAsync(StackExchange.Redis.RedisChannel.Literal(Doorbell.Channel(w.Tenant.Id, w.Conversation)), (_, message) =>
         {
             // Checked at the moment the doorbell arrives, from another connection: the row must already be committed.
             if (Doorbell.Parse(message!)?.Seq is { } seq)

@@ -1,0 +1,83 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using Platform.Core.Data;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class PlatformDataExtensions
+{
+    public const string DatabaseName = "platformdb";
+    public const string RedisName = "redis";
+
+    /// <summary>
+    /// The <c>platformdb</c> data source (Aspire.Npgsql: health check, tracing, metrics), a pooled DbContext over
+    /// the same data source (Aspire.Npgsql.EntityFrameworkCore.PostgreSQL: retrying execution strategy, telemetry),
+    /// the migration runner and a readiness check that the schema is current.
+    /// </summary>
+    public static IHostApplicationBuilder AddPlatformDb(this IHostApplicationBuilder builder)
+    {
+        RequireConnectionString(builder, DatabaseName);
+        builder.AddNpgsqlDataSource(DatabaseName);
+        builder.Services.AddPooledDbContextFactory<PlatformDb>((sp, options) => options
+            .UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>())
+            .UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking));
+        // The data source's check already proves the connection; the context adds retries and telemetry.
+        builder.EnrichNpgsqlDbContext<PlatformDb>(settings => settings.DisableHealthChecks = true);
+        builder.Services.AddScoped<TenantContext>();
+        builder.Services.AddScoped(sp =>
+        {
+            var db = sp.GetRequiredService<IDbContextFactory<PlatformDb>>().CreateDbContext();
+            db.TenantId = sp.GetRequiredService<TenantContext>().TenantId;
+            return db;
+        });
+        builder.Services.AddSingleton<SchemaGate>();
+        builder.Services.AddSingleton<MigrationRunner>();
+        builder.Services.AddHealthChecks().AddCheck<SchemaHealthCheck>("schema", tags: ["ready"]);
+        return builder;
+    }
+
+    /// <summary>
+    /// The <c>redis</c> multiplexer (Aspire.StackExchange.Redis: health check, tracing), connecting lazily and
+    /// reconnecting in the background, so a service starts while Redis is still down.
+    /// </summary>
+    public static IHostApplicationBuilder AddPlatformRedis(this IHostApplicationBuilder builder)
+    {
+        RequireConnectionString(builder, RedisName);
+        builder.AddRedisClient(RedisName, configureOptions: options =>
+        {
+            options.AbortOnConnectFail = false;
+            options.ClientName ??= builder.Environment.ApplicationName;
+        });
+        return builder;
+    }
+
+    private static void RequireConnectionString(IHostApplicationBuilder builder, string name)
+    {
+        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(name)))
+        {
+            throw new InvalidOperationException(
+                $"ConnectionStrings:{name} is not set. Run the system through the AppHost (dotnet run --project Platform.AppHost " +
+                $"or ./platform.sh up), which sets ConnectionStrings__{name}, or set it yourself.");
+        }
+    }
+}
+
+internal sealed class SchemaHealthCheck(SchemaGate gate) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        try
+        {
+            return await gate.CheckAsync(ct)
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy($"Database schema is older than version {MigrationCatalog.LatestVersion}.");
+        }
+        catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            return HealthCheckResult.Unhealthy("Schema version unknown: PostgreSQL is unreachable.", ex);
+        }
+    }
+}
