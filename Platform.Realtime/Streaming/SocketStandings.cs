@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
-using Platform.Core.Data;
 using Platform.Core.Security;
 using Platform.Core.Tenancy;
 using StackExchange.Redis;
@@ -94,7 +93,6 @@ public sealed partial class SocketStandings(IConnectionMultiplexer redis, Creden
     {
         try
         {
-            using var span = RedisTelemetry.Start("SUBSCRIBE", Revocations.Channel);
             await redis.GetSubscriber().SubscribeAsync(new RedisChannel(Revocations.Channel, RedisChannel.PatternMode.Literal),
                 (_, value) => OnRevocationAsync((string?)value).Forget());
         }
