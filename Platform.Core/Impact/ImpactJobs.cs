@@ -37,6 +37,9 @@ public static class ImpactServiceCollectionExtensions
         services.AddJobHandler<MetricsSweepArgs, MetricsSweepHandler>();
         // Nightly at 02:15 UTC: this month and the last, for every company (late data lands in the previous month).
         services.AddRecurringJob("impact.metrics-nightly", "0 15 2 * * ?", new MetricsSweepArgs());
+        services.AddJobHandler<PruneRejectionsArgs, PruneRejectionsHandler>();
+        // Daily at 03:40 UTC: rejection windows older than the retention go.
+        services.AddRecurringJob("impact.rejections-prune", "0 40 3 * * ?", new PruneRejectionsArgs());
         return services;
     }
 }
@@ -327,5 +330,23 @@ public sealed class MetricsSweepHandler(NpgsqlDataSource dataSource, IJobQueue j
             }
         }
         await jobs.EnqueueManyAsync(work, null, context.CancellationToken);
+    }
+}
+
+/// <summary>Deletes webhook rejection windows older than <see cref="Retention"/>.</summary>
+public sealed record PruneRejectionsArgs : IJobArgs
+{
+    public static string Kind => "impact.rejections-prune";
+
+    public static readonly TimeSpan Retention = TimeSpan.FromDays(30);
+}
+
+public sealed class PruneRejectionsHandler(NpgsqlDataSource dataSource) : IJobHandler<PruneRejectionsArgs>
+{
+    public async Task HandleAsync(PruneRejectionsArgs args, JobContext context)
+    {
+        await using var cmd = dataSource.CreateCommand("DELETE FROM impact.webhook_rejections WHERE window_start < now() - $1");
+        cmd.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = PruneRejectionsArgs.Retention });
+        await cmd.ExecuteNonQueryAsync(context.CancellationToken);
     }
 }

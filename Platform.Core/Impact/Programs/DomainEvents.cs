@@ -230,10 +230,15 @@ public sealed partial class ImpactWebhooks(NpgsqlDataSource dataSource, PiiVault
     public async Task RejectAsync(Guid? tenantId, string source, string reason, string? remoteIp, CancellationToken ct)
     {
         LogRejected(logger, source, tenantId, reason, remoteIp);
-        await using var cmd = dataSource.CreateCommand("INSERT INTO impact.webhook_rejections (tenant_id, source, reason, remote_ip) VALUES ($1, $2, $3, $4)");
+        // One row per (tenant, source, reason, address, hour) with a count: a flood of bad requests costs a counter, not rows.
+        await using var cmd = dataSource.CreateCommand("""
+            INSERT INTO impact.webhook_rejections (tenant_id, source, reason, remote_ip, window_start, last_at) VALUES ($1, $2, $3, $4, date_trunc('hour', now()), now())
+            ON CONFLICT (tenant_id, source, reason, remote_ip, window_start) DO UPDATE SET attempts = impact.webhook_rejections.attempts + 1, last_at = now()
+            """);
         cmd.Parameters.Add(Db.Nullable(tenantId, NpgsqlTypes.NpgsqlDbType.Uuid));
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = source.Length > 40 ? source[..40] : source });
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reason });
+        // Variable details (a timestamp's age) would defeat the aggregation; the log line above keeps them.
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reason.Split(" (")[0] });
         cmd.Parameters.Add(Db.Nullable(remoteIp, NpgsqlTypes.NpgsqlDbType.Text));
         await cmd.ExecuteNonQueryAsync(ct);
     }
