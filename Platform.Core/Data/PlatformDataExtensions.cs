@@ -49,6 +49,10 @@ public static class PlatformDataExtensions
         builder.AddRedisClient(RedisName, configureOptions: options =>
         {
             options.AbortOnConnectFail = false;
+            // While Redis is down, fail at once instead of queueing for the 5 s timeout: every Redis use here is best
+            // effort with PostgreSQL as the truth (doorbells are repaired from PostgreSQL, rate limits fail open), and a
+            // queued command would hold each request for seconds.
+            options.BacklogPolicy = StackExchange.Redis.BacklogPolicy.FailFast;
             options.ClientName ??= builder.Environment.ApplicationName;
         });
         return builder;

@@ -13,7 +13,8 @@ namespace Platform.Core.Messaging;
 /// <param name="CommittedAtUnixMs">When the transaction committed (Api clock), for end-to-end latency.</param>
 /// <param name="TraceParent">The W3C traceparent of the request that posted the activity, so the Realtime node's
 /// fan-out joins the same trace; null when nothing was being traced.</param>
-public sealed record Doorbell(long? Seq, Activity Activity, long CommittedAtUnixMs, string? TraceParent = null)
+public sealed record Doorbell(long? Seq, Activity Activity, long CommittedAtUnixMs,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TraceParent = null)
 {
     /// <summary>The Redis pub/sub channel of one conversation: <c>platform:{tenantId}:conv:{conversationId}</c>.</summary>
     public static string Channel(Guid tenantId, Guid conversationId) => $"platform:{tenantId:D}:conv:{conversationId:D}";

@@ -125,5 +125,11 @@ public sealed class DoorbellTests
 
         var typing = System.Text.Encoding.UTF8.GetString(new Doorbell(null, activity with { Seq = null, Type = "typing" }, 1).ToUtf8Json());
         Assert.StartsWith("""{"seq":null,""", typing);
+
+        // A traced post carries its traceparent, so the stream nodes' fan-out joins the posting request's trace.
+        const string traceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        var traced = new Doorbell(1, activity, 42, traceParent).ToUtf8Json();
+        Assert.EndsWith($$""","traceParent":"{{traceParent}}"}""", System.Text.Encoding.UTF8.GetString(traced));
+        Assert.Equal(traceParent, Doorbell.Parse(traced)!.TraceParent);
     }
 }
