@@ -8,6 +8,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Platform.Api.Security;
 using Platform.Core.Civic;
+using Platform.Core.Security;
 using Platform.Core.Jobs;
 
 namespace Platform.Api.Apis;
@@ -84,7 +85,7 @@ public static partial class CivicApi
     // ---- cities ----
 
     public static async Task<Results<Created<CityView>, ProblemHttpResult>> CreateCity(HttpRequest request, ClaimsPrincipal user,
-        NpgsqlDataSource db, CancellationToken ct)
+        NpgsqlDataSource db, SourceOptions sources, OutboundOptions outbound, CancellationToken ct)
     {
         var (body, problem) = await JsonBody.ReadAsync(request, TypeInfo<CreateCityRequest>());
         if (problem is not null)
@@ -110,18 +111,23 @@ public static partial class CivicApi
         }
         else
         {
+            var tenantId = Caller.From(user).TenantId;
             for (var i = 0; i < body.Sources.Count; i++)
             {
                 var s = body.Sources[i];
-                var ok = s.Kind switch
+                var error = s.Kind switch
                 {
-                    "file" => s.Location is { } l && Path.IsPathFullyQualified(l),
-                    "http" => Uri.TryCreate(s.Location, UriKind.Absolute, out var u) && u.Scheme is "http" or "https",
-                    _ => false,
+                    _ when s.Location is null || s.Location.Length > 2000 => "location is required (at most 2000 characters).",
+                    // The same answer whether or not the path exists, so a tenant learns nothing about the server's files.
+                    "file" => sources.ResolveFolder(s.Location, tenantId) is null
+                        ? "location must be an absolute folder path under one of the file roots the operator configured." : null,
+                    "http" => !Uri.TryCreate(s.Location, UriKind.Absolute, out var u) ? "location must be an absolute http(s) feed URL."
+                        : OutboundHttp.WhyRefused(u, outbound, requireHttps: false) is { } why ? $"location is not allowed: {why}." : null,
+                    _ => "kind must be file (location: a folder under an operator's file root) or http (location: an http(s) feed URL).",
                 };
-                if (!ok)
+                if (error is not null)
                 {
-                    errors[$"sources[{i}]"] = ["kind must be file (location: an absolute folder path) or http (location: an http(s) feed URL)."];
+                    errors[$"sources[{i}]"] = [error];
                 }
             }
         }

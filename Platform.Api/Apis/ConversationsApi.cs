@@ -140,7 +140,7 @@ public static class ConversationsApi
         var lifetime = ClientTokens.Lifetime(body.TtlSeconds);
         // "user" is the claim Direct Line JS and Web Chat read the user id from.
         var token = services.Tokens.Issue(caller.TenantId, body.UserId, conversationId, lifetime,
-            extraClaims: new Dictionary<string, object> { ["user"] = body.UserId });
+            extraClaims: new Dictionary<string, object> { ["user"] = body.UserId }, issuedUnder: Caller.Origin(user));
         var streamUrl = await services.Nodes.NextStreamUrlAsync(token, ct);
         if (streamUrl is null)
         {

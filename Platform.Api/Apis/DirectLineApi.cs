@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -89,7 +90,7 @@ public static partial class DirectLineApi
         {
             return Error(StatusCodes.Status403Forbidden, "Forbidden", "The channel is not active.");
         }
-        var token = Issue(services.Tokens, caller.TenantId, userId, conversation!.Id);
+        var token = Issue(services.Tokens, request.HttpContext.User, caller.TenantId, userId, conversation!.Id);
         return Results.Json(new TokenAnswer(conversation.Id.ToString(), token, TokenLifetimeSeconds), DirectLineJsonContext.Default.TokenAnswer);
     }
 
@@ -100,7 +101,12 @@ public static partial class DirectLineApi
         {
             return Error(StatusCodes.Status403Forbidden, "BadArgument", "tokens/refresh needs a token; a secret does not expire.");
         }
-        var token = Issue(services.Tokens, caller.TenantId, caller.UserId!, caller.ConversationId!.Value);
+        if (ChainTooOld(context.User))
+        {
+            return Error(StatusCodes.Status403Forbidden, "TokenExpired",
+                $"This token's chain began more than {MaxTokenChain.TotalHours:0} hours ago; start again with the channel's secret.");
+        }
+        var token = Issue(services.Tokens, context.User, caller.TenantId, caller.UserId!, caller.ConversationId!.Value);
         return Results.Json(new TokenAnswer(caller.ConversationId.Value.ToString(), token, TokenLifetimeSeconds), DirectLineJsonContext.Default.TokenAnswer);
     }
 
@@ -140,7 +146,7 @@ public static partial class DirectLineApi
                 return Error(StatusCodes.Status403Forbidden, "Forbidden", "The channel is not active.");
             }
             conversationId = conversation!.Id;
-            token = Issue(services.Tokens, caller.TenantId, userId, conversationId);
+            token = Issue(services.Tokens, request.HttpContext.User, caller.TenantId, userId, conversationId);
             expiresIn = TokenLifetimeSeconds;
         }
         var streamUrl = await StreamUrlAsync(services.Nodes, token, conversationId, null, ct);
@@ -170,7 +176,11 @@ public static partial class DirectLineApi
         {
             return NotFound();
         }
-        var token = Issue(services.Tokens, caller.TenantId, caller.UserId ?? SecretStreamUser, conversationId);
+        if (caller.IsClient && ChainTooOld(context.User))
+        {
+            return Error(StatusCodes.Status403Forbidden, "TokenExpired", "This token's chain is too old to reconnect; start again with the channel's secret.");
+        }
+        var token = Issue(services.Tokens, context.User, caller.TenantId, caller.UserId ?? SecretStreamUser, conversationId);
         var streamUrl = await StreamUrlAsync(services.Nodes, token, conversationId, string.IsNullOrEmpty(watermark) ? null : after, ct);
         return streamUrl is null
             ? Error(StatusCodes.Status503ServiceUnavailable, "ServiceError", "No Realtime node is configured.")
@@ -326,14 +336,24 @@ public static partial class DirectLineApi
 
     // ---- helpers ----
 
-    private static string Issue(ClientTokens tokens, Guid tenantId, string userId, Guid conversationId) =>
+    /// <summary>
+    /// How long a chain of refreshes (and token reconnects) may go on from the token a secret minted: refresh must not
+    /// re-mint forever, or a leaked token would outlive every rotation of habits.
+    /// </summary>
+    public static readonly TimeSpan MaxTokenChain = TimeSpan.FromHours(24);
+
+    private static bool ChainTooOld(ClaimsPrincipal user) =>
+        Caller.FirstIssued(user) is { } first && DateTimeOffset.UtcNow - first > MaxTokenChain;
+
+    private static string Issue(ClientTokens tokens, ClaimsPrincipal user, Guid tenantId, string userId, Guid conversationId) =>
         // "user" is the claim Direct Line JS and Web Chat take the user id from.
         // jti: a refresh within the same second still yields a new token.
+        // The token carries the credential it descends from (dies with it) and its chain's start (refresh has a limit).
         tokens.Issue(tenantId, userId, conversationId, TokenLifetime, extraClaims: new Dictionary<string, object>
         {
             ["user"] = userId,
             ["jti"] = Credentials.Base64Url(Guid.NewGuid().ToByteArray()),
-        });
+        }, issuedUnder: Caller.Origin(user), firstIssuedAt: Caller.FirstIssued(user));
 
     /// <summary>The Realtime node's Direct Line stream for this conversation, carrying the token (and watermark) in the query.</summary>
     private static async ValueTask<string?> StreamUrlAsync(RealtimeNodes nodes, string token, Guid conversationId, long? watermark, CancellationToken ct)

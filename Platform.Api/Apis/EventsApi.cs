@@ -163,7 +163,7 @@ public static class EventsApi
             return Problems.NotFound("Attendee");
         }
         var lifetime = ClientTokens.DefaultLifetime;
-        var token = services.Tokens.Issue(tenantId, userId, null, lifetime, roles: ["attendee"]);
+        var token = services.Tokens.Issue(tenantId, userId, null, lifetime, roles: ["attendee"], issuedUnder: Caller.Origin(user), kind: TokenKinds.Attendee);
         if (await services.Nodes.NextStreamUrlAsync(token, ct) is not { } url)
         {
             return Problems.Unavailable("No Realtime node is configured (services:realtime:http:0).");

@@ -86,8 +86,9 @@ public static partial class ImpactApi
 
         // Called by connectors, which hold a signing secret, not an API key.
         app.MapPost("/v1/impact/webhooks/{source}", ReceiveWebhook).WithTags("Impact").WithName("ReceiveImpactWebhook").AllowAnonymous()
+            .RequireRateLimiting(Platform.Api.Security.AnonymousLimits.PerIp)
             .WithSummary("Receive a signed domain event envelope (X-Platform-Tenant, X-Impact-Timestamp, X-Impact-Signature: sha256=HMAC(secret, timestamp + '.' + body)).")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status429TooManyRequests);
         return app;
     }
 

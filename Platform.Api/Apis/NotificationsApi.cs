@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Security;
 using Platform.Core.Notifications;
+using Platform.Core.Security;
 
 namespace Platform.Api.Apis;
 
@@ -106,16 +107,17 @@ public static class NotificationsApi
     }
 
     public static async Task<Results<Created<PushSubscriptionView>, ProblemHttpResult>> AddPushSubscription(HttpRequest request, ClaimsPrincipal user,
-        PushSubscriptions subscriptions, CancellationToken ct)
+        PushSubscriptions subscriptions, OutboundOptions outbound, CancellationToken ct)
     {
         var (body, problem) = await JsonBody.ReadAsync(request, NotificationsApiJsonContext.Default.PushSubscriptionRequest);
         if (problem is not null)
         {
             return problem;
         }
-        if (!Uri.TryCreate(body!.Endpoint, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("https" or "http") || body.Endpoint!.Length > 2000)
+        if (!Uri.TryCreate(body!.Endpoint, UriKind.Absolute, out var endpoint) || body.Endpoint!.Length > 2000
+            || OutboundHttp.WhyRefused(endpoint, outbound, requireHttps: true) is not null)
         {
-            return Problems.Invalid("endpoint", "endpoint must be the push service's absolute https URL from the browser's PushSubscription.");
+            return Problems.Invalid("endpoint", "endpoint must be the push service's absolute https URL from the browser's PushSubscription (a public host).");
         }
         if (!Base64Url.TryDecode(body.Keys?.P256dh, out var p256dh) || !P256.IsValidPublicKey(p256dh))
         {

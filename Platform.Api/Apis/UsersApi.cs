@@ -53,7 +53,7 @@ public static class UsersApi
         }
         var lifetime = ClientTokens.Lifetime(body?.TtlSeconds);
         var token = services.Tokens.Issue(Caller.From(user).TenantId, userId, null, lifetime, roles.Distinct(),
-            new Dictionary<string, object> { ["user"] = userId });
+            new Dictionary<string, object> { ["user"] = userId }, issuedUnder: Caller.Origin(user));
         var streamUrl = await services.Nodes.NextStreamUrlAsync(token, request.HttpContext.RequestAborted);
         if (streamUrl is null)
         {

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Security;
 using Platform.Core.Notifications;
+using Platform.Core.Security;
 
 namespace Platform.Api.Apis;
 
@@ -27,16 +28,20 @@ public static class WebhooksApi
     }
 
     public static async Task<Results<Created<WebhookCreated>, ProblemHttpResult>> CreateWebhook(HttpRequest request, ClaimsPrincipal user,
-        WebhookEndpoints endpoints, CancellationToken ct)
+        WebhookEndpoints endpoints, OutboundOptions outbound, CancellationToken ct)
     {
         var (body, problem) = await JsonBody.ReadAsync(request, NotificationsApiJsonContext.Default.WebhookRequest);
         if (problem is not null)
         {
             return problem;
         }
-        if (!Uri.TryCreate(body!.Url, UriKind.Absolute, out var url) || url.Scheme is not ("https" or "http") || body.Url!.Length > 2000)
+        if (!Uri.TryCreate(body!.Url, UriKind.Absolute, out var url) || body.Url!.Length > 2000)
         {
-            return Problems.Invalid("url", "url must be an absolute http(s) URL of at most 2000 characters.");
+            return Problems.Invalid("url", "url must be an absolute https URL of at most 2000 characters.");
+        }
+        if (OutboundHttp.WhyRefused(url, outbound, requireHttps: true) is { } why)
+        {
+            return Problems.Invalid("url", $"url is not allowed: {why}.");
         }
         var types = body.EventTypes ?? [];
         if (types.Length > 100 || types.Any(t => !NotificationRules.IsType(t)))

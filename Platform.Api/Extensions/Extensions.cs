@@ -59,6 +59,30 @@ internal static class Extensions
         builder.Configuration.GetSection("Platform:RateLimits").Bind(limits);
         builder.Services.AddSingleton(limits);
         builder.Services.AddSingleton<TenantRateLimiter>();
+        builder.Services.AddRateLimiter(o =>
+        {
+            // Per client address, in this process (no Redis, so it holds when Redis is down), before any body is read.
+            o.AddPolicy(Platform.Api.Security.AnonymousLimits.PerIp, http => System.Threading.RateLimiting.RateLimitPartition.GetFixedWindowLimiter(
+                http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new System.Threading.RateLimiting.FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = limits.Enabled ? Math.Max(1, limits.AnonymousPerIpPerMinute) : int.MaxValue,
+                    Window = TimeSpan.FromMinutes(1),
+                    QueueLimit = 0,
+                }));
+            o.OnRejected = async (context, ct) =>
+            {
+                context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                context.HttpContext.Response.Headers.RetryAfter = "60";
+                await context.HttpContext.Response.WriteAsJsonAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails
+                {
+                    Status = StatusCodes.Status429TooManyRequests,
+                    Type = ProblemTypes.RateLimited,
+                    Title = "Too many requests from this address.",
+                    Detail = "Retry after 60 s.",
+                }, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", ct);
+            };
+        });
 
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
@@ -71,9 +95,13 @@ internal static class Extensions
         });
     }
 
-    /// <summary>Authentication, then authorization; per-tenant rate limits run as endpoint filters after both.</summary>
+    /// <summary>
+    /// Per-address limits of anonymous endpoints first (before their bodies are read), then authentication and
+    /// authorization; per-tenant rate limits run as endpoint filters after both.
+    /// </summary>
     public static WebApplication UsePlatformSecurity(this WebApplication app)
     {
+        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
         return app;

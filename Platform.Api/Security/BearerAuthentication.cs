@@ -22,6 +22,12 @@ public static class PlatformClaims
     public const string Role = "platform:role";
     /// <summary>Set when the tenant or channel behind the credential is inactive: "tenant" or "channel".</summary>
     public const string Inactive = "platform:inactive";
+    /// <summary>The credential behind the caller, carried into client tokens it mints (they die with it).</summary>
+    public const string Origin = "platform:origin";
+    /// <summary>A client token's kind (conversation, user, attendee).</summary>
+    public const string TokenKind = "platform:token-kind";
+    /// <summary>A client token's chain start (Unix seconds): refresh keeps it, so a chain has a maximum age.</summary>
+    public const string FirstIssued = "platform:first-issued";
 }
 
 /// <summary>Problem types of the platform (RFC 9457 <c>type</c>): stable identifiers, documented in docs/api.md.</summary>
@@ -99,10 +105,24 @@ public sealed class BearerAuthenticationHandler(
         {
             return AuthenticateResult.Fail("The client token's conversation does not exist.");
         }
-        var list = Claims(CallerKinds.Client, state);
+        if (await credentials.StandingAsync(claims, Context.RequestAborted) is { Revoked: true } revoked)
+        {
+            return AuthenticateResult.Fail($"The client token no longer stands: {revoked.Reason}.");
+        }
+        var list = Claims(CallerKinds.Client, state with { Origin = claims.IssuedUnder });
         list.Add(new Claim(PlatformClaims.Conversation, conversationId.ToString()));
         list.Add(new Claim(PlatformClaims.User, claims.UserId));
+        AddTokenClaims(list, claims);
         return Success(list);
+    }
+
+    private static void AddTokenClaims(List<Claim> list, ClientTokenClaims claims)
+    {
+        list.Add(new Claim(PlatformClaims.TokenKind, claims.Kind));
+        if (claims.FirstIssuedAt is { } first)
+        {
+            list.Add(new Claim(PlatformClaims.FirstIssued, first.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
     }
 
     /// <summary>A user-scoped token (no conversation): the user's own data and the roles other modules check.</summary>
@@ -112,6 +132,10 @@ public sealed class BearerAuthenticationHandler(
         try
         {
             active = await credentials.FindTenantActiveAsync(claims.TenantId, Context.RequestAborted);
+            if (active is true && await credentials.StandingAsync(claims, Context.RequestAborted) is { Revoked: true } revoked)
+            {
+                return AuthenticateResult.Fail($"The client token no longer stands: {revoked.Reason}.");
+            }
         }
         catch (Npgsql.NpgsqlException)
         {
@@ -123,8 +147,9 @@ public sealed class BearerAuthenticationHandler(
         {
             return AuthenticateResult.Fail("The client token's tenant does not exist.");
         }
-        var list = Claims(CallerKinds.User, new CredentialOwner(claims.TenantId, active.Value, null, true, null));
+        var list = Claims(CallerKinds.User, new CredentialOwner(claims.TenantId, active.Value, null, true, null) { Origin = claims.IssuedUnder });
         list.Add(new Claim(PlatformClaims.User, claims.UserId));
+        AddTokenClaims(list, claims);
         list.AddRange(claims.Roles.Select(r => new Claim(PlatformClaims.Role, r)));
         return Success(list);
     }
@@ -141,6 +166,10 @@ public sealed class BearerAuthenticationHandler(
         if (owner.ChannelId is { } channel)
         {
             claims.Add(new Claim(PlatformClaims.Channel, channel.ToString()));
+        }
+        if (owner.Origin is { } origin)
+        {
+            claims.Add(new Claim(PlatformClaims.Origin, origin));
         }
         if (!owner.TenantActive)
         {
@@ -220,6 +249,7 @@ public static class SecurityExtensions
             .AddPolicy(AuthPolicies.User, p => ActiveOf(p, CallerKinds.User))
             .AddPolicy(AuthPolicies.TenantOrUser, p => ActiveOf(p, CallerKinds.Tenant, CallerKinds.User));
         builder.Services.AddSingleton<ClientTokens>();
+        builder.Services.AddSingleton<Revocations>();
         builder.Services.AddSingleton<CredentialLookup>();
         return builder;
     }

@@ -22,4 +22,11 @@ public sealed record Caller(string Kind, Guid TenantId, Guid? ChannelId, Guid? C
     public bool Reaches(Guid conversationId) => Kind != CallerKinds.Client || ConversationId == conversationId;
 
     public bool IsClient => Kind == CallerKinds.Client;
+
+    /// <summary>The credential behind this caller (<c>TokenOrigins</c>): client tokens it mints carry it and die with it.</summary>
+    public static string? Origin(ClaimsPrincipal user) => user.FindFirstValue(PlatformClaims.Origin);
+
+    /// <summary>For a client token caller: when its refresh chain began.</summary>
+    public static DateTimeOffset? FirstIssued(ClaimsPrincipal user) =>
+        long.TryParse(user.FindFirstValue(PlatformClaims.FirstIssued), out var s) ? DateTimeOffset.FromUnixTimeSeconds(s) : null;
 }

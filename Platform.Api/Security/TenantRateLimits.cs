@@ -38,3 +38,9 @@ public sealed class TenantRateLimitFilter(TenantRateLimiter limiter) : IEndpoint
         return await next(context);
     }
 }
+
+/// <summary>Rate-limit policy of endpoints that accept a body without a credential: per client address, in memory.</summary>
+public static class AnonymousLimits
+{
+    public const string PerIp = "anonymous-per-ip";
+}

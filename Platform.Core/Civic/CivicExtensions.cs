@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Platform.Core.Jobs;
+using Platform.Core.Security;
 
 namespace Platform.Core.Civic;
 
@@ -93,10 +95,19 @@ public static class CivicExtensions
         return options;
     }
 
+    private static SourceOptions SourceLimits(IHostApplicationBuilder builder)
+    {
+        var options = new SourceOptions();
+        builder.Configuration.GetSection(SourceOptions.Section).Bind(options);
+        return options;
+    }
+
     /// <summary>What Api needs: options and the artifact store (for evidence and reruns).</summary>
     public static IHostApplicationBuilder AddCivicServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton(Options(builder));
+        builder.Services.AddSingleton(SourceLimits(builder));
+        builder.Services.TryAddSingleton(OutboundOptions.From(builder.Configuration));
         builder.Services.AddSingleton<IArtifactStore, LocalFolderArtifactStore>();
         return builder;
     }
@@ -107,16 +118,17 @@ public static class CivicExtensions
         var options = Options(builder);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<IArtifactStore, LocalFolderArtifactStore>();
-        builder.Services.AddSingleton(new SourceReader(options, new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-        {
-            Timeout = Timeout.InfiniteTimeSpan, // per-attempt timeouts are SourceReader's
-        }));
+        var outbound = OutboundOptions.From(builder.Configuration);
+        // Feeds and their documents are tenant-controlled URLs: the outbound pipeline checks every hop; per-attempt timeouts are SourceReader's.
+        builder.Services.AddSingleton(new SourceReader(options, SourceLimits(builder), outbound,
+            OutboundHttp.CreateClient(outbound, followRedirects: true, Timeout.InfiniteTimeSpan)));
         if (string.IsNullOrEmpty(options.Generative.Endpoint))
         {
             builder.Services.AddSingleton<ISummarizer, ExtractiveSummarizerAdapter>();
         }
         else
         {
+            // The model endpoint is the operator's configuration, not a tenant's URL, so it does not go through the outbound pipeline.
             builder.Services.AddSingleton(options.Generative);
             builder.Services.AddSingleton(GenerativeClients.Create(options.Generative));
             builder.Services.AddSingleton<ISummarizer, GenerativeSummarizer>();

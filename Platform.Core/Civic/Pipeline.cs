@@ -137,7 +137,7 @@ public sealed partial class CityScanHandler(NpgsqlDataSource db, IJobQueue jobs,
             var started = DateTimeOffset.UtcNow;
             try
             {
-                var listing = await reader.ListAsync(source, ct);
+                var listing = await reader.ListAsync(source, args.TenantId, ct);
                 var queued = 0;
                 foreach (var doc in listing.Documents)
                 {

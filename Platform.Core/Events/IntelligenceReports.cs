@@ -45,8 +45,11 @@ public sealed class IntelligenceReports(EventsStore store, Gatherings gatherings
         await ReadAsync("tenant_id = $1 AND id = $2", tenantId, id, null, ct);
 
     /// <summary>The public, read-only page of a report by its unguessable share token.</summary>
+    /// <summary>How long a share link works after the report was requested: a leaked link does not stay valid forever.</summary>
+    public static readonly TimeSpan ShareLifetime = TimeSpan.FromDays(30);
+
     public async Task<string?> SharedHtmlAsync(string shareToken, CancellationToken ct) =>
-        (await ReadAsync("share_token = $3", Guid.Empty, Guid.Empty, shareToken, ct))?.Html;
+        (await ReadAsync("share_token = $3 AND created_at > now() - interval '30 days'", Guid.Empty, Guid.Empty, shareToken, ct))?.Html;
 
     /// <summary>The job's work; idempotent (a re-run overwrites the same row with the numbers of the moment).</summary>
     public async Task BuildAsync(Guid tenantId, Guid reportId, CancellationToken ct)

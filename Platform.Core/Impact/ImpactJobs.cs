@@ -37,6 +37,9 @@ public static class ImpactServiceCollectionExtensions
         services.AddJobHandler<MetricsSweepArgs, MetricsSweepHandler>();
         // Nightly at 02:15 UTC: this month and the last, for every company (late data lands in the previous month).
         services.AddRecurringJob("impact.metrics-nightly", "0 15 2 * * ?", new MetricsSweepArgs());
+        services.AddJobHandler<PruneRejectionsArgs, PruneRejectionsHandler>();
+        // Daily at 03:40 UTC: rejection windows older than the retention go.
+        services.AddRecurringJob("impact.rejections-prune", "0 40 3 * * ?", new PruneRejectionsArgs());
         return services;
     }
 }
@@ -186,7 +189,7 @@ public sealed class ApplyDomainEventHandler(NpgsqlDataSource dataSource, PiiVaul
         string source, json;
         Guid company;
         await using (var cmd = new NpgsqlCommand("""
-            SELECT source, company_id, envelope::text FROM impact.domain_events
+            SELECT source, company_id, envelope_enc, envelope::text FROM impact.domain_events
              WHERE tenant_id = $1 AND event_id = $2 AND processed_at IS NULL FOR UPDATE
             """, conn, tx))
         {
@@ -199,7 +202,8 @@ public sealed class ApplyDomainEventHandler(NpgsqlDataSource dataSource, PiiVaul
             }
             source = reader.GetString(0);
             company = reader.GetGuid(1);
-            json = reader.GetString(2);
+            // Rows stored before envelopes were sealed still hold plaintext until they are applied.
+            json = !reader.IsDBNull(2) ? vault.OpenEnvelope(reader.GetFieldValue<byte[]>(2), args.TenantId) : reader.GetString(3);
         }
         var (envelope, _, error) = DomainEvents.Parse(System.Text.Encoding.UTF8.GetBytes(json));
         if (envelope is null)
@@ -209,7 +213,12 @@ public sealed class ApplyDomainEventHandler(NpgsqlDataSource dataSource, PiiVaul
         var ingest = new ProgramIngest(conn, tx, vault, args.TenantId, company);
         await DomainEvents.ApplyAsync(ingest, source, envelope, ct);
         await ingest.QueueScoringAsync(jobs, ct);
-        await using (var done = new NpgsqlCommand("UPDATE impact.domain_events SET processed_at = now() WHERE tenant_id = $1 AND event_id = $2", conn, tx))
+        // Applied: the envelope's personal data now lives in the vault-encrypted tables, so the envelope itself is dropped.
+        // The row stays (without body or person links) so a redelivered event id is still recognised as a duplicate.
+        await using (var done = new NpgsqlCommand("""
+            UPDATE impact.domain_events SET processed_at = now(), envelope = NULL, envelope_enc = NULL, person_refs = '{}'
+             WHERE tenant_id = $1 AND event_id = $2
+            """, conn, tx))
         {
             done.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = args.TenantId });
             done.Parameters.Add(new NpgsqlParameter<string> { TypedValue = args.EventId });
@@ -264,6 +273,7 @@ public sealed partial class PrivacyRequestHandler(NpgsqlDataSource dataSource, P
         {
             var keyring = await vault.KeyringAsync(conn, tx, args.TenantId, [subject], "gdpr-export", Actor, ct);
             var json = await SubjectExport.BuildAsync(conn, tx, args.TenantId, subject, keyring, ct);
+            json["pendingEvents"] = await SubjectExport.PendingEventsAsync(conn, tx, args.TenantId, subject, vault, ct);
             if (keyring.KeyOf(subject) is { } key)
             {
                 bundle = PiiVault.Encrypt(key, json.ToJsonString(), subject);
@@ -321,5 +331,23 @@ public sealed class MetricsSweepHandler(NpgsqlDataSource dataSource, IJobQueue j
             }
         }
         await jobs.EnqueueManyAsync(work, null, context.CancellationToken);
+    }
+}
+
+/// <summary>Deletes webhook rejection windows older than <see cref="Retention"/>.</summary>
+public sealed record PruneRejectionsArgs : IJobArgs
+{
+    public static string Kind => "impact.rejections-prune";
+
+    public static readonly TimeSpan Retention = TimeSpan.FromDays(30);
+}
+
+public sealed class PruneRejectionsHandler(NpgsqlDataSource dataSource) : IJobHandler<PruneRejectionsArgs>
+{
+    public async Task HandleAsync(PruneRejectionsArgs args, JobContext context)
+    {
+        await using var cmd = dataSource.CreateCommand("DELETE FROM impact.webhook_rejections WHERE window_start < now() - $1");
+        cmd.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = PruneRejectionsArgs.Retention });
+        await cmd.ExecuteNonQueryAsync(context.CancellationToken);
     }
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Core.Jobs;
+using Platform.Core.Security;
 using StackExchange.Redis;
 
 namespace Platform.Core.Notifications;
@@ -157,10 +158,14 @@ public sealed partial class NotificationDeliverer(
         request.Headers.TryAddWithoutValidation("TTL", "86400");
         request.Headers.TryAddWithoutValidation("Urgency", "normal");
         request.Headers.TryAddWithoutValidation("Authorization", http.Vapid.Authorization(endpoint, time.GetUtcNow()));
-        var (status, error) = await http.SendAsync(request, ct);
+        var (status, error, refused) = await http.SendAsync(request, ct);
         if (status is >= 200 and < 300)
         {
             await FinishAsync(work, attempt, Outcome.Sent, status, null, started, ct);
+        }
+        else if (refused)
+        {
+            await FinishAsync(work, attempt, Outcome.Failed, null, error, started, ct);
         }
         else if (status is 404 or 410)
         {
@@ -201,7 +206,7 @@ public sealed partial class NotificationDeliverer(
         request.Headers.TryAddWithoutValidation("webhook-id", messageId);
         request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.TryAddWithoutValidation("webhook-signature", WebhookSignature.Sign(secret!, messageId, timestamp, body));
-        var (status, error) = await http.SendAsync(request, ct);
+        var (status, error, refused) = await http.SendAsync(request, ct);
         if (status is >= 200 and < 300)
         {
             await using var reset = db.CreateCommand("UPDATE ops.webhook_endpoints SET failure_streak = 0 WHERE id = $1::uuid AND failure_streak <> 0");
@@ -224,6 +229,11 @@ public sealed partial class NotificationDeliverer(
         {
             LogEndpointDisabled(logger, work.Target, options.Value.WebhookDisableAfterFailures);
             await FinishAsync(work, attempt, Outcome.Failed, status, $"{message}; endpoint disabled after {options.Value.WebhookDisableAfterFailures} consecutive failures", started, ct);
+            return;
+        }
+        if (refused)
+        {
+            await FinishAsync(work, attempt, Outcome.Failed, null, message, started, ct); // the same address would be refused again
             return;
         }
         await RetryOrFailAsync(work, attempt, isLast, status, message, started, ct);
@@ -354,13 +364,12 @@ public sealed class NotificationHttp : IDisposable
 
     public Vapid Vapid { get; }
 
-    public NotificationHttp(IOptions<NotificationOptions> options, ILogger<NotificationHttp> logger)
+    public NotificationHttp(IOptions<NotificationOptions> options, OutboundOptions outbound, ILogger<NotificationHttp> logger)
     {
         var o = options.Value;
-        _client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AllowAutoRedirect = false })
-        {
-            Timeout = o.SendTimeout,
-        };
+        _outbound = outbound;
+        // Endpoints are tenant- and user-controlled URLs: the outbound pipeline, no redirects (a 3xx is a failed delivery).
+        _client = OutboundHttp.CreateClient(outbound, followRedirects: false, o.SendTimeout);
         var (publicKey, privateKey) = (o.Vapid.PublicKey, o.Vapid.PrivateKey);
         if (string.IsNullOrEmpty(publicKey) || string.IsNullOrEmpty(privateKey))
         {
@@ -371,21 +380,35 @@ public sealed class NotificationHttp : IDisposable
         Vapid = new Vapid(publicKey, privateKey, o.Vapid.Subject);
     }
 
-    /// <summary>The status code, or null with an error for a network failure or timeout.</summary>
-    public async Task<(int? Status, string? Error)> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    private readonly OutboundOptions _outbound;
+
+    /// <summary>
+    /// The status code, or null with an error for a network failure or timeout. <c>Refused</c> when the outbound
+    /// pipeline would not call the URL (not https, or not a public address): asking again will not help.
+    /// The response body is never read.
+    /// </summary>
+    public async Task<(int? Status, string? Error, bool Refused)> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
+        if (OutboundHttp.WhyRefused(request.RequestUri!, _outbound, requireHttps: true) is { } why)
+        {
+            return (null, $"refused: {why}", true);
+        }
         try
         {
-            using var response = await _client.SendAsync(request, ct);
-            return ((int)response.StatusCode, null);
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            return ((int)response.StatusCode, null, false);
+        }
+        catch (HttpRequestException ex) when (OutboundHttp.Refusal(ex) is { } refusal)
+        {
+            return (null, refusal.Message, true);
         }
         catch (HttpRequestException ex)
         {
-            return (null, $"network: {ex.Message}");
+            return (null, $"network: {ex.Message}", false);
         }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
         {
-            return (null, "timed out");
+            return (null, "timed out", false);
         }
     }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Platform.Core.Jobs;
+using Platform.Core.Security;
 
 namespace Platform.Core.Notifications;
 
@@ -11,6 +12,7 @@ public static class NotificationsExtensions
     public static IHostApplicationBuilder AddNotifications(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.Section);
+        builder.Services.TryAddSingleton(OutboundOptions.From(builder.Configuration));
         builder.Services.AddSingleton<NotificationOutbox>();
         builder.Services.AddSingleton<NotificationPreferences>();
         builder.Services.AddSingleton<PushSubscriptions>();

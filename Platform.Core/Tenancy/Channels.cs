@@ -11,7 +11,7 @@ public sealed record Channel(Guid Id, string Name, string Status, DateTimeOffset
 /// EF Core over <c>core.channels</c>; every context is opened for the caller's tenant, so the tenant filter confines
 /// each read and write to that tenant's channels.
 /// </summary>
-public sealed class Channels(IDbContextFactory<PlatformDb> contexts)
+public sealed class Channels(IDbContextFactory<PlatformDb> contexts, Revocations revocations)
 {
     public const int MaxNameLength = 200;
 
@@ -54,7 +54,15 @@ public sealed class Channels(IDbContextFactory<PlatformDb> contexts)
             .SetProperty(c => c.Name, c => name ?? c.Name)
             .SetProperty(c => c.Status, c => status ?? c.Status)
             .SetProperty(c => c.UpdatedAt, _ => DateTimeOffset.UtcNow), ct);
-        return changed == 0 ? null : (await db.Set<ChannelEntity>().FirstAsync(c => c.Id == id, ct)).ToChannel();
+        if (changed == 0)
+        {
+            return null;
+        }
+        if (status is not null)
+        {
+            await revocations.PublishAsync(Revocations.ChannelOf(id)); // live sockets of a deactivated channel close
+        }
+        return (await db.Set<ChannelEntity>().FirstAsync(c => c.Id == id, ct)).ToChannel();
     }
 
     /// <summary>Replaces the channel's secret; the old one fails from the next request on. Null when no such channel.</summary>
@@ -65,6 +73,11 @@ public sealed class Channels(IDbContextFactory<PlatformDb> contexts)
         var changed = await db.Set<ChannelEntity>().Where(c => c.Id == id).ExecuteUpdateAsync(s => s
             .SetProperty(c => c.SecretHash, Credentials.Hash(secret))
             .SetProperty(c => c.UpdatedAt, _ => DateTimeOffset.UtcNow), ct);
-        return changed == 1 ? secret : null;
+        if (changed != 1)
+        {
+            return null;
+        }
+        await revocations.PublishAsync(Revocations.ChannelOf(id)); // tokens minted with the old secret die
+        return secret;
     }
 }

@@ -17,6 +17,11 @@ public sealed class TenantRateLimitOptions
     public int RequestsPerWindow { get; set; } = 6000;
     /// <summary><c>POST …/activities</c>, typing included.</summary>
     public int ActivitiesPerWindow { get; set; } = 3000;
+    /// <summary>
+    /// Requests per minute from one client address to an endpoint that takes a body without a credential (the impact
+    /// webhook receiver), counted on each node in memory before the body is read.
+    /// </summary>
+    public int AnonymousPerIpPerMinute { get; set; } = 120;
 }
 
 public enum RateCategory { Requests, Activities }

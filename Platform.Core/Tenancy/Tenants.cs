@@ -19,7 +19,7 @@ public sealed record Tenant(Guid Id, string Name, string Status, DateTimeOffset 
 public sealed record IssuedApiKey(Guid Id, string ApiKey);
 
 /// <summary>Tenants and their API keys: the operator's side of tenancy (EF Core over <c>core.tenants</c>, <c>core.api_keys</c>).</summary>
-public sealed class Tenants(IDbContextFactory<PlatformDb> contexts)
+public sealed class Tenants(IDbContextFactory<PlatformDb> contexts, Revocations revocations)
 {
     public const int MaxNameLength = 200;
 
@@ -65,7 +65,15 @@ public sealed class Tenants(IDbContextFactory<PlatformDb> contexts)
             .SetProperty(t => t.Name, t => name ?? t.Name)
             .SetProperty(t => t.Status, t => status ?? t.Status)
             .SetProperty(t => t.UpdatedAt, _ => DateTimeOffset.UtcNow), ct);
-        return changed == 0 ? null : (await db.Set<TenantEntity>().FirstAsync(t => t.Id == id, ct)).ToTenant();
+        if (changed == 0)
+        {
+            return null;
+        }
+        if (status is not null)
+        {
+            await revocations.PublishAsync(Revocations.Tenant(id)); // live sockets of a deactivated tenant close
+        }
+        return (await db.Set<TenantEntity>().FirstAsync(t => t.Id == id, ct)).ToTenant();
     }
 
     /// <summary>Adds an API key (keys live side by side, so rotation is: issue new, switch callers, revoke old).</summary>
@@ -86,8 +94,13 @@ public sealed class Tenants(IDbContextFactory<PlatformDb> contexts)
     {
         // The tenant filter confines the update to this tenant's keys.
         await using var db = await contexts.CreateForTenantAsync(tenantId, ct);
-        return await db.Set<ApiKeyEntity>().Where(k => k.Id == keyId).ExecuteUpdateAsync(s => s
-            .SetProperty(k => k.RevokedAt, k => k.RevokedAt ?? DateTimeOffset.UtcNow), ct) == 1;
+        if (await db.Set<ApiKeyEntity>().Where(k => k.Id == keyId).ExecuteUpdateAsync(s => s
+            .SetProperty(k => k.RevokedAt, k => k.RevokedAt ?? DateTimeOffset.UtcNow), ct) != 1)
+        {
+            return false;
+        }
+        await revocations.PublishAsync(Revocations.ApiKey(keyId)); // tokens it minted die, live sockets included
+        return true;
     }
 
     private static IssuedApiKey NewKey(PlatformDb db, Guid tenantId)

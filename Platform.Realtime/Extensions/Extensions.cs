@@ -16,6 +16,8 @@ internal static class Extensions
         builder.Services.AddActivityLog();
         builder.Services.AddSingleton<ClientTokens>();
         builder.Services.AddSingleton<CredentialLookup>();
+        builder.Services.AddSingleton<SocketStandings>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SocketStandings>());
 
         builder.Services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.Section);
         builder.Services.AddSingleton<ConversationFeeds>();

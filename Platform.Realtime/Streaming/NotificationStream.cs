@@ -144,7 +144,7 @@ public sealed class NotificationConnection(WebSocket socket, StreamOptions optio
         }
     }
 
-    public async Task RunAsync(IReadOnlyList<InAppNotification> unread, CancellationToken stopping)
+    public async Task RunAsync(IReadOnlyList<InAppNotification> unread, CancellationToken stopping, SocketStanding? standing = null)
     {
         using var clientGone = new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, clientGone.Token);
@@ -172,7 +172,8 @@ public sealed class NotificationConnection(WebSocket socket, StreamOptions optio
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            await CloseAsync(CloseCodes.ServiceRestart, "server restarting");
+            var (code, reason) = standing?.CloseFor(CloseCodes.ServiceRestart, "server restarting") ?? (CloseCodes.ServiceRestart, "server restarting");
+            await CloseAsync(code, reason);
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
         {
@@ -180,6 +181,11 @@ public sealed class NotificationConnection(WebSocket socket, StreamOptions optio
         }
         finally
         {
+            if (socket.State == WebSocketState.CloseSent)
+            {
+                // Let the client answer our close frame: cancelling the receive now would abort the socket and lose the code.
+                await Task.WhenAny(receiving, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
+            }
             await clientGone.CancelAsync();
             await receiving;
         }
@@ -230,7 +236,7 @@ public static class NotificationStream
 {
     /// <summary>Serves a user-scoped token's stream on an accepted socket.</summary>
     public static async Task ServeAsync(HttpContext context, WebSocket socket, ClientTokenClaims claims, StreamOptions options,
-        Func<WebSocket, int, string, Task> refuse, CancellationToken stopping)
+        Func<WebSocket, int, string, Task> refuse, CancellationToken stopping, SocketStanding? standing = null)
     {
         var services = context.RequestServices;
         var inbox = services.GetRequiredService<NotificationInbox>();
@@ -250,7 +256,7 @@ public static class NotificationStream
             {
                 // Subscribed before this read: whatever is sent from now on is in the read or in the queue (or both; deduped).
                 var unread = await inbox.UnreadAsync(claims.TenantId, claims.UserId, options.ReplayPageSize, context.RequestAborted);
-                await connection.RunAsync(unread, stopping);
+                await connection.RunAsync(unread, stopping, standing);
             }
             finally
             {

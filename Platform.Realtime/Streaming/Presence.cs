@@ -108,7 +108,7 @@ public sealed partial class PresenceTracker(PresenceStore store, EventsBus bus, 
 
 /// <summary>What the conference stream endpoint needs, bundled for <c>[AsParameters]</c>.</summary>
 public sealed record ConferenceStreamServices(ClientTokens Tokens, EventsStore Store, PresenceTracker Presence, IConnectionMultiplexer Redis,
-    IOptions<StreamOptions> Options, IHostApplicationLifetime Lifetime);
+    IOptions<StreamOptions> Options, IHostApplicationLifetime Lifetime, Platform.Core.Tenancy.CredentialLookup Credentials, SocketStandings Standings);
 
 /// <summary>
 /// <c>/v1/events/stream?token=&amp;conferenceId=</c>: an attendee's live conference feed — gathering changes of
@@ -143,6 +143,17 @@ public static class ConferenceStreamApi
             return Results.Empty;
         }
         var claims = validation.Claims!;
+        // Only attendee tokens (minted for this purpose) stream a conference; a conversation or user token does not.
+        if (claims.Kind != TokenKinds.Attendee && !(claims.ConversationId is null && claims.Roles.Contains("attendee")))
+        {
+            await CloseAsync(socket, CloseCodes.Forbidden, "only an attendee token streams a conference");
+            return Results.Empty;
+        }
+        if (await services.Credentials.StandingAsync(claims, context.RequestAborted) is { } lost)
+        {
+            await CloseAsync(socket, lost.Revoked ? CloseCodes.Unauthorized : CloseCodes.Forbidden, lost.Reason);
+            return Results.Empty;
+        }
         if (await services.Store.FindAttendeeAsync(claims.TenantId, conferenceId, claims.UserId, context.RequestAborted) is null)
         {
             await CloseAsync(socket, CloseCodes.Forbidden, "not an attendee of this conference");
@@ -167,7 +178,8 @@ public static class ConferenceStreamApi
         var subscriber = services.Redis.GetSubscriber();
         await subscriber.SubscribeAsync(channel, onMessage);
         await using var presence = services.Presence.Track(claims.TenantId, claims.UserId);
-        using var gone = CancellationTokenSource.CreateLinkedTokenSource(services.Lifetime.ApplicationStopping);
+        using var standing = services.Standings.Track(claims);
+        using var gone = CancellationTokenSource.CreateLinkedTokenSource(services.Lifetime.ApplicationStopping, standing.Ended);
         var receiving = ReceiveUntilClosedAsync(socket, gone);
         try
         {
@@ -182,7 +194,11 @@ public static class ConferenceStreamApi
         finally
         {
             await subscriber.UnsubscribeAsync(channel, onMessage);
-            if (services.Lifetime.ApplicationStopping.IsCancellationRequested)
+            if (standing.EndedBy is { } ended)
+            {
+                await CloseAsync(socket, ended.Code, ended.Reason);
+            }
+            else if (services.Lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 await CloseAsync(socket, CloseCodes.ServiceRestart, "server restarting: reconnect");
             }

@@ -9,7 +9,8 @@ namespace Platform.Realtime.Streaming;
 /// <summary>What the stream endpoint needs, bundled for <c>[AsParameters]</c>.</summary>
 public sealed record StreamServices(
     ClientTokens Tokens, CredentialLookup Credentials, Conversations Conversations, ActivityLog Log, ConversationFeeds Feeds,
-    IOptions<StreamOptions> Options, TimeProvider Time, IHostApplicationLifetime Lifetime, ILoggerFactory Loggers, PresenceTracker Presence);
+    IOptions<StreamOptions> Options, TimeProvider Time, IHostApplicationLifetime Lifetime, ILoggerFactory Loggers, PresenceTracker Presence,
+    SocketStandings Standings);
 
 public static class StreamApi
 {
@@ -79,11 +80,24 @@ public static class StreamApi
             return Results.Empty;
         }
         var claims = validation.Claims!;
+        if (claims.Kind == TokenKinds.Attendee)
+        {
+            await Refuse(socket, CloseCodes.Forbidden, "an attendee token streams only /v1/events/stream");
+            return Results.Empty;
+        }
+        // The token must still stand: the key or secret that minted it not revoked or rotated, tenant and channel active.
+        if (await services.Credentials.StandingAsync(claims, context.RequestAborted) is { } lost)
+        {
+            await Refuse(socket, lost.Revoked ? CloseCodes.Unauthorized : CloseCodes.Forbidden, lost.Reason);
+            return Results.Empty;
+        }
         if (claims.ConversationId is null && requested is null)
         {
             // A user-scoped token (no conversation): that user's notifications (NotificationStream.cs).
             await using var userPresence = services.Presence.Track(claims.TenantId, claims.UserId);
-            await NotificationStream.ServeAsync(context, socket, claims, options, Refuse, services.Lifetime.ApplicationStopping);
+            using var userStanding = services.Standings.Track(claims);
+            using var userStopping = CancellationTokenSource.CreateLinkedTokenSource(services.Lifetime.ApplicationStopping, userStanding.Ended);
+            await NotificationStream.ServeAsync(context, socket, claims, options, Refuse, userStopping.Token, userStanding);
             return Results.Empty;
         }
         if (claims.ConversationId is not { } conversationId || (requested is { } r && r != conversationId))
@@ -98,8 +112,11 @@ public static class StreamApi
             return Results.Empty;
         }
 
-        // Presence (issue 12): the user counts as online while this socket is open; registered in the background.
+        // Presence: the user counts as online while this socket is open; registered in the background.
         await using var presence = services.Presence.Track(claims.TenantId, claims.UserId);
+        // Ends the socket at token expiry or when a revocation concerning it arrives (4401/4403).
+        using var standing = services.Standings.Track(claims, owner.ChannelId);
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(services.Lifetime.ApplicationStopping, standing.Ended);
         var logger = services.Loggers.CreateLogger<StreamConnection>();
         var connection = new StreamConnection(socket, claims.TenantId, conversationId, services.Log, options, services.Time, logger, format);
         StreamMetrics.Opened();
@@ -117,7 +134,7 @@ public static class StreamApi
                 // No watermark: only what comes after the current end. The feed is already buffering, so nothing
                 // committed between this read and going live can slip through.
                 await connection.RunAsync(watermark ?? conversation.LastSeq, conversation.Status == ConversationStatus.Closed,
-                    services.Lifetime.ApplicationStopping);
+                    stopping.Token, standing);
             }
             finally
             {

@@ -41,7 +41,8 @@ public sealed partial class StreamConnection(
 
     /// <param name="afterSeq">The client's watermark: everything after it is delivered.</param>
     /// <param name="stopping">Signalled on node shutdown: the client is told 1012 and reconnects elsewhere.</param>
-    public async Task RunAsync(long afterSeq, bool closed, CancellationToken stopping)
+    /// <param name="standing">When it ends the socket (expiry, revocation), its close code is used instead of 1012.</param>
+    public async Task RunAsync(long afterSeq, bool closed, CancellationToken stopping, SocketStanding? standing = null)
     {
         _nextExpected = afterSeq + 1;
         using var clientGone = new CancellationTokenSource();
@@ -108,7 +109,9 @@ public sealed partial class StreamConnection(
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested && !clientGone.IsCancellationRequested)
         {
-            await CloseAsync(CloseCodes.ServiceRestart, "server restarting: reconnect with your watermark");
+            var (code, reason) = standing?.CloseFor(CloseCodes.ServiceRestart, "server restarting: reconnect with your watermark")
+                ?? (CloseCodes.ServiceRestart, "server restarting: reconnect with your watermark");
+            await CloseAsync(code, reason);
         }
         catch (OperationCanceledException) when (clientGone.IsCancellationRequested)
         {

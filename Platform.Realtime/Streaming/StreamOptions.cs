@@ -19,4 +19,10 @@ public sealed class StreamOptions
 
     /// <summary>How long a blocked send may take before the connection is given up.</summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How often every socket's token is re-checked against PostgreSQL (revoked key, rotated secret, inactive tenant or
+    /// channel). Revocations are pushed over Redis at once; this catches one lost while Redis was down.
+    /// </summary>
+    public TimeSpan StandingRecheckInterval { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -47,6 +47,16 @@ public sealed class PiiVault
 
     public string UnwrapSecret(byte[] wrapped, Guid tenantId) => Encoding.UTF8.GetString(Open(Master, wrapped, tenantId));
 
+    /// <summary>
+    /// Seals a received domain-event envelope until it is applied, under a key derived from the master key for this
+    /// purpose only, bound to the tenant (a sealed envelope cannot be moved to another tenant).
+    /// </summary>
+    public byte[] SealEnvelope(string json, Guid tenantId) => Seal(EnvelopeKey, Encoding.UTF8.GetBytes(json), tenantId);
+
+    public string OpenEnvelope(byte[] sealedEnvelope, Guid tenantId) => Encoding.UTF8.GetString(Open(EnvelopeKey, sealedEnvelope, tenantId));
+
+    private byte[] EnvelopeKey => HMACSHA256.HashData(Master, "impact/domain-events/v1"u8);
+
     public static byte[] Encrypt(byte[] dataKey, string plaintext, Guid personId) => Seal(dataKey, Encoding.UTF8.GetBytes(plaintext), personId);
 
     public static string Decrypt(byte[] dataKey, byte[] ciphertext, Guid personId) => Encoding.UTF8.GetString(Open(dataKey, ciphertext, personId));

@@ -8,6 +8,39 @@ public static class SubjectExport
 {
     public const string FormatVersion = "impact-subject-export/1";
 
+    /// <summary>
+    /// Received domain events not applied yet that name the subject (by a connector id of theirs), opened: until applied
+    /// they are the only copy of what the sender said about the person.
+    /// </summary>
+    public static async Task<JsonArray> PendingEventsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid tenantId, Guid subject, PiiVault vault,
+        CancellationToken ct)
+    {
+        var events = new JsonArray();
+        await using var cmd = new NpgsqlCommand($"""
+            SELECT e.event_id, e.source, e.type, e.received_at, e.envelope_enc, e.envelope::text FROM impact.domain_events e
+             WHERE e.tenant_id = $1 AND e.processed_at IS NULL AND {PendingEventsOf} ORDER BY e.received_at, e.event_id
+            """, conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = subject });
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            var json = !r.IsDBNull(4) ? vault.OpenEnvelope(r.GetFieldValue<byte[]>(4), tenantId) : r.IsDBNull(5) ? null : r.GetString(5);
+            events.Add(new JsonObject
+            {
+                ["eventId"] = r.GetString(0), ["source"] = r.GetString(1), ["type"] = r.GetString(2), ["receivedAt"] = r.GetFieldValue<DateTimeOffset>(3),
+                ["envelope"] = json is null ? null : JsonNode.Parse(json),
+            });
+        }
+        return events;
+    }
+
+    /// <summary>SQL condition on alias <c>e</c>: the event names one of the subject's ($2) connector ids of its source.</summary>
+    internal const string PendingEventsOf = """
+        EXISTS (SELECT 1 FROM impact.external_ids x WHERE x.tenant_id = e.tenant_id AND x.person_id = $2 AND x.source = e.source
+                AND x.external_id = ANY (e.person_refs))
+        """;
+
     public static async Task<JsonObject> BuildAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid tenantId, Guid subject, PiiKeyring keyring,
         CancellationToken ct)
     {
@@ -135,7 +168,8 @@ public static class SubjectExport
     }
 }
 
-public sealed record ErasureResult(bool KeyDestroyed, int ExternalIdsRemoved, int TextsKeptUnreadable, int ScoresKept, int EvidenceAnonymised, int SessionsKept);
+public sealed record ErasureResult(bool KeyDestroyed, int ExternalIdsRemoved, int TextsKeptUnreadable, int ScoresKept, int EvidenceAnonymised, int SessionsKept,
+    int PendingEventsDropped);
 
 /// <summary>
 /// Erasure by crypto-shredding: the data key is destroyed (every ciphertext under it — names, e-mail, texts,
@@ -157,6 +191,11 @@ public static class SubjectErasure
         }
         var destroyed = await Exec("UPDATE impact.person_keys SET wrapped_key = NULL, destroyed_at = now() WHERE tenant_id = $1 AND person_id = $2 AND wrapped_key IS NOT NULL");
         await Exec("UPDATE impact.people SET name_enc = NULL, email_enc = NULL, email_index = NULL, journey = '{}', erased_at = coalesce(erased_at, now()) WHERE tenant_id = $1 AND id = $2");
+        // Events naming the person that were never applied: their bodies go (the id stays, so a redelivery is still a duplicate).
+        var pending = await Exec($$"""
+            UPDATE impact.domain_events e SET envelope = NULL, envelope_enc = NULL, person_refs = '{}', processed_at = now()
+             WHERE e.tenant_id = $1 AND e.processed_at IS NULL AND {{SubjectExport.PendingEventsOf}}
+            """);
         var ids = await Exec("DELETE FROM impact.external_ids WHERE tenant_id = $1 AND person_id = $2");
         var evidence = await Exec("""
             UPDATE impact.evidence_snippets e SET snippet_sha256 = NULL FROM impact.outcome_scores s
@@ -177,6 +216,6 @@ public static class SubjectErasure
             log.Parameters.Add(new NpgsqlParameter<string> { TypedValue = actor });
             await log.ExecuteNonQueryAsync(ct);
         }
-        return new ErasureResult(destroyed == 1, ids, texts, scores, evidence, sessions);
+        return new ErasureResult(destroyed == 1, ids, texts, scores, evidence, sessions, pending);
     }
 }

@@ -90,6 +90,12 @@ public static class DomainEvents
         return (new Envelope(type, data.Clone(), id, SupportedVersion, timestamp, Str(meta, "correlationId"), Str(meta, "causationId")), null, null);
     }
 
+    /// <summary>Data fields that name a person (connector ids), kept next to a sealed envelope so export and erasure find it.</summary>
+    public static readonly string[] PersonFields = ["personId", "participantId", "buddyId", "fromId", "toId", "volunteerId"];
+
+    public static string[] PersonRefs(Envelope e) =>
+        PersonFields.Select(f => Str(e.Data, f)).OfType<string>().Where(v => v.Length > 0).Distinct(StringComparer.Ordinal).ToArray();
+
     private static string? Str(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) ? v.ValueKind switch
         {
@@ -225,21 +231,27 @@ public sealed partial class ImpactWebhooks(NpgsqlDataSource dataSource, PiiVault
     public async Task RejectAsync(Guid? tenantId, string source, string reason, string? remoteIp, CancellationToken ct)
     {
         LogRejected(logger, source, tenantId, reason, remoteIp);
-        await using var cmd = dataSource.CreateCommand("INSERT INTO impact.webhook_rejections (tenant_id, source, reason, remote_ip) VALUES ($1, $2, $3, $4)");
+        // One row per (tenant, source, reason, address, hour) with a count: a flood of bad requests costs a counter, not rows.
+        await using var cmd = dataSource.CreateCommand("""
+            INSERT INTO impact.webhook_rejections (tenant_id, source, reason, remote_ip, window_start, last_at) VALUES ($1, $2, $3, $4, date_trunc('hour', now()), now())
+            ON CONFLICT (tenant_id, source, reason, remote_ip, window_start) DO UPDATE SET attempts = impact.webhook_rejections.attempts + 1, last_at = now()
+            """);
         cmd.Parameters.Add(Db.Nullable(tenantId, NpgsqlTypes.NpgsqlDbType.Uuid));
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = source.Length > 40 ? source[..40] : source });
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reason });
+        // Variable details (a timestamp's age) would defeat the aggregation; the log line above keeps them.
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reason.Split(" (")[0] });
         cmd.Parameters.Add(Db.Nullable(remoteIp, NpgsqlTypes.NpgsqlDbType.Text));
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>Stores the envelope and queues its job in one transaction; false when this event id was already received.</summary>
+    /// <summary>Stores the envelope (sealed) and queues its job in one transaction; false when this event id was already received.</summary>
     public async Task<bool> ReceiveAsync(Guid tenantId, string source, Guid companyId, DomainEvents.Envelope e, string json, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using (var cmd = new NpgsqlCommand("""
-            INSERT INTO impact.domain_events (tenant_id, event_id, source, company_id, type, version, envelope) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+            INSERT INTO impact.domain_events (tenant_id, event_id, source, company_id, type, version, envelope_enc, person_refs)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
             ON CONFLICT (tenant_id, event_id) DO NOTHING
             """, conn, tx))
         {
@@ -249,7 +261,9 @@ public sealed partial class ImpactWebhooks(NpgsqlDataSource dataSource, PiiVault
             cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = companyId });
             cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = e.Type });
             cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = e.Version });
-            cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = json });
+            // Envelopes carry names, e-mails and notes: sealed at rest, and dropped once applied.
+            cmd.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = vault.SealEnvelope(json, tenantId) });
+            cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = DomainEvents.PersonRefs(e) });
             if (await cmd.ExecuteNonQueryAsync(ct) == 0)
             {
                 return false;

@@ -12,6 +12,9 @@ namespace Platform.Tests.Integration.Civic;
 /// <summary>An Api and a Worker on a fresh database, sharing one artifact folder; helpers for tenants, cities and users.</summary>
 public class CivicFixture : IAsyncLifetime
 {
+    /// <summary>The one folder under which tests' <c>file</c> sources live (the operator's file root).</summary>
+    public static readonly string FileRoot = Path.Combine(Path.GetTempPath(), "civic-file-root");
+
     public string Storage { get; } = Path.Combine(Path.GetTempPath(), "civic-test-" + Guid.NewGuid().ToString("N"));
     public ApiFactory Api { get; private set; } = null!;
     public JobWorkerHost Worker { get; private set; } = null!;
@@ -30,6 +33,9 @@ public class CivicFixture : IAsyncLifetime
         settings["Platform:Civic:HttpAttempts"] = "2";
         settings["Platform:Civic:HttpRetryDelay"] = "00:00:00.020";
         settings["Platform:RateLimits:RequestsPerWindow"] = "100000";
+        // The operator's settings a developer machine would have: file sources under one root, loopback feeds allowed by address.
+        settings["Platform:Civic:Sources:FileRoots:0"] = FileRoot;
+        settings["Platform:Outbound:AllowedHosts:0"] = "127.0.0.1";
         await ConfigureAsync(settings);
         Api = new ApiFactory(new Dictionary<string, string?>(settings));
         _ = Api.Server;
@@ -127,7 +133,7 @@ public class CivicFixture : IAsyncLifetime
     /// <summary>Copies seed documents into a fresh folder a test may change.</summary>
     public static string CopyToTemp(string folder, int? take = null)
     {
-        var target = Path.Combine(Path.GetTempPath(), "civic-src-" + Guid.NewGuid().ToString("N"));
+        var target = Path.Combine(FileRoot, "civic-src-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(target);
         foreach (var f in Platform.Tests.Unit.Civic.CivicSeeds.Documents(folder).Take(take ?? int.MaxValue))
         {

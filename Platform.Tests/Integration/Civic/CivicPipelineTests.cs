@@ -231,7 +231,7 @@ public sealed class CivicPipelineTests(CivicFixture f) : IClassFixture<CivicFixt
 
         var city = await f.CreateCityAsync(key, "valid", "file", CivicFixture.CopyToTemp(CivicSeeds.Riverton, take: 1));
         Assert.Equal(HttpStatusCode.Conflict, (await api.PostAsJsonAsync("/v1/civic/cities",
-            new { slug = "valid", name = "again", sources = new[] { new { kind = "file", location = "/tmp" } } })).StatusCode);
+            new { slug = "valid", name = "again", sources = new[] { new { kind = "file", location = CivicFixture.FileRoot } } })).StatusCode);
         var reader = f.Client(f.UserToken(tenant, "frank"));
         Assert.Equal(HttpStatusCode.BadRequest, (await reader.GetAsync($"/v1/civic/cities/{city}/meetings?limit=0")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await reader.GetAsync($"/v1/civic/cities/{city}/meetings?cursor=nope")).StatusCode);

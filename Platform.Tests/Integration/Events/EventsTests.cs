@@ -252,6 +252,10 @@ public sealed class EventsTests(EventsFixture fx) : IClassFixture<EventsFixture>
         var shared = await fx.Client().GetAsync(done.GetProperty("shareUrl").GetString());
         Assert.Equal(HttpStatusCode.OK, shared.StatusCode);
         Assert.Equal(page, await shared.Content.ReadAsStringAsync());
+
+        // The share link expires 30 days after the report was requested.
+        Assert.Equal(1, await fx.ScalarAsync("WITH u AS (UPDATE events.reports SET created_at = now() - interval '31 days' WHERE id = $1 RETURNING 1) SELECT count(*) FROM u", id));
+        Assert.Equal(HttpStatusCode.NotFound, (await fx.Client().GetAsync(done.GetProperty("shareUrl").GetString())).StatusCode);
     }
 
     [Fact]

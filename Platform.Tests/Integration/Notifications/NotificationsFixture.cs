@@ -19,10 +19,20 @@ public class NotificationsFixture : RealtimeFixture
     public NpgsqlDataSource Db => Api.Services.GetRequiredService<NpgsqlDataSource>();
     public NotificationOutbox Outbox => Api.Services.GetRequiredService<NotificationOutbox>();
 
+    /// <summary>Test peers listen on 127.0.0.1 over http: the operator allow-list a developer machine would have.</summary>
+    public const string AllowedHost = "127.0.0.1";
+
+    protected override void Configure(Dictionary<string, string?> settings)
+    {
+        base.Configure(settings);
+        settings["Platform:Outbound:AllowedHosts:0"] = AllowedHost;
+    }
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
         var settings = FastJobSettings.For(Database, Redis, "notifications-worker");
+        settings["Platform:Outbound:AllowedHosts:0"] = AllowedHost;
         settings["Platform:Notifications:WebhookDisableAfterFailures"] = DisableAfterFailures.ToString();
         settings["Platform:Notifications:MaxAttempts"] = "10";
         settings["Platform:Notifications:Vapid:PublicKey"] = VapidKeys.PublicKey;
