@@ -123,7 +123,7 @@ public sealed class AppHostTests(AppHostFixture system) : IClassFixture<AppHostF
 
         foreach (var client in clients)
         {
-            await Eventually.TrueAsync(() => Task.FromResult(client.Seqs.Contains(1)), TimeSpan.FromSeconds(30),
+            await Eventually.TrueAsync(() => Task.FromResult(client.Seqs.Contains(1)), TimeSpan.FromSeconds(60),
                 $"the activity on every node's client (frames {client.Frames}, ended {client.Ended}, close {client.CloseStatus} {client.CloseReason})");
             Assert.Equal("across the AppHost", client.Activities.Single().GetProperty("text").GetString());
             await client.DisposeAsync();
@@ -142,8 +142,8 @@ public sealed class AppHostTests(AppHostFixture system) : IClassFixture<AppHostF
         {
             var job = await ReadAsync(await op.GetAsync(location));
             return job.GetProperty("state").GetString();
-        }, s => s == "completed", TimeSpan.FromSeconds(60), "the canary job completed by the worker");
-        Assert.Equal("completed", state);
+        }, s => s == "succeeded", TimeSpan.FromSeconds(60), "the canary job succeeded on the worker");
+        Assert.Equal("succeeded", state);
     }
 
     [Fact]
