@@ -44,10 +44,11 @@ public static class JobsExtensions
             JobFilterProviders.Providers,
             new JobFilterCollection { sp.GetRequiredService<JobStateFilter>(), sp.GetRequiredService<SchedulePauseFilter>() }));
         services.TryAddSingleton<JobActivator>(sp => new ScopedJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
-        services.AddHangfire(config => config
+        services.AddHangfire((sp, config) => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings());
+            .UseRecommendedSerializerSettings()
+            .UseLogProvider(new HostLogProvider(sp.GetRequiredService<ILoggerFactory>())));
         return builder;
     }
 
