@@ -87,6 +87,10 @@ public static class HangfireRuns
     {
         var recorder = new Recorder();
         DefaultsJob.Recorder = recorder;
+        // The configured runs' hosts installed their activator and logger in Hangfire's process-wide defaults and are
+        // disposed now: Hangfire's own defaults again, as an application that never configured them would have.
+        JobActivator.Current = new JobActivator();
+        Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
         var options = new PostgreSqlStorageOptions { SchemaName = "hangfire_defaults" };
         var storage = new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(connectionString, options), options);
         var client = new BackgroundJobClient(storage);
