@@ -65,9 +65,9 @@ try
 
         | engine | backlog drained | jobs/s | enqueue→start p50 | p99 | max | enqueue call p50 |
         |---|---|---|---|---|---|---|
-        {string.Join(Environment.NewLine + "        ", all.Select(r => $"| {r.Engine} | {r.Throughput.Jobs:N0} in {r.Throughput.Seconds:F2} s | **{r.Throughput.JobsPerSecond:N0}** | {r.Latency.P50Ms:F1} ms | {r.Latency.P99Ms:F1} ms | {r.Latency.MaxMs:F1} ms | {r.Latency.EnqueueCallP50Ms:F1} ms |"))}
+        {string.Join(Environment.NewLine, all.Select(r => $"| {r.Engine} | {r.Throughput.Jobs:N0} in {r.Throughput.Seconds:F2} s | **{r.Throughput.JobsPerSecond:N0}** | {r.Latency.P50Ms:F1} ms | {r.Latency.P99Ms:F1} ms | {r.Latency.MaxMs:F1} ms | {r.Latency.EnqueueCallP50Ms:F1} ms |"))}
 
-        Load average before/after: {loadBefore} / {report.machine.loadAverageAfter} (the machine is shared; both engines ran back to back under it).
+        Load average before/after: {loadBefore} / {report.machine.loadAverageAfter} (the machine is shared; every engine ran back to back under it).
 
         Throughput: a backlog enqueued up front (outbox: bulk insert of requests; direct and defaults: Hangfire's client, 8 at a
         time; Quartz: `ScheduleJobs` with start-now triggers, scheduler in standby), then the servers start and the clock runs
