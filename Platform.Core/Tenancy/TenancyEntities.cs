@@ -65,6 +65,8 @@ internal sealed class ApiKeyEntityConfiguration : IEntityTypeConfiguration<ApiKe
         e.ToTable("api_keys", "core");
         e.Property(k => k.Id).HasColumnName("id");
         e.Property(k => k.TenantId).HasColumnName("tenant_id");
+        // The foreign key tells EF Core to insert a new tenant before its first key in the same SaveChanges.
+        e.HasOne<TenantEntity>().WithMany().HasForeignKey(k => k.TenantId);
         e.Property(k => k.KeyHash).HasColumnName("key_hash");
         e.Property(k => k.Prefix).HasColumnName("prefix");
         e.Property(k => k.CreatedAt).HasColumnName("created_at").HasDefaultValueSql("now()");
@@ -79,6 +81,7 @@ internal sealed class ChannelEntityConfiguration : IEntityTypeConfiguration<Chan
         e.ToTable("channels", "core");
         e.Property(c => c.Id).HasColumnName("id");
         e.Property(c => c.TenantId).HasColumnName("tenant_id");
+        e.HasOne<TenantEntity>().WithMany().HasForeignKey(c => c.TenantId);
         e.Property(c => c.Name).HasColumnName("name");
         e.Property(c => c.Status).HasColumnName("status");
         e.Property(c => c.SecretHash).HasColumnName("secret_hash");

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using Platform.Core.Security;
 using Platform.Core.Tenancy;
 
 namespace Platform.Tests.Integration.Conversations;
@@ -18,6 +19,8 @@ public sealed class TenancyStoreTests : IAsyncLifetime
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(TestSettings.For(_database, await TestEnvironment.RedisAsync()));
         builder.AddPlatformDb();
+        builder.AddPlatformRedis();
+        builder.Services.AddSingleton<Revocations>();
         builder.Services.AddSingleton<Tenants>();
         builder.Services.AddSingleton<Channels>();
         _host = builder.Build();
