@@ -239,7 +239,16 @@ public static partial class DirectLineApi
         {
             return Error(StatusCodes.Status400BadRequest, "BadArgument", "Send multipart/form-data: an optional 'activity' part and 'file' parts.");
         }
-        var form = await request.ReadFormAsync(ct);
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(ct);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException && !ct.IsCancellationRequested)
+        {
+            // A multipart body without a boundary, cut short or over the form limits: the client's fault, not ours.
+            return Error(StatusCodes.Status400BadRequest, "BadArgument", "The multipart/form-data body is malformed or incomplete.");
+        }
         var activityPart = form.Files.FirstOrDefault(IsActivityPart);
         var files = form.Files.Where(f => f != activityPart).ToList();
         if (files.Count == 0)
@@ -260,6 +269,10 @@ public static partial class DirectLineApi
         {
             using var reader = activityPart is not null ? new StreamReader(activityPart.OpenReadStream(), Encoding.UTF8) : null;
             var json = reader is not null ? await reader.ReadToEndAsync(ct) : form["activity"].ToString();
+            if (JsonBody.TextError(Encoding.UTF8.GetBytes(json)) is { } textError)
+            {
+                return Error(StatusCodes.Status400BadRequest, "BadArgument", "The activity part: " + textError);
+            }
             JsonElement element;
             try
             {
