@@ -117,6 +117,11 @@ public sealed class DocumentLimits
     public int MaxPdfPages { get; set; } = 500;
     /// <summary>Normalised text larger than this (UTF-8 bytes) is refused.</summary>
     public int MaxTextBytes { get; set; } = 4 * 1024 * 1024;
+    /// <summary>
+    /// All FlateDecode streams of a PDF together may inflate to at most this many bytes (default 128 MiB); a deflate
+    /// bomb is refused before PdfPig, which inflates a stream whole, ever sees it.
+    /// </summary>
+    public long MaxInflatedBytes { get; set; } = 128L * 1024 * 1024;
 }
 
 /// <summary>
@@ -129,9 +134,14 @@ public static partial class PdfText
     public static string Extract(ReadOnlySpan<byte> pdf, DocumentLimits limits)
     {
         var pages = new List<List<string>>();
+        var raw = pdf.ToArray();
+        if (InflatedBytes(raw, limits.MaxInflatedBytes) > limits.MaxInflatedBytes)
+        {
+            throw new DocumentFormatException($"The PDF's compressed streams inflate to more than the limit of {limits.MaxInflatedBytes} bytes.");
+        }
         try
         {
-            using var document = PdfDocument.Open(pdf.ToArray());
+            using var document = PdfDocument.Open(raw);
             if (document.NumberOfPages > limits.MaxPdfPages)
             {
                 throw new DocumentFormatException($"The PDF has {document.NumberOfPages} pages; the limit is {limits.MaxPdfPages}.");
@@ -186,6 +196,78 @@ public static partial class PdfText
             }
         }
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// What the PDF's zlib (FlateDecode) streams inflate to together, counted in one pass and stopping as soon as the
+    /// total passes <paramref name="limit"/>: each <c>stream</c> keyword is found once and its data inflated into a
+    /// discarded buffer until the zlib stream itself ends (not until an <c>endstream</c> that a crafted stream could
+    /// contain), so neither time nor memory grows with the bomb's ratio. Data that is not zlib counts as nothing.
+    /// </summary>
+    public static long InflatedBytes(byte[] pdf, long limit)
+    {
+        var total = 0L;
+        var buffer = new byte[64 * 1024];
+        var position = 0;
+        while (position < pdf.Length)
+        {
+            var found = pdf.AsSpan(position).IndexOf("stream"u8);
+            if (found < 0)
+            {
+                break;
+            }
+            var keyword = position + found;
+            var start = keyword + "stream".Length;
+            position = start;
+            // The keyword "endstream" also contains "stream"; only a keyword followed by an end of line opens data.
+            if (keyword >= 3 && pdf.AsSpan(keyword - 3).StartsWith("endstream"u8))
+            {
+                continue;
+            }
+            if (start < pdf.Length && pdf[start] == '\r')
+            {
+                start++;
+            }
+            if (start >= pdf.Length || pdf[start] != '\n')
+            {
+                continue;
+            }
+            start++;
+            total += InflateCount(pdf, start, buffer, limit - total);
+            if (total > limit)
+            {
+                return total;
+            }
+        }
+        return total;
+    }
+
+    private static long InflateCount(byte[] pdf, int start, byte[] buffer, long budget)
+    {
+        if (pdf.Length - start < 2 || (pdf[start] & 0x0F) != 8 || ((pdf[start] << 8) | pdf[start + 1]) % 31 != 0)
+        {
+            return 0; // no zlib header
+        }
+        long count = 0;
+        try
+        {
+            using var input = new MemoryStream(pdf, start, pdf.Length - start, writable: false);
+            using var zlib = new System.IO.Compression.ZLibStream(input, System.IO.Compression.CompressionMode.Decompress);
+            int read;
+            while ((read = zlib.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                count += read;
+                if (count > budget)
+                {
+                    return count;
+                }
+            }
+        }
+        catch (InvalidDataException)
+        {
+            // A damaged stream: what inflated so far counts; PdfPig decides whether the document is readable.
+        }
+        return count;
     }
 
     /// <summary>Typographic ligatures (ﬁ, ﬂ, ﬀ …) as the letters a reader searches for.</summary>
