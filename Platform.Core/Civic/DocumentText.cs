@@ -85,7 +85,7 @@ public static partial class DocumentText
     /// <summary>Block elements become line breaks, tags go, entities are decoded; scripts and styles are dropped.</summary>
     public static string FromHtml(string html)
     {
-        var s = ScriptOrStyle().Replace(html, "");
+        var s = WithoutScriptsAndStyles(html);
         s = BlockTag().Replace(s, "\n");
         s = CellEnd().Replace(s, " | "); // table cells stay apart: "Ortega | Aye" rather than "OrtegaAye"
         s = AnyTag().Replace(s, "");
@@ -94,16 +94,54 @@ public static partial class DocumentText
         return string.Join('\n', lines);
     }
 
-    [GeneratedRegex(@"<(script|style)\b[^>]*>.*?</\1\s*>", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
-    private static partial Regex ScriptOrStyle();
+    /// <summary>
+    /// Drops <c>&lt;script&gt;</c> and <c>&lt;style&gt;</c> elements in one left-to-right pass. A lazy regex with a
+    /// back-reference rescans to the end for every unclosed opening tag, which is quadratic on a hostile page; here
+    /// each character is looked at a bounded number of times, and an unclosed element drops the rest, as a browser does.
+    /// </summary>
+    private static string WithoutScriptsAndStyles(string html)
+    {
+        var sb = new StringBuilder(html.Length);
+        var i = 0;
+        while (i < html.Length)
+        {
+            var open = html.IndexOf('<', i);
+            if (open < 0)
+            {
+                sb.Append(html, i, html.Length - i);
+                break;
+            }
+            var name = OpensElement(html, open, "script") ? "script" : OpensElement(html, open, "style") ? "style" : null;
+            if (name is null)
+            {
+                sb.Append(html, i, open + 1 - i);
+                i = open + 1;
+                continue;
+            }
+            sb.Append(html, i, open - i);
+            var close = html.IndexOf("</" + name, open + 1 + name.Length, StringComparison.OrdinalIgnoreCase);
+            if (close < 0)
+            {
+                break;
+            }
+            var end = html.IndexOf('>', close);
+            i = end < 0 ? html.Length : end + 1;
+        }
+        return sb.ToString();
+    }
 
-    [GeneratedRegex(@"<\s*(br|/p|p|/div|div|/li|li|/h[1-6]|h[1-6]|/tr|tr|/title|hr)\b[^>]*>", RegexOptions.IgnoreCase)]
+    private static bool OpensElement(string html, int at, string name) =>
+        html.AsSpan(at + 1).StartsWith(name, StringComparison.OrdinalIgnoreCase) &&
+        (at + 1 + name.Length >= html.Length || !char.IsLetterOrDigit(html[at + 1 + name.Length]));
+
+    // [^<>]* rather than [^>]*: an unclosed tag stops at the next '<' instead of rescanning to the end (quadratic).
+    [GeneratedRegex(@"<\s*(br|/p|p|/div|div|/li|li|/h[1-6]|h[1-6]|/tr|tr|/title|hr)\b[^<>]*>", RegexOptions.IgnoreCase)]
     private static partial Regex BlockTag();
 
     [GeneratedRegex(@"</\s*t[dh]\s*>", RegexOptions.IgnoreCase)]
     private static partial Regex CellEnd();
 
-    [GeneratedRegex(@"<[^>]*>")]
+    [GeneratedRegex(@"<[^<>]*>")]
     private static partial Regex AnyTag();
 
     [GeneratedRegex(@"[ \t\u00A0]+")]

@@ -4,7 +4,7 @@ using Platform.Core.Civic;
 
 namespace Platform.Tests.Unit.Security;
 
-/// <summary>A PDF whose compressed content inflates far beyond its size is refused before PdfPig inflates it.</summary>
+/// <summary>Hostile documents cost bounded work: a PDF deflate bomb is refused before PdfPig inflates it, HTML is read in one pass.</summary>
 public sealed class PdfBombTests
 {
     /// <summary>A one-page PDF whose content stream is <paramref name="inflatedBytes"/> of spaces, zlib-compressed.</summary>
@@ -63,5 +63,20 @@ public sealed class PdfBombTests
 
         var text = DocumentText.Extract(Pdf(1000), "application/pdf", limits);
         Assert.Contains("Hello council", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Hostile_html_with_unclosed_tags_is_read_in_one_pass()
+    {
+        // Each of these made a regex rescan to the end once per opening: quadratic, hours for inputs of this size.
+        var unclosedScripts = "<p>Kept</p>" + string.Concat(Enumerable.Repeat("<script>x", 400_000));
+        Assert.Equal("Kept\n", DocumentText.Extract(Encoding.UTF8.GetBytes(unclosedScripts), "text/html"));
+        var unclosedTags = "<p>Kept</p>" + new string('<', 2_000_000) + " tail";
+        Assert.Contains("Kept", DocumentText.Extract(Encoding.UTF8.GetBytes(unclosedTags), "text/html"), StringComparison.Ordinal);
+        var unclosedBreaks = "Kept" + string.Concat(Enumerable.Repeat("<br", 500_000));
+        Assert.StartsWith("Kept", DocumentText.Extract(Encoding.UTF8.GetBytes(unclosedBreaks), "text/html"), StringComparison.Ordinal);
+        // Closed elements still go, whatever their case, and text after them stays.
+        var closed = DocumentText.Extract("<p>a</p><SCRIPT type=x>evil()</script ><style>p{}</STYLE><p>b</p><scripture>"u8, "text/html");
+        Assert.Equal(["a", "b"], closed.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 }
