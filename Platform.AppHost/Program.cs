@@ -49,7 +49,9 @@ var admin = builder.AddPlatformService<Projects.Platform_Admin>("admin", ports.A
     .WithReference(worker)
     .WithServiceEndpoints("realtime", realtime)
     .WithEnvironment("Platform__OperatorKey", operatorKey)
-    .WithEnvironment("Admin__Password", adminPassword);
+    // The panel gets only a PBKDF2 hash of the password, never the password itself.
+    .WithEnvironment(async context => context.EnvironmentVariables["Admin__PasswordHash"] =
+        AdminPasswordHashing.Hash(await adminPassword.Resource.GetValueAsync(context.CancellationToken) ?? ""));
 
 builder.AddSeeds(api, worker, operatorKey, state);
 

@@ -28,6 +28,7 @@ public static class ServiceDefaultsExtensions
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
+        builder.KeepUrlsOutOfLogs();
         builder.AddDefaultHealthChecks();
         builder.Services.AddProblemDetails();
 
@@ -38,6 +39,31 @@ public static class ServiceDefaultsExtensions
             // PUT and DELETE are idempotent by contract and keep the template's retries.
             http.AddStandardResilienceHandler(o => o.Retry.DisableFor(HttpMethod.Post, HttpMethod.Patch));
             http.AddServiceDiscovery();
+        });
+        return builder;
+    }
+
+    /// <summary>Categories whose messages print a request's URL (the hosting start/finish lines at Information, route matching at Debug).</summary>
+    public static readonly string[] UrlLoggingCategories =
+        ["Microsoft.AspNetCore.Hosting.Diagnostics", "Microsoft.AspNetCore.HttpLogging", "Microsoft.AspNetCore.Routing.Matching"];
+
+    /// <summary>
+    /// Request URLs carry credentials: client tokens in <c>?t=</c> on streams, share-link tokens in the path. The
+    /// framework's request start/finish messages print the whole URL, so those categories are held at Warning for every
+    /// logging provider, added after configuration so no <c>Logging:LogLevel</c> setting can lower them. (Traces keep
+    /// only a redacted query: OpenTelemetry's ASP.NET Core and HttpClient instrumentation redact query values.)
+    /// </summary>
+    public static TBuilder KeepUrlsOutOfLogs<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.PostConfigure<LoggerFilterOptions>(o =>
+        {
+            foreach (var provider in new string?[] { null, "Console", "Debug", "EventSource", "EventLog", "OpenTelemetry" })
+            {
+                foreach (var category in UrlLoggingCategories)
+                {
+                    o.Rules.Add(new LoggerFilterRule(provider, category, LogLevel.Warning, null));
+                }
+            }
         });
         return builder;
     }

@@ -20,7 +20,7 @@ public sealed class AdminAccessOptions
 /// gets a bare 403 — no page, no redirect to sign-in, nothing that shows what answers here.
 /// The client address is the direct peer, or, only when that peer is a trusted proxy, the nearest address
 /// in <c>X-Forwarded-For</c> that is not itself a trusted proxy (walking from the right, since the left
-/// part of the header is whatever the client wrote).
+/// part of the header is whatever the client wrote). A trusted proxy's <c>X-Forwarded-Proto</c> sets the scheme.
 /// </summary>
 public sealed partial class NetworkAllowlist(RequestDelegate next, IOptions<AdminAccessOptions> options, ILogger<NetworkAllowlist> logger)
 {
@@ -36,6 +36,15 @@ public sealed partial class NetworkAllowlist(RequestDelegate next, IOptions<Admi
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
             context.Response.ContentLength = 0;
             return;
+        }
+        // Behind a TLS-terminating proxy the request arrives over http: believe its X-Forwarded-Proto (only from a
+        // trusted proxy), so the sign-in cookie is marked Secure and redirects stay on https.
+        var peer = context.Connection.RemoteIpAddress;
+        if (peer is not null && Contains(_proxies, Normalize(peer)) &&
+            context.Request.Headers["X-Forwarded-Proto"].ToString().Split(',', StringSplitOptions.TrimEntries).LastOrDefault() is { Length: > 0 } proto &&
+            (proto.Equals("https", StringComparison.OrdinalIgnoreCase) || proto.Equals("http", StringComparison.OrdinalIgnoreCase)))
+        {
+            context.Request.Scheme = proto.ToLowerInvariant();
         }
         // Later stages (sign-in throttling, logs) see the real client.
         context.Connection.RemoteIpAddress = client;

@@ -33,6 +33,9 @@ internal static class Extensions
                 o.Cookie.Name = "platform_admin";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
+                // Secure whenever the panel is reached over https, directly or through a trusted TLS-terminating proxy
+                // (NetworkAllowlist applies its X-Forwarded-Proto); plain http stays usable on loopback in development.
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.ExpireTimeSpan = TimeSpan.FromHours(8);
                 o.SlidingExpiration = true;
             });

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Core.Admin;
 using Platform.Core.Tenancy;
 using Npgsql;
+using Platform.Api.Apis;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -22,18 +23,23 @@ public static class AdminChannelsApi
     public static RouteGroupBuilder MapAdminChannels(this RouteGroupBuilder api)
     {
         api.MapPost("/tenants/{id:guid}/channels", CreateChannel).WithName("AdminCreateChannel")
-            .WithSummary("Create a channel for a tenant; the secret is in this answer only.");
+            .WithSummary("Create a channel for a tenant; the secret is in this answer only.").Accepts<AdminCreateChannelRequest>("application/json");
         api.MapPatch("/tenants/{id:guid}/channels/{channelId:guid}", SetChannelStatus).WithName("AdminSetChannelStatus")
-            .WithSummary("Activate or deactivate a tenant's channel.");
+            .WithSummary("Activate or deactivate a tenant's channel.").Accepts<AdminChannelStatusRequest>("application/json");
         api.MapPost("/tenants/{id:guid}/channels/{channelId:guid}/secret", RotateChannelSecret).WithName("AdminRotateChannelSecret")
             .WithSummary("Replace a channel's secret; the old one stops working at once.");
         return api;
     }
 
-    public static async Task<Results<Created<AdminChannelCreated>, NotFound, ValidationProblem>> CreateChannel(
-        NpgsqlDataSource db, Channels channels, Guid id, AdminCreateChannelRequest body, CancellationToken ct)
+    public static async Task<Results<Created<AdminChannelCreated>, NotFound, ValidationProblem, ProblemHttpResult>> CreateChannel(
+        NpgsqlDataSource db, Channels channels, Guid id, HttpRequest request, CancellationToken ct)
     {
-        var name = body.Name?.Trim();
+        var (body, problem) = await JsonBody.ReadAsync(request, ApiJsonContext.Default.AdminCreateChannelRequest);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var name = body!.Name?.Trim();
         if (string.IsNullOrEmpty(name) || name.Length > Channels.MaxNameLength)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = [$"Give a name of 1 to {Channels.MaxNameLength} characters."] });
@@ -46,10 +52,15 @@ public static class AdminChannelsApi
         return TypedResults.Created($"/v1/channels/{channel.Id}", new AdminChannelCreated(channel.Id, channel.Name, channel.Status, secret, channel.CreatedAt));
     }
 
-    public static async Task<Results<Ok<Channel>, NotFound, ValidationProblem>> SetChannelStatus(
-        Channels channels, Guid id, Guid channelId, AdminChannelStatusRequest body, CancellationToken ct)
+    public static async Task<Results<Ok<Channel>, NotFound, ValidationProblem, ProblemHttpResult>> SetChannelStatus(
+        Channels channels, Guid id, Guid channelId, HttpRequest request, CancellationToken ct)
     {
-        if (body.Status is not ("active" or "inactive"))
+        var (body, problem) = await JsonBody.ReadAsync(request, ApiJsonContext.Default.AdminChannelStatusRequest);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        if (body!.Status is not ("active" or "inactive"))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = ["Use 'active' or 'inactive'."] });
         }

@@ -42,4 +42,6 @@ public sealed record TokenIssued(string Token, int ExpiresIn, Guid ConversationI
 [JsonSerializable(typeof(Conversation))]
 [JsonSerializable(typeof(TokenRequest))]
 [JsonSerializable(typeof(TokenIssued))]
+[JsonSerializable(typeof(Microsoft.AspNetCore.Builder.AdminCreateChannelRequest))]
+[JsonSerializable(typeof(Microsoft.AspNetCore.Builder.AdminChannelStatusRequest))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

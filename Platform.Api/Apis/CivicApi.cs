@@ -43,21 +43,21 @@ public static partial class CivicApi
 
     public static IEndpointRouteBuilder MapCivicApi(this IEndpointRouteBuilder app)
     {
-        var cities = app.MapGroup("/v1/civic/cities").WithTags("Civic");
+        var cities = app.MapGroup("/v1/civic/cities").WithTags("Civic").AddEndpointFilter<TenantRateLimitFilter>();
         cities.MapPost("/", CreateCity).RequireAuthorization(AuthPolicies.Tenant).WithName("CreateCity").WithSummary("Add a city with its sources and scan schedule");
         cities.MapGet("/", ListCities).RequireAuthorization(Reader()).WithName("ListCities").WithSummary("The tenant's cities");
         cities.MapGet("/{id}/meetings", ListMeetings).RequireAuthorization(Reader()).WithName("ListMeetings").WithSummary("A city's meetings, newest first (cursor paging)");
 
-        var meetings = app.MapGroup("/v1/civic/meetings").WithTags("Civic").RequireAuthorization(Reader());
+        var meetings = app.MapGroup("/v1/civic/meetings").WithTags("Civic").RequireAuthorization(Reader()).AddEndpointFilter<TenantRateLimitFilter>();
         meetings.MapGet("/{id}", GetMeeting).WithName("GetMeeting").WithSummary("A meeting with its current summary");
         meetings.MapGet("/{id}/evidence", GetEvidence).WithName("GetMeetingEvidence").WithSummary("The claims of the current summary with their evidence");
 
-        var me = app.MapGroup("/v1/me").WithTags("Civic").RequireAuthorization(UserOnly());
+        var me = app.MapGroup("/v1/me").WithTags("Civic").RequireAuthorization(UserOnly()).AddEndpointFilter<TenantRateLimitFilter>();
         me.MapGet("/", GetProfile).WithName("GetProfile").WithSummary("The caller's profile");
         me.MapPatch("/", PatchProfile).WithName("PatchProfile").WithSummary("Change home city, notifications, pause-until");
         me.MapDelete("/", DeleteProfile).WithName("DeleteProfile").WithSummary("Anonymise and delete the caller's profile (a job)");
 
-        var ops = app.MapGroup("/v1/internal").WithTags("Civic ops").RequireAuthorization(Ops());
+        var ops = app.MapGroup("/v1/internal").WithTags("Civic ops").RequireAuthorization(Ops()).AddEndpointFilter<TenantRateLimitFilter>();
         ops.MapPost("/cities/{id}/scan", ScanCity).WithName("ScanCity").WithSummary("Scan a city's sources now");
         ops.MapGet("/cities/{id}/runs", ListRuns).WithName("ListCityRuns").WithSummary("A city's processing runs, newest first");
         ops.MapPost("/meetings/{id}/rerun", RerunMeeting).WithName("RerunMeeting").WithSummary("Process a meeting again and publish a new version");

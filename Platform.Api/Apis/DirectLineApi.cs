@@ -32,6 +32,9 @@ public static partial class DirectLineApi
 
     public static IHostApplicationBuilder AddDirectLine(this IHostApplicationBuilder builder)
     {
+        var uploads = new DirectLineUploadOptions();
+        builder.Configuration.GetSection(DirectLineUploadOptions.Section).Bind(uploads);
+        builder.Services.AddSingleton(uploads);
         builder.Services.AddSingleton<DirectLineStore>();
         return builder;
     }
@@ -44,6 +47,14 @@ public static partial class DirectLineApi
         // Attachment URLs are capabilities (256 random bits): <img src> cannot send a bearer token.
         app.MapGet(Prefix + "/attachments/{id}", GetAttachment).WithTags("DirectLine").WithName("DirectLineAttachment")
             .WithSummary("An uploaded file, by its unguessable id.");
+
+        // Erasure of uploaded files by the tenant: a conversation's, or one user's (optionally in one conversation).
+        app.MapDelete("/v1/conversations/{id}/uploads", EraseConversationUploads).WithTags("DirectLine").WithName("EraseConversationUploads")
+            .RequireAuthorization(AuthPolicies.TenantOrChannel).AddEndpointFilter<TenantRateLimitFilter>()
+            .WithSummary("Delete the files uploaded in a conversation (?userId= only that user's); their attachment URLs answer 404.");
+        app.MapDelete("/v1/users/{userId}/uploads", EraseUserUploads).WithTags("DirectLine").WithName("EraseUserUploads")
+            .RequireAuthorization(AuthPolicies.Tenant).AddEndpointFilter<TenantRateLimitFilter>()
+            .WithSummary("Delete every file a user uploaded through Direct Line; their attachment URLs answer 404.");
 
         var api = app.MapGroup(Prefix).WithTags("DirectLine").AddEndpointFilter<DirectLineFilter>();
         api.MapPost("/tokens/generate", GenerateToken).WithName("DirectLineGenerateToken")
@@ -239,7 +250,16 @@ public static partial class DirectLineApi
         {
             return Error(StatusCodes.Status400BadRequest, "BadArgument", "Send multipart/form-data: an optional 'activity' part and 'file' parts.");
         }
-        var form = await request.ReadFormAsync(ct);
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(ct);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException && !ct.IsCancellationRequested)
+        {
+            // A multipart body without a boundary, cut short or over the form limits: the client's fault, not ours.
+            return Error(StatusCodes.Status400BadRequest, "BadArgument", "The multipart/form-data body is malformed or incomplete.");
+        }
         var activityPart = form.Files.FirstOrDefault(IsActivityPart);
         var files = form.Files.Where(f => f != activityPart).ToList();
         if (files.Count == 0)
@@ -260,6 +280,10 @@ public static partial class DirectLineApi
         {
             using var reader = activityPart is not null ? new StreamReader(activityPart.OpenReadStream(), Encoding.UTF8) : null;
             var json = reader is not null ? await reader.ReadToEndAsync(ct) : form["activity"].ToString();
+            if (JsonBody.TextError(Encoding.UTF8.GetBytes(json)) is { } textError)
+            {
+                return Error(StatusCodes.Status400BadRequest, "BadArgument", "The activity part: " + textError);
+            }
             JsonElement element;
             try
             {
@@ -288,17 +312,55 @@ public static partial class DirectLineApi
         {
             return NotFound();
         }
-        var attachments = new List<Attachment?>(files.Count);
+        var uploads = new List<UploadFile>(files.Count);
         foreach (var file in files)
         {
             using var buffer = new MemoryStream((int)file.Length);
             await file.CopyToAsync(buffer, ct);
             var name = string.IsNullOrWhiteSpace(file.FileName) ? "file" : Path.GetFileName(file.FileName);
             var contentType = string.IsNullOrWhiteSpace(file.ContentType) ? "application/octet-stream" : file.ContentType;
-            var uploadId = await services.Store.SaveUploadAsync(caller.TenantId, conversationId, name, contentType, buffer.ToArray(), ct);
-            attachments.Add(new Attachment($"{request.Scheme}://{request.Host}{request.PathBase}{Prefix}/attachments/{uploadId}", contentType, name));
+            uploads.Add(new UploadFile(name, contentType, buffer.ToArray()));
         }
+        // Validate the activity with stand-in attachment URLs first: an invalid activity must not leave files behind.
+        var standIn = uploads.Select(u => (Attachment?)new Attachment($"{request.Scheme}://{request.Host}{request.PathBase}{Prefix}/attachments/up_", u.ContentType, u.Name)).ToList();
+        var (valid, invalid) = ActivityRules.Validate(draft with { Type = draft.Type ?? ActivityTypes.Message, Attachments = standIn }, caller.IsClient ? caller.UserId : null);
+        if (valid is null)
+        {
+            return Error(StatusCodes.Status400BadRequest, "BadArgument", string.Join(" ", invalid.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
+        }
+        var uploader = caller.IsClient ? caller.UserId : draft.From?.Id;
+        var (ids, refusal) = await services.Store.SaveUploadsAsync(caller.TenantId, conversationId, uploader, uploads, ct);
+        if (refusal is not null)
+        {
+            return Error(StatusCodes.Status413PayloadTooLarge, "MessageSizeTooBig",
+                $"The {refusal.Scope}'s upload quota is {refusal.LimitBytes / (1024 * 1024)} MiB and {refusal.UsedBytes / (1024 * 1024)} MiB are in use; " +
+                "files expire after " + $"{services.Store.UploadOptions.Retention.TotalDays:0} days.");
+        }
+        var attachments = uploads.Select((u, i) =>
+            (Attachment?)new Attachment($"{request.Scheme}://{request.Host}{request.PathBase}{Prefix}/attachments/{ids![i]}", u.ContentType, u.Name)).ToList();
         return await AppendAsync(caller, conversationId, draft with { Type = draft.Type ?? ActivityTypes.Message, Attachments = attachments }, services, ct);
+    }
+
+    public static async Task<IResult> EraseConversationUploads(string id, string? userId, ClaimsPrincipal user, [AsParameters] DirectLineServices services,
+        CancellationToken ct)
+    {
+        var caller = Caller.From(user);
+        if (!Problems.TryParseId(id, "id", out var conversationId, out var problem))
+        {
+            return problem!;
+        }
+        if (await services.Conversations.FindAsync(caller.TenantId, conversationId, caller.ChannelScope, ct) is null)
+        {
+            return Problems.NotFound("Conversation");
+        }
+        var deleted = await services.Store.EraseUploadsAsync(caller.TenantId, conversationId, string.IsNullOrEmpty(userId) ? null : userId, ct);
+        return Results.Json(new UploadsErased(deleted), DirectLineJsonContext.Default.UploadsErased);
+    }
+
+    public static async Task<IResult> EraseUserUploads(string userId, ClaimsPrincipal user, DirectLineStore store, CancellationToken ct)
+    {
+        var deleted = await store.EraseUploadsAsync(Caller.From(user).TenantId, null, userId, ct);
+        return Results.Json(new UploadsErased(deleted), DirectLineJsonContext.Default.UploadsErased);
     }
 
     public static async Task<IResult> GetAttachment(string id, HttpContext context, DirectLineStore store, CancellationToken ct)
@@ -449,6 +511,9 @@ public sealed record ConversationAnswer(string ConversationId, string Token, [pr
 
 public sealed record ResourceResponse(string Id);
 
+/// <summary>How many uploaded files an erasure deleted.</summary>
+public sealed record UploadsErased(int Deleted);
+
 public sealed record SessionAnswer(string SessionId);
 
 public sealed record ErrorBody(string Code, string Message);
@@ -459,6 +524,7 @@ public sealed record ErrorResponse(ErrorBody Error);
 [JsonSerializable(typeof(TokenAnswer))]
 [JsonSerializable(typeof(ConversationAnswer))]
 [JsonSerializable(typeof(ResourceResponse))]
+[JsonSerializable(typeof(UploadsErased))]
 [JsonSerializable(typeof(SessionAnswer))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(JsonElement))]

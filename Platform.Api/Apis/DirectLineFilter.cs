@@ -50,7 +50,7 @@ public sealed partial class DirectLineFilter(ClientTokens tokens, DirectLineStor
             }
         }
         var category = http.GetEndpoint()?.Metadata.GetMetadata<RateLimitedAs>()?.Category ?? RateCategory.Requests;
-        var decision = await limiter.AcquireAsync(caller.TenantId, category);
+        var decision = await limiter.AcquireAsync(caller.TenantId, caller.IsClient ? caller.UserId : null, category);
         if (!decision.Allowed)
         {
             http.Response.Headers.RetryAfter = decision.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);

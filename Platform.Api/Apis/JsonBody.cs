@@ -63,13 +63,24 @@ public static class JsonBody
     /// Checks the syntax first on its own, because a deserializer error's path points at the last property
     /// read, which would blame a valid field for a truncated body.
     /// </summary>
-    private static string? SyntaxError(ReadOnlySpan<byte> json)
+    private static string? SyntaxError(ReadOnlySpan<byte> json) => TextError(json);
+
+    /// <summary>
+    /// Checks every JSON string and property name, including the activity part of a multipart upload: text must be
+    /// valid UTF-8 / UTF-16 (an escaped lone surrogate such as <c>"\ud800"</c> is not text) and free of U+0000, which
+    /// PostgreSQL can store in neither <c>text</c> nor <c>jsonb</c>.
+    /// </summary>
+    public static string? TextError(ReadOnlySpan<byte> json)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 });
         try
         {
             while (reader.Read())
             {
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && TextError(ref reader) is { } text)
+                {
+                    return text;
+                }
             }
             return null;
         }
@@ -77,6 +88,23 @@ public static class JsonBody
         {
             return $"The body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}).";
         }
+    }
+
+    private static string? TextError(ref Utf8JsonReader reader)
+    {
+        var position = reader.BytesConsumed;
+        string value;
+        try
+        {
+            value = reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            return $"The body holds a string that is not valid Unicode (a lone surrogate or invalid UTF-8) near byte {position}.";
+        }
+        return value.Contains('\0', StringComparison.Ordinal)
+            ? $"The body holds a string with the character U+0000 near byte {position}; it cannot be stored."
+            : null;
     }
 
     /// <summary><c>$.attachments[0].contentUrl</c> → <c>attachments[0].contentUrl</c>; the root is "body".</summary>

@@ -14,6 +14,7 @@ public static class NotificationsApi
     public static IEndpointRouteBuilder MapNotificationsApi(this IEndpointRouteBuilder app)
     {
         var me = app.MapGroup("/v1/me").WithTags("Notifications").RequireAuthorization(AuthPolicies.User)
+            .AddEndpointFilter<TenantRateLimitFilter>().ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         me.MapGet("/notification-preferences", GetPreferences).WithName("GetNotificationPreferences")
             .WithSummary("The caller's notification preferences: enabled, pauseUntil, optedOutTypes.");

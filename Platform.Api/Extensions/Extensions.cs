@@ -101,6 +101,7 @@ internal static class Extensions
     /// </summary>
     public static WebApplication UsePlatformSecurity(this WebApplication app)
     {
+        app.UseQueryTextGuard();
         app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();

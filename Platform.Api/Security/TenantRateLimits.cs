@@ -8,7 +8,8 @@ namespace Platform.Api.Security;
 public sealed record RateLimitedAs(RateCategory Category);
 
 /// <summary>
-/// Spends one unit of the caller's tenant budget per call (Redis, shared by every Api replica). Runs after
+/// Spends one unit of the caller's tenant budget per call, and of the end user's own budget for a client token
+/// (Redis, shared by every Api replica; counted in-process while Redis is down). Runs after
 /// authorization, so unauthenticated noise never eats a tenant's budget. Over the limit → 429 with
 /// <c>Retry-After</c> in seconds until the window resets.
 /// </summary>
@@ -21,7 +22,9 @@ public sealed class TenantRateLimitFilter(TenantRateLimiter limiter) : IEndpoint
         if (caller.TenantId != Guid.Empty)
         {
             var category = http.GetEndpoint()?.Metadata.GetMetadata<RateLimitedAs>()?.Category ?? RateCategory.Requests;
-            var decision = await limiter.AcquireAsync(caller.TenantId, category);
+            // End users (client tokens) also spend their own budget, so one person cannot use up the tenant's.
+            var user = caller.Kind is CallerKinds.Client or CallerKinds.User ? caller.UserId : null;
+            var decision = await limiter.AcquireAsync(caller.TenantId, user, category);
             if (!decision.Allowed)
             {
                 http.Response.Headers.RetryAfter = decision.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
@@ -30,7 +33,7 @@ public sealed class TenantRateLimitFilter(TenantRateLimiter limiter) : IEndpoint
                     Status = StatusCodes.Status429TooManyRequests,
                     Type = ProblemTypes.RateLimited,
                     Title = "Rate limit exceeded.",
-                    Detail = $"This tenant made more than {decision.Limit} {(category == RateCategory.Activities ? "activity posts" : "calls")} " +
+                    Detail = $"{(decision.PerUser ? "This user" : "This tenant")} made more than {decision.Limit} {(category == RateCategory.Activities ? "activity posts" : "calls")} " +
                              $"in {limiter.Options.WindowSeconds} s. Retry after {decision.RetryAfterSeconds} s.",
                 });
             }

@@ -85,7 +85,7 @@ public static partial class DocumentText
     /// <summary>Block elements become line breaks, tags go, entities are decoded; scripts and styles are dropped.</summary>
     public static string FromHtml(string html)
     {
-        var s = ScriptOrStyle().Replace(html, "");
+        var s = WithoutScriptsAndStyles(html);
         s = BlockTag().Replace(s, "\n");
         s = CellEnd().Replace(s, " | "); // table cells stay apart: "Ortega | Aye" rather than "OrtegaAye"
         s = AnyTag().Replace(s, "");
@@ -94,16 +94,54 @@ public static partial class DocumentText
         return string.Join('\n', lines);
     }
 
-    [GeneratedRegex(@"<(script|style)\b[^>]*>.*?</\1\s*>", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
-    private static partial Regex ScriptOrStyle();
+    /// <summary>
+    /// Drops <c>&lt;script&gt;</c> and <c>&lt;style&gt;</c> elements in one left-to-right pass. A lazy regex with a
+    /// back-reference rescans to the end for every unclosed opening tag, which is quadratic on a hostile page; here
+    /// each character is looked at a bounded number of times, and an unclosed element drops the rest, as a browser does.
+    /// </summary>
+    private static string WithoutScriptsAndStyles(string html)
+    {
+        var sb = new StringBuilder(html.Length);
+        var i = 0;
+        while (i < html.Length)
+        {
+            var open = html.IndexOf('<', i);
+            if (open < 0)
+            {
+                sb.Append(html, i, html.Length - i);
+                break;
+            }
+            var name = OpensElement(html, open, "script") ? "script" : OpensElement(html, open, "style") ? "style" : null;
+            if (name is null)
+            {
+                sb.Append(html, i, open + 1 - i);
+                i = open + 1;
+                continue;
+            }
+            sb.Append(html, i, open - i);
+            var close = html.IndexOf("</" + name, open + 1 + name.Length, StringComparison.OrdinalIgnoreCase);
+            if (close < 0)
+            {
+                break;
+            }
+            var end = html.IndexOf('>', close);
+            i = end < 0 ? html.Length : end + 1;
+        }
+        return sb.ToString();
+    }
 
-    [GeneratedRegex(@"<\s*(br|/p|p|/div|div|/li|li|/h[1-6]|h[1-6]|/tr|tr|/title|hr)\b[^>]*>", RegexOptions.IgnoreCase)]
+    private static bool OpensElement(string html, int at, string name) =>
+        html.AsSpan(at + 1).StartsWith(name, StringComparison.OrdinalIgnoreCase) &&
+        (at + 1 + name.Length >= html.Length || !char.IsLetterOrDigit(html[at + 1 + name.Length]));
+
+    // [^<>]* rather than [^>]*: an unclosed tag stops at the next '<' instead of rescanning to the end (quadratic).
+    [GeneratedRegex(@"<\s*(br|/p|p|/div|div|/li|li|/h[1-6]|h[1-6]|/tr|tr|/title|hr)\b[^<>]*>", RegexOptions.IgnoreCase)]
     private static partial Regex BlockTag();
 
     [GeneratedRegex(@"</\s*t[dh]\s*>", RegexOptions.IgnoreCase)]
     private static partial Regex CellEnd();
 
-    [GeneratedRegex(@"<[^>]*>")]
+    [GeneratedRegex(@"<[^<>]*>")]
     private static partial Regex AnyTag();
 
     [GeneratedRegex(@"[ \t\u00A0]+")]
@@ -117,6 +155,11 @@ public sealed class DocumentLimits
     public int MaxPdfPages { get; set; } = 500;
     /// <summary>Normalised text larger than this (UTF-8 bytes) is refused.</summary>
     public int MaxTextBytes { get; set; } = 4 * 1024 * 1024;
+    /// <summary>
+    /// All FlateDecode streams of a PDF together may inflate to at most this many bytes (default 128 MiB); a deflate
+    /// bomb is refused before PdfPig, which inflates a stream whole, ever sees it.
+    /// </summary>
+    public long MaxInflatedBytes { get; set; } = 128L * 1024 * 1024;
 }
 
 /// <summary>
@@ -129,9 +172,14 @@ public static partial class PdfText
     public static string Extract(ReadOnlySpan<byte> pdf, DocumentLimits limits)
     {
         var pages = new List<List<string>>();
+        var raw = pdf.ToArray();
+        if (InflatedBytes(raw, limits.MaxInflatedBytes) > limits.MaxInflatedBytes)
+        {
+            throw new DocumentFormatException($"The PDF's compressed streams inflate to more than the limit of {limits.MaxInflatedBytes} bytes.");
+        }
         try
         {
-            using var document = PdfDocument.Open(pdf.ToArray());
+            using var document = PdfDocument.Open(raw);
             if (document.NumberOfPages > limits.MaxPdfPages)
             {
                 throw new DocumentFormatException($"The PDF has {document.NumberOfPages} pages; the limit is {limits.MaxPdfPages}.");
@@ -186,6 +234,78 @@ public static partial class PdfText
             }
         }
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// What the PDF's zlib (FlateDecode) streams inflate to together, counted in one pass and stopping as soon as the
+    /// total passes <paramref name="limit"/>: each <c>stream</c> keyword is found once and its data inflated into a
+    /// discarded buffer until the zlib stream itself ends (not until an <c>endstream</c> that a crafted stream could
+    /// contain), so neither time nor memory grows with the bomb's ratio. Data that is not zlib counts as nothing.
+    /// </summary>
+    public static long InflatedBytes(byte[] pdf, long limit)
+    {
+        var total = 0L;
+        var buffer = new byte[64 * 1024];
+        var position = 0;
+        while (position < pdf.Length)
+        {
+            var found = pdf.AsSpan(position).IndexOf("stream"u8);
+            if (found < 0)
+            {
+                break;
+            }
+            var keyword = position + found;
+            var start = keyword + "stream".Length;
+            position = start;
+            // The keyword "endstream" also contains "stream"; only a keyword followed by an end of line opens data.
+            if (keyword >= 3 && pdf.AsSpan(keyword - 3).StartsWith("endstream"u8))
+            {
+                continue;
+            }
+            if (start < pdf.Length && pdf[start] == '\r')
+            {
+                start++;
+            }
+            if (start >= pdf.Length || pdf[start] != '\n')
+            {
+                continue;
+            }
+            start++;
+            total += InflateCount(pdf, start, buffer, limit - total);
+            if (total > limit)
+            {
+                return total;
+            }
+        }
+        return total;
+    }
+
+    private static long InflateCount(byte[] pdf, int start, byte[] buffer, long budget)
+    {
+        if (pdf.Length - start < 2 || (pdf[start] & 0x0F) != 8 || ((pdf[start] << 8) | pdf[start + 1]) % 31 != 0)
+        {
+            return 0; // no zlib header
+        }
+        long count = 0;
+        try
+        {
+            using var input = new MemoryStream(pdf, start, pdf.Length - start, writable: false);
+            using var zlib = new System.IO.Compression.ZLibStream(input, System.IO.Compression.CompressionMode.Decompress);
+            int read;
+            while ((read = zlib.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                count += read;
+                if (count > budget)
+                {
+                    return count;
+                }
+            }
+        }
+        catch (InvalidDataException)
+        {
+            // A damaged stream: what inflated so far counts; PdfPig decides whether the document is readable.
+        }
+        return count;
     }
 
     /// <summary>Typographic ligatures (ﬁ, ﬂ, ﬀ …) as the letters a reader searches for.</summary>

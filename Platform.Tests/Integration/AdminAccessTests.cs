@@ -1,4 +1,7 @@
+extern alias AdminHost;
+
 using System.Text.RegularExpressions;
+using AdminPasswordHash = AdminHost::Platform.Admin.Access.AdminPasswordHash;
 
 namespace Platform.Tests.Integration;
 
@@ -115,6 +118,54 @@ public sealed partial class AdminAccessTests : IAsyncDisposable
         var after = await client.GetAsync("/tenants");
         Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
         Assert.Contains("/signin", after.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
+    public async Task A_password_hash_signs_in_without_the_panel_holding_the_password()
+    {
+        using var client = StartAdmin(("Admin:Password", ""), ("Admin:PasswordHash", AdminPasswordHash.Hash("hashed-secret", 1000)));
+        Assert.Contains("Wrong password", await (await SignInAsync(client, "the-password")).Content.ReadAsStringAsync());
+        var signedIn = await SignInAsync(client, "hashed-secret");
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        Assert.Equal("/", signedIn.Headers.Location?.AbsolutePath);
+        Assert.False(AdminPasswordHash.Verify("hashed-secret", "pbkdf2-sha256$1000$not base64$x"));
+    }
+
+    [Fact]
+    public async Task The_session_cookie_is_secure_behind_a_trusted_tls_proxy_and_only_then()
+    {
+        using var trusted = StartAdmin(("Admin:TrustedProxies:0", "127.0.0.1/32"));
+        var viaProxy = await SignInSetCookieAsync(trusted, "https");
+        Assert.Contains("secure", viaProxy, StringComparison.OrdinalIgnoreCase);
+
+        // The same header from a peer that is not a trusted proxy changes nothing: plain http, no Secure flag.
+        using var untrusted = StartAdmin();
+        var spoofed = await SignInSetCookieAsync(untrusted, "https");
+        Assert.StartsWith("platform_admin=", spoofed, StringComparison.Ordinal);
+        Assert.DoesNotContain("secure", spoofed, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Signs in with X-Forwarded-Proto set, carrying cookies by hand (a Secure cookie is not replayed over http); returns the session's Set-Cookie.</summary>
+    private static async Task<string> SignInSetCookieAsync(HttpClient started, string forwardedProto)
+    {
+        using var raw = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = started.BaseAddress };
+        using var get = new HttpRequestMessage(HttpMethod.Get, "/signin");
+        get.Headers.Add("X-Forwarded-Proto", forwardedProto);
+        var form = await raw.SendAsync(get);
+        var cookies = form.Headers.TryGetValues("Set-Cookie", out var set) ? set.Select(c => c.Split(';')[0]).ToList() : [];
+        var token = Token().Match(await form.Content.ReadAsStringAsync()).Groups[1].Value;
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/signin")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["_handler"] = "signin", ["__RequestVerificationToken"] = token, ["Input.Password"] = "the-password",
+            }),
+        };
+        post.Headers.Add("X-Forwarded-Proto", forwardedProto);
+        post.Headers.Add("Cookie", string.Join("; ", cookies));
+        var signedIn = await raw.SendAsync(post);
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        return signedIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("platform_admin=", StringComparison.Ordinal));
     }
 
     private static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string password)

@@ -1,5 +1,6 @@
 using Platform.Core.Civic;
 using Platform.Core.Community;
+using Platform.Core.DirectLine;
 using Platform.Core.Impact;
 using Platform.Core.Jobs;
 using Platform.Core.Notifications;
@@ -35,5 +36,7 @@ internal static class Extensions
         builder.Services.AddJobHandler<Platform.Core.Events.IntelligenceReportArgs, IntelligenceReportHandler>();
         builder.AddNotificationDelivery();
         builder.Services.AddImpactJobHandlers();
+        // Direct Line uploads past their retention are deleted hourly.
+        builder.Services.AddDirectLineJobs(builder.Configuration);
     }
 }

@@ -33,6 +33,8 @@ public class CivicFixture : IAsyncLifetime
         settings["Platform:Civic:HttpAttempts"] = "2";
         settings["Platform:Civic:HttpRetryDelay"] = "00:00:00.020";
         settings["Platform:RateLimits:RequestsPerWindow"] = "100000";
+        settings["Platform:RateLimits:UserRequestsPerWindow"] = "100000";
+        settings["Platform:RateLimits:UserActivitiesPerWindow"] = "100000";
         // The operator's settings a developer machine would have: file sources under one root, loopback feeds allowed by address.
         settings["Platform:Civic:Sources:FileRoots:0"] = FileRoot;
         settings["Platform:Outbound:AllowedHosts:0"] = "127.0.0.1";

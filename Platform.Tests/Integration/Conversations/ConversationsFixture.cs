@@ -17,6 +17,8 @@ public class ConversationsFixture : ApiFixture
         // The concurrency test alone posts 2000+ activities for one tenant; limits have their own test class.
         settings["Platform:RateLimits:ActivitiesPerWindow"] = "100000";
         settings["Platform:RateLimits:RequestsPerWindow"] = "100000";
+        settings["Platform:RateLimits:UserRequestsPerWindow"] = "100000";
+        settings["Platform:RateLimits:UserActivitiesPerWindow"] = "100000";
     }
 
     public HttpClient Client(string? bearer = null) => ClientOf(Api, bearer);

@@ -21,6 +21,8 @@ public sealed class ImpactFixture : ApiFixture
     {
         settings["Platform:Impact:MasterKey"] = MasterKey;
         settings["Platform:RateLimits:RequestsPerWindow"] = "100000";
+        settings["Platform:RateLimits:UserRequestsPerWindow"] = "100000";
+        settings["Platform:RateLimits:UserActivitiesPerWindow"] = "100000";
     }
 
     public override async Task InitializeAsync()
