@@ -19,7 +19,7 @@ var redis = infrastructure.Redis;
 
 // Secrets are generated on first run and kept in the AppHost's user secrets, never in the repository.
 var operatorKey = ReferenceExpression.Create($"op_{builder.AddParameter("operator-key", PlatformInfrastructure.Secret(43), secret: true, persist: true)}");
-var jwtSigningKey = builder.AddParameter("jwt-signing-key", PlatformInfrastructure.Secret(64), secret: true, persist: true);
+var tokenSigningKey = builder.AddTokenSigningKey();
 var adminPassword = builder.AddParameter("admin-password", PlatformInfrastructure.Secret(20), secret: true, persist: true);
 // Wraps the per-person keys of impact PII: losing it makes that data unreadable, so it is persisted like the rest.
 var impactMasterKey = builder.AddParameter("impact-master-key", PlatformInfrastructure.Secret(44), secret: true, persist: true);
@@ -29,13 +29,13 @@ var api = builder.AddPlatformService<Projects.Platform_Api>("api", ports.Api)
     .WithReference(platformdb).WaitFor(platformdb)
     .WithReference(redis).WaitFor(redis)
     .WithEnvironment("Platform__OperatorKey", operatorKey)
-    .WithEnvironment("Platform__Jwt__SigningKey", jwtSigningKey)
+    .WithTokenSigningKey(tokenSigningKey)
     .WithEnvironment("Platform__Impact__MasterKey", impactMasterKey);
 
 // Realtime nodes, each at its own address: the Api hands their URLs out round-robin and a client resumes on another.
 var realtime = ports.Realtime.Select((port, i) => builder.AddPlatformService<Projects.Platform_Realtime>($"realtime-{i}", port)
         .WithReference(platformdb).WithReference(redis).WaitFor(api)
-        .WithEnvironment("Platform__Jwt__SigningKey", jwtSigningKey))
+        .WithTokenValidationKey(tokenSigningKey))
     .ToArray();
 api.WithServiceEndpoints("realtime", realtime);
 

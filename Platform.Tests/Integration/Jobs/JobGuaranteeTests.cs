@@ -68,8 +68,12 @@ public sealed class JobGuaranteeTests : IAsyncLifetime
     {
         var key = "unique-" + Guid.NewGuid();
         var n = Random.Shared.Next(1_000_000, int.MaxValue);
+        // The job is due a few seconds later, so it is certainly still live while the 30 enqueues race: a job that had
+        // already ended would rightly free its key for a second one.
+        var due = DateTimeOffset.UtcNow.AddSeconds(8);
         var results = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ =>
-            _queue.EnqueueAsync(new CountArgs(n), new JobOptions { UniqueKey = key })));
+            _queue.EnqueueAsync(new CountArgs(n), new JobOptions { UniqueKey = key, RunAt = due })));
+        Assert.True(DateTimeOffset.UtcNow < due, "the enqueues finished before the job was due");
         Assert.Single(results.Select(r => r.Id).Distinct());
         Assert.Single(results, r => !r.Duplicate);
         await WaitFor(results[0].Id, JobStates.Succeeded);
