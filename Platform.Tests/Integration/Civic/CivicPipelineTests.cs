@@ -190,7 +190,7 @@ public sealed class CivicPipelineTests(CivicFixture f) : IClassFixture<CivicFixt
     public async Task Minutes_in_clerk_prose_with_no_date_in_the_file_name_publish_a_title_date_and_decisions_from_the_text()
     {
         var (tenant, key) = await f.CreateTenantAsync("prose");
-        var folder = Path.Combine(Path.GetTempPath(), "civic-prose-" + Guid.NewGuid().ToString("N"));
+        var folder = Path.Combine(CivicFixture.FileRoot, "civic-prose-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
         var corpus = Platform.Eval.Civic.CivicEvaluation.FindCorpus(AppContext.BaseDirectory);
         File.Copy(Path.Combine(corpus, "dev", "hand-tillman-2026-05-12.txt"), Path.Combine(folder, "board-minutes.txt"));
