@@ -14,8 +14,8 @@ public static class PlatformDataExtensions
 
     /// <summary>
     /// The <c>platformdb</c> data source (Aspire.Npgsql: health check, tracing, metrics), a pooled DbContext over
-    /// the same data source (Aspire.Npgsql.EntityFrameworkCore.PostgreSQL: retrying execution strategy, telemetry),
-    /// the migration runner and a readiness check that the schema is current.
+    /// the same data source (Aspire.Npgsql.EntityFrameworkCore.PostgreSQL: retrying execution strategy, telemetry)
+    /// and a readiness check that the schema is current. This is the services' connection (the non-owner role).
     /// </summary>
     public static IHostApplicationBuilder AddPlatformDb(this IHostApplicationBuilder builder)
     {
@@ -34,7 +34,6 @@ public static class PlatformDataExtensions
             return db;
         });
         builder.Services.AddSingleton<SchemaGate>();
-        builder.Services.AddSingleton<MigrationRunner>();
         builder.Services.AddHealthChecks().AddCheck<SchemaHealthCheck>("schema", tags: ["ready"]);
         return builder;
     }
