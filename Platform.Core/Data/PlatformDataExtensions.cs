@@ -20,9 +20,11 @@ public static class PlatformDataExtensions
     public static IHostApplicationBuilder AddPlatformDb(this IHostApplicationBuilder builder)
     {
         RequireConnectionString(builder, DatabaseName);
+        TenantScope.RequireSessionReset(builder.Configuration.GetConnectionString(DatabaseName)!);
         builder.AddNpgsqlDataSource(DatabaseName);
         builder.Services.AddPooledDbContextFactory<PlatformDb>((sp, options) => options
             .UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>())
+            .AddInterceptors(new TenantScopeInterceptor())
             .UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking));
         // The data source's check already proves the connection; the context adds retries and telemetry.
         builder.EnrichNpgsqlDbContext<PlatformDb>(settings => settings.DisableHealthChecks = true);
@@ -31,6 +33,7 @@ public static class PlatformDataExtensions
         {
             var db = sp.GetRequiredService<IDbContextFactory<PlatformDb>>().CreateDbContext();
             db.TenantId = sp.GetRequiredService<TenantContext>().TenantId;
+            db.SystemScope = null;
             return db;
         });
         builder.Services.AddSingleton<SchemaGate>();

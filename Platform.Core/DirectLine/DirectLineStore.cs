@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Security;
 
 namespace Platform.Core.DirectLine;
@@ -20,10 +21,10 @@ public sealed class DirectLineStore(NpgsqlDataSource dataSource)
         CancellationToken ct = default)
     {
         var id = Credentials.Generate("up_");
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
             INSERT INTO core.directline_uploads (id, tenant_id, conversation_id, name, content_type, size_bytes, content)
             VALUES ($1, $2, $3, $4, $5, $6, $7)
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conversationId });
@@ -37,7 +38,9 @@ public sealed class DirectLineStore(NpgsqlDataSource dataSource)
 
     public async Task<DirectLineUpload?> FindUploadAsync(string id, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("SELECT name, content_type, content FROM core.directline_uploads WHERE id = $1");
+        // The download URL is the capability (256 random bits) and names no tenant: the lookup is cross-tenant by nature.
+        await using var cmd = await dataSource.CreateSystemCommandAsync("upload fetched by its capability id",
+            "SELECT name, content_type, content FROM core.directline_uploads WHERE id = $1", ct);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct) ? new DirectLineUpload(r.GetString(0), r.GetString(1), r.GetFieldValue<byte[]>(2)) : null;
@@ -46,7 +49,7 @@ public sealed class DirectLineStore(NpgsqlDataSource dataSource)
     /// <summary>The origins a channel's browser clients may call from; empty means any origin.</summary>
     public async Task<string[]> AllowedOriginsAsync(Guid tenantId, Guid channelId, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("SELECT allowed_origins FROM core.channels WHERE tenant_id = $1 AND id = $2");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, "SELECT allowed_origins FROM core.channels WHERE tenant_id = $1 AND id = $2", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = channelId });
         return await cmd.ExecuteScalarAsync(ct) as string[] ?? [];
@@ -55,8 +58,8 @@ public sealed class DirectLineStore(NpgsqlDataSource dataSource)
     /// <summary>Marks the conversation started by a Direct Line client; true the first time.</summary>
     public async Task<bool> MarkStartedAsync(Guid tenantId, Guid conversationId, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand(
-            "INSERT INTO core.directline_conversations (conversation_id, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId,
+            "INSERT INTO core.directline_conversations (conversation_id, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conversationId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         return await cmd.ExecuteNonQueryAsync(ct) == 1;

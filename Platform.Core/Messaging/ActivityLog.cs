@@ -75,7 +75,7 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
         }
 
         AppendResult? result = null;
-        await using (var conn = await dataSource.OpenConnectionAsync(ct))
+        await using (var conn = await dataSource.OpenForTenantAsync(tenantId, ct))
         {
             // A refusal is explained by a second read; if the conversation changed in between (a channel reactivated),
             // the explanation finds nothing wrong and the append is simply tried again.
@@ -178,7 +178,7 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
 
     private async Task<AppendResult> PublishTypingAsync(Guid tenantId, Guid conversationId, Guid? channelScope, ActivityContent content, CancellationToken ct)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         var state = await ConversationStateAsync(conn, tenantId, conversationId, channelScope, ct);
         if (state is not { } s)
         {
@@ -225,8 +225,8 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
     /// </summary>
     public async Task<IReadOnlyList<Activity>> ReadAsync(Guid tenantId, Guid conversationId, long afterSeq, int limit, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand(
-            $"SELECT {Columns} FROM core.activities WHERE conversation_id = $1 AND tenant_id = $2 AND seq > $3 ORDER BY seq LIMIT $4");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId,
+            $"SELECT {Columns} FROM core.activities WHERE conversation_id = $1 AND tenant_id = $2 AND seq > $3 ORDER BY seq LIMIT $4", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conversationId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterSeq });
