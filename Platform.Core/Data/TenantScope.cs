@@ -59,6 +59,26 @@ public static class TenantScope
     public static async Task<ScopedCommand> CreateSystemCommandAsync(this NpgsqlDataSource dataSource, string reason, string sql, CancellationToken ct = default) =>
         new(await dataSource.OpenSystemScopeAsync(reason, ct), sql);
 
+    /// <summary>
+    /// The statement that puts a plain connection into <paramref name="tenantId"/>'s scope, to lead a batch, so the hot
+    /// path pays no extra round trip. Inside a transaction the setting follows the transaction: a rollback undoes it.
+    /// </summary>
+    public static NpgsqlBatchCommand ForTenantCommand(Guid tenantId)
+    {
+        if (tenantId == Guid.Empty)
+        {
+            throw new ArgumentException("A tenant scope needs a tenant.", nameof(tenantId));
+        }
+        var cmd = new NpgsqlBatchCommand(SetSql);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenantId.ToString() });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = "" });
+        return cmd;
+    }
+
+    /// <summary>Puts an open connection into <paramref name="tenantId"/>'s scope (one round trip).</summary>
+    public static Task SetTenantAsync(NpgsqlConnection conn, Guid tenantId, CancellationToken ct = default) =>
+        tenantId == Guid.Empty ? throw new ArgumentException("A tenant scope needs a tenant.", nameof(tenantId)) : ApplyAsync(conn, tenantId.ToString(), "", ct);
+
     internal static async Task ApplyAsync(NpgsqlConnection conn, string tenant, string system, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(SetSql, conn);
