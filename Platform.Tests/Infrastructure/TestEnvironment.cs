@@ -20,8 +20,14 @@ public static class TestEnvironment
 
     public static async Task<string> RedisAsync() => (await GetServersAsync()).Redis;
 
-    /// <summary>The password of the services' login role on test servers (set by the migration host's setup).</summary>
-    public const string ServicePassword = "platform_service_test";
+    /// <summary>
+    /// The services' login on test servers: a member of <see cref="DatabaseSetup.ServiceRole"/> (created by the migration
+    /// host's setup), never that role itself, so tests pointed at a running system's server do not reset the password
+    /// its services log in with.
+    /// </summary>
+    public const string ServiceUser = "platform_service_tests";
+
+    public const string ServicePassword = "platform_service_tests";
 
     /// <summary>
     /// <paramref name="ownerConnection"/>'s database as the services' role (non-owner, no RLS bypass): what the
@@ -29,7 +35,7 @@ public static class TestEnvironment
     /// </summary>
     public static string AsService(string ownerConnection) => new NpgsqlConnectionStringBuilder(ownerConnection)
     {
-        Username = DatabaseSetup.ServiceRole,
+        Username = ServiceUser,
         Password = ServicePassword,
     }.ConnectionString;
 

@@ -18,8 +18,6 @@ public sealed class DatabaseIsolationTests(ConversationsFixture fx) : IClassFixt
     private static readonly HashSet<string> NotYetProtected =
     [
         "civic.cities", "civic.artifacts", "civic.meetings", "civic.processing_runs", "civic.profiles",
-        "community.members", "community.signals", "community.activity_cursors", "community.rankings", "community.surveys",
-        "community.survey_responses", "community.learning_catalysts", "community.ideas", "community.adoptions",
         "governance.consents", "governance.approvals", "governance.provenance_events", "governance.pii_access_log",
         "impact.companies", "impact.people", "impact.person_keys", "impact.external_ids", "impact.enrollments", "impact.sessions",
         "impact.texts", "impact.course_progress", "impact.outcome_scores", "impact.evidence_snippets", "impact.metrics_company_period",
@@ -35,13 +33,19 @@ public sealed class DatabaseIsolationTests(ConversationsFixture fx) : IClassFixt
     public async Task Services_connect_as_a_role_that_is_no_superuser_cannot_bypass_row_security_and_cannot_change_the_schema()
     {
         await using var conn = await ServiceData.OpenConnectionAsync();
-        await using (var cmd = new NpgsqlCommand("SELECT current_user::text, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user", conn))
+        await using (var cmd = new NpgsqlCommand($"""
+            SELECT current_user::text, rolsuper, rolbypassrls, pg_has_role(current_user, '{DatabaseSetup.ServiceRole}', 'MEMBER'), rolcreaterole, rolcreatedb
+            FROM pg_roles WHERE rolname = current_user
+            """, conn))
         await using (var r = await cmd.ExecuteReaderAsync())
         {
             Assert.True(await r.ReadAsync());
-            Assert.Equal(DatabaseSetup.ServiceRole, r.GetString(0));
-            Assert.False(r.GetBoolean(1));
-            Assert.False(r.GetBoolean(2));
+            Assert.Equal(TestEnvironment.ServiceUser, r.GetString(0));
+            Assert.False(r.GetBoolean(1), "superuser");
+            Assert.False(r.GetBoolean(2), "bypasses row-level security");
+            Assert.True(r.GetBoolean(3), "member of the services' role");
+            Assert.False(r.GetBoolean(4), "may create roles");
+            Assert.False(r.GetBoolean(5), "may create databases");
         }
         await using var ddl = new NpgsqlCommand("CREATE TABLE core.intruder (id int)", conn);
         var refused = await Assert.ThrowsAsync<PostgresException>(() => ddl.ExecuteNonQueryAsync());
