@@ -16,6 +16,12 @@ var state = builder.Configuration["Platform:StateDirectory"] is { Length: > 0 } 
 var infrastructure = builder.AddPlatformInfrastructure(ports, Path.Combine(state, "data"));
 var platformdb = infrastructure.Database;
 var redis = infrastructure.Redis;
+// The services connect as their own login (platform_service: no superuser, no row-level-security bypass, no DDL); only
+// Api's start-up setup uses the owner (the server's superuser here), as ConnectionStrings:platformdb-owner, and it
+// creates that login with this password. A later key in an Npgsql connection string overrides an earlier one.
+var servicePassword = builder.AddParameter("platformdb-service-password", PlatformInfrastructure.Secret(32), secret: true, persist: true);
+var serviceDb = builder.AddConnectionString("platformdb-service",
+    ReferenceExpression.Create($"{platformdb.Resource};Username=platform_service;Password={servicePassword}"));
 
 // Secrets are generated on first run and kept in the AppHost's user secrets, never in the repository.
 var operatorKey = ReferenceExpression.Create($"op_{builder.AddParameter("operator-key", PlatformInfrastructure.Secret(43), secret: true, persist: true)}");
@@ -24,9 +30,9 @@ var adminPassword = builder.AddParameter("admin-password", PlatformInfrastructur
 // Wraps the per-person keys of impact PII: losing it makes that data unreadable, so it is persisted like the rest.
 var impactMasterKey = builder.AddParameter("impact-master-key", PlatformInfrastructure.Secret(44), secret: true, persist: true);
 
-// Api applies the SQL migrations at start-up, so everything that reads the schema waits for it.
+// Api sets the database up at start-up (migrations, job storage, the services' login), so everything else waits for it.
 var api = builder.AddPlatformService<Projects.Platform_Api>("api", ports.Api)
-    .WithReference(platformdb).WaitFor(platformdb)
+    .WithReference(serviceDb, "platformdb").WithReference(platformdb, "platformdb-owner").WaitFor(platformdb)
     .WithReference(redis).WaitFor(redis)
     .WithEnvironment("Platform__OperatorKey", operatorKey)
     .WithTokenSigningKey(tokenSigningKey)
@@ -34,13 +40,13 @@ var api = builder.AddPlatformService<Projects.Platform_Api>("api", ports.Api)
 
 // Realtime nodes, each at its own address: the Api hands their URLs out round-robin and a client resumes on another.
 var realtime = ports.Realtime.Select((port, i) => builder.AddPlatformService<Projects.Platform_Realtime>($"realtime-{i}", port)
-        .WithReference(platformdb).WithReference(redis).WaitFor(api)
+        .WithReference(serviceDb, "platformdb").WithReference(redis).WaitFor(api)
         .WithTokenValidationKey(tokenSigningKey))
     .ToArray();
 api.WithServiceEndpoints("realtime", realtime);
 
 var worker = builder.AddPlatformService<Projects.Platform_Worker>("worker", ports.Worker)
-    .WithReference(platformdb).WithReference(redis).WaitFor(api)
+    .WithReference(serviceDb, "platformdb").WithReference(redis).WaitFor(api)
     .WithEnvironment("Platform__Impact__MasterKey", impactMasterKey);
 
 // Admin talks only to api; the other addresses let its overview show every service's health.

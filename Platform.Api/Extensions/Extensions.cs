@@ -18,7 +18,7 @@ internal static class Extensions
         builder.AddPlatformSecurity();
         builder.AddJobQueue();
 
-        // Api owns the schema: it applies the migrations before it starts listening.
+        // Api sets the schema up (as the owner) before it starts listening; the services themselves never run DDL.
         builder.Services.AddHostedService<MigrationHostedService>();
 
         builder.AddConversationServices();
@@ -121,17 +121,36 @@ internal static class Extensions
     }
 }
 
-/// <summary>Applies the embedded SQL migrations at start-up, retrying while PostgreSQL is still coming up.</summary>
-internal sealed partial class MigrationHostedService(MigrationRunner runner, ILogger<MigrationHostedService> logger) : IHostedService
+/// <summary>
+/// Sets the database up at start-up as the schema owner (<c>ConnectionStrings:platformdb-owner</c>, or
+/// <c>platformdb</c> when unset: a deployment that migrates separately, where this finds nothing to do), retrying while
+/// PostgreSQL is still coming up: migrations, the job storage's tables and the services' login role.
+/// </summary>
+internal sealed partial class MigrationHostedService(IConfiguration configuration,
+    Microsoft.Extensions.Options.IOptions<Platform.Core.Jobs.JobWorkerOptions> jobs, ILogger<MigrationHostedService> logger) : IHostedService
 {
+    public const string OwnerConnectionName = "platformdb-owner";
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        var service = configuration.GetConnectionString(PlatformDataExtensions.DatabaseName)!;
+        var ownerString = configuration.GetConnectionString(OwnerConnectionName);
+        await using var owner = Npgsql.NpgsqlDataSource.Create(string.IsNullOrWhiteSpace(ownerString) ? service : ownerString);
+        var setup = new DatabaseSetup(owner, logger);
         var delay = TimeSpan.FromMilliseconds(250);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await runner.ApplyAsync(cancellationToken);
+                if (string.IsNullOrWhiteSpace(ownerString))
+                {
+                    // No owner given: only the migrations (a no-op on a current schema); roles are someone else's.
+                    await new MigrationRunner(owner, logger).ApplyAsync(cancellationToken);
+                }
+                else
+                {
+                    await setup.RunAsync(service, jobs.Value.Schema, cancellationToken);
+                }
                 return;
             }
             catch (Npgsql.NpgsqlException ex) when (ex.IsTransient && attempt < 40)

@@ -1,6 +1,7 @@
 using System.Text;
 using Npgsql;
 using NpgsqlTypes;
+using Platform.Core.Data;
 
 namespace Platform.Core.Admin;
 
@@ -73,12 +74,15 @@ public static class AdminReads
 {
     public const int MaxPageSize = 200;
 
+    /// <summary>Why these reads run in the database's system scope: the operator sees every tenant.</summary>
+    private const string OperatorScope = "operator's admin reads across tenants";
+
     public static int ClampPageSize(int? requested, int fallback = 25) => Math.Clamp(requested ?? fallback, 1, MaxPageSize);
 
     public static async Task<Page<TenantRow>> TenantsAsync(NpgsqlDataSource db, string? search, string? cursor, int limit, CancellationToken ct)
     {
         var after = PageCursor.Decode(cursor);
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await db.CreateSystemCommandAsync(OperatorScope, """
             SELECT t.id, t.name, t.status, t.created_at, t.updated_at,
                    (SELECT count(*) FROM core.channels c WHERE c.tenant_id = t.id)::int,
                    (SELECT count(*) FROM core.api_keys k WHERE k.tenant_id = t.id AND k.revoked_at IS NULL)::int
@@ -87,7 +91,7 @@ public static class AdminReads
               AND ($2::timestamptz IS NULL OR (t.created_at, t.id) < ($2, $3))
             ORDER BY t.created_at DESC, t.id DESC
             LIMIT $4
-            """);
+            """, ct);
         AddSearch(cmd, search);
         AddCursor(cmd, after);
         cmd.Parameters.Add(new() { Value = limit + 1 });
@@ -103,12 +107,12 @@ public static class AdminReads
 
     public static async Task<TenantRow?> TenantAsync(NpgsqlDataSource db, Guid id, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await db.CreateSystemCommandAsync(OperatorScope, """
             SELECT t.id, t.name, t.status, t.created_at, t.updated_at,
                    (SELECT count(*) FROM core.channels c WHERE c.tenant_id = t.id)::int,
                    (SELECT count(*) FROM core.api_keys k WHERE k.tenant_id = t.id AND k.revoked_at IS NULL)::int
             FROM core.tenants t WHERE t.id = $1
-            """);
+            """, ct);
         cmd.Parameters.Add(new() { Value = id });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct)
@@ -120,12 +124,12 @@ public static class AdminReads
     /// <summary>A tenant's keys, active first; bounded because revoked keys accumulate with every rotation.</summary>
     public static async Task<IReadOnlyList<ApiKeyRow>> ApiKeysAsync(NpgsqlDataSource db, Guid tenantId, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await db.CreateSystemCommandAsync(OperatorScope, """
             SELECT id, prefix, created_at, revoked_at FROM core.api_keys
             WHERE tenant_id = $1
             ORDER BY revoked_at IS NOT NULL, created_at DESC
             LIMIT 50
-            """);
+            """, ct);
         cmd.Parameters.Add(new() { Value = tenantId });
         var rows = new List<ApiKeyRow>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -140,7 +144,7 @@ public static class AdminReads
     public static async Task<Page<ChannelRow>> ChannelsAsync(NpgsqlDataSource db, Guid tenantId, string? search, string? cursor, int limit, CancellationToken ct)
     {
         var after = PageCursor.Decode(cursor);
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await db.CreateSystemCommandAsync(OperatorScope, """
             SELECT id, tenant_id, name, status, created_at, updated_at
             FROM core.channels
             WHERE tenant_id = $4
@@ -148,7 +152,7 @@ public static class AdminReads
               AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
             ORDER BY created_at DESC, id DESC
             LIMIT $5
-            """);
+            """, ct);
         AddSearch(cmd, search);
         AddCursor(cmd, after);
         cmd.Parameters.Add(new() { Value = tenantId });
@@ -178,7 +182,7 @@ public static class AdminReads
         NpgsqlDataSource db, Guid tenantId, Guid? channelId, string? status, string? cursor, int limit, CancellationToken ct)
     {
         var after = PageCursor.Decode(cursor);
-        await using var cmd = db.CreateCommand(ConversationSelect + """
+        await using var cmd = await db.CreateSystemCommandAsync(OperatorScope, ConversationSelect + """
 
             WHERE c.tenant_id = $1
               AND ($4::uuid IS NULL OR c.channel_id = $4)
@@ -186,7 +190,7 @@ public static class AdminReads
               AND ($2::timestamptz IS NULL OR (c.created_at, c.id) < ($2, $3))
             ORDER BY c.created_at DESC, c.id DESC
             LIMIT $6
-            """);
+            """, ct);
         cmd.Parameters.Add(new() { Value = tenantId });
         AddCursor(cmd, after);
         cmd.Parameters.Add(new() { Value = (object?)channelId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
@@ -203,7 +207,7 @@ public static class AdminReads
 
     public static async Task<ConversationRow?> ConversationAsync(NpgsqlDataSource db, Guid id, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand(ConversationSelect + "\nWHERE c.id = $1");
+        await using var cmd = await db.CreateSystemCommandAsync(OperatorScope, ConversationSelect + "\nWHERE c.id = $1", ct);
         cmd.Parameters.Add(new() { Value = id });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? ReadConversation(reader) : null;
@@ -215,7 +219,7 @@ public static class AdminReads
     /// </summary>
     public static async Task<ActivitiesPage?> ActivitiesAsync(NpgsqlDataSource db, Guid conversationId, long? after, long? before, int limit, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.OpenSystemScopeAsync(OperatorScope, ct);
         long lastSeq;
         await using (var head = new NpgsqlCommand("SELECT last_seq FROM core.conversations WHERE id = $1", conn))
         {
@@ -289,7 +293,7 @@ public static class AdminReads
 
     public static async Task<OverviewFigures> OverviewAsync(NpgsqlDataSource db, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.OpenSystemScopeAsync(OperatorScope, ct);
         int active = 0, inactive = 0;
         await using (var cmd = new NpgsqlCommand("SELECT status, count(*)::int FROM core.tenants GROUP BY status", conn))
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
@@ -351,7 +355,7 @@ public static class AdminReads
     public static async Task<Page<CivicCityRow>> CivicCitiesAsync(NpgsqlDataSource db, string? cursor, int limit, CancellationToken ct)
     {
         var after = PageCursor.Decode(cursor);
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await db.CreateSystemCommandAsync(OperatorScope, """
             SELECT c.id, c.tenant_id, t.name, c.slug, c.name, c.created_at, r.status, r.created_at
             FROM civic.cities c
             JOIN core.tenants t ON t.id = c.tenant_id
@@ -360,7 +364,7 @@ public static class AdminReads
             WHERE ($1::timestamptz IS NULL OR (c.created_at, c.id) < ($1, $2))
             ORDER BY c.created_at DESC, c.id DESC
             LIMIT $3
-            """);
+            """, ct);
         AddCursor(cmd, after);
         cmd.Parameters.Add(new() { Value = limit + 1 });
         var rows = new List<CivicCityRow>();
@@ -377,14 +381,14 @@ public static class AdminReads
     public static async Task<Page<SafetyFlagKey>> OpenSafetyFlagsAsync(NpgsqlDataSource db, string? cursor, int limit, CancellationToken ct)
     {
         var after = PageCursor.Decode(cursor);
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await db.CreateSystemCommandAsync(OperatorScope, """
             SELECT f.id, f.tenant_id, t.name, f.created_at
             FROM impact.safety_flags f
             JOIN core.tenants t ON t.id = f.tenant_id
             WHERE f.status = 'open' AND ($1::timestamptz IS NULL OR (f.created_at, f.id) > ($1, $2))
             ORDER BY f.created_at, f.id
             LIMIT $3
-            """);
+            """, ct);
         AddCursor(cmd, after);
         cmd.Parameters.Add(new() { Value = limit + 1 });
         var rows = new List<SafetyFlagKey>();
@@ -399,7 +403,7 @@ public static class AdminReads
     /// <summary>The tenant a safety flag belongs to; null when there is no such flag.</summary>
     public static async Task<Guid?> SafetyFlagTenantAsync(NpgsqlDataSource db, Guid flagId, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("SELECT tenant_id FROM impact.safety_flags WHERE id = $1");
+        await using var cmd = await db.CreateSystemCommandAsync(OperatorScope, "SELECT tenant_id FROM impact.safety_flags WHERE id = $1", ct);
         cmd.Parameters.Add(new() { Value = flagId });
         return await cmd.ExecuteScalarAsync(ct) is Guid tenant ? tenant : null;
     }

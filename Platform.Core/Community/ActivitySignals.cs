@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Community.Algorithms;
 
 namespace Platform.Core.Community;
@@ -20,11 +21,12 @@ public sealed partial class ActivitySignals(NpgsqlDataSource dataSource, ILogger
     public async Task<int> ExtractAsync(int maxConversations, CancellationToken ct = default)
     {
         var pending = new List<(Guid Conversation, Guid Tenant, long From)>();
-        await using (var cmd = dataSource.CreateCommand("""
+        // The scan finds work across all tenants; each conversation is then read in its own tenant's scope.
+        await using (var cmd = await dataSource.CreateSystemCommandAsync("worker scan for unread activities of every tenant", """
             SELECT v.id, v.tenant_id, coalesce(c.last_seq, 0) FROM core.conversations v
             LEFT JOIN community.activity_cursors c ON c.conversation_id = v.id
             WHERE v.last_seq > coalesce(c.last_seq, 0) LIMIT $1
-            """))
+            """, ct))
         {
             cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxConversations });
             await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -47,7 +49,7 @@ public sealed partial class ActivitySignals(NpgsqlDataSource dataSource, ILogger
 
     private async Task<int> ExtractConversationAsync(Guid conversationId, Guid tenantId, long fromSeq, CancellationToken ct)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var batch = new List<SignalRecord>();
         long last = fromSeq;

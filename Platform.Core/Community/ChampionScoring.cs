@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Community.Algorithms;
 using Platform.Core.Governance;
 using StackExchange.Redis;
@@ -68,7 +69,7 @@ public sealed partial class ChampionScoring(NpgsqlDataSource dataSource, Provena
             return i;
         }
         var signals = new List<InteractionSignal>();
-        await using (var conn = await dataSource.OpenConnectionAsync(ct))
+        await using (var conn = await dataSource.OpenForTenantAsync(tenantId, ct))
         {
             await using (var cmd = new NpgsqlCommand("SELECT user_id, display_name, team FROM community.members WHERE tenant_id = $1 ORDER BY user_id", conn))
             {
@@ -142,7 +143,7 @@ public sealed partial class ChampionScoring(NpgsqlDataSource dataSource, Provena
         });
         var rankingId = Guid.CreateVersion7();
         StoredRanking stored;
-        await using (var conn = await dataSource.OpenConnectionAsync(ct))
+        await using (var conn = await dataSource.OpenForTenantAsync(tenantId, ct))
         await using (var tx = await conn.BeginTransactionAsync(ct))
         {
             var e = await ledger.AppendAsync(conn, tx, tenantId,
@@ -181,7 +182,7 @@ public sealed partial class ChampionScoring(NpgsqlDataSource dataSource, Provena
     /// <summary>The latest stored ranking from PostgreSQL (null when none has run yet).</summary>
     public async Task<StoredRanking?> LatestAsync(Guid tenantId, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("SELECT result::text FROM community.rankings WHERE tenant_id = $1 ORDER BY computed_at DESC LIMIT 1");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, "SELECT result::text FROM community.rankings WHERE tenant_id = $1 ORDER BY computed_at DESC LIMIT 1", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         return await cmd.ExecuteScalarAsync(ct) is string json ? JsonSerializer.Deserialize(json, CommunityJsonContext.Default.StoredRanking) : null;
     }

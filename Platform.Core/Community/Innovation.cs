@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Community.Algorithms;
 using Platform.Core.Notifications;
 
@@ -23,8 +24,8 @@ public sealed partial class Innovation(NpgsqlDataSource dataSource, CommunityOpt
 {
     public async Task<Idea> CreateAsync(Guid tenantId, string title, string originatorId, string? team, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand(
-            "INSERT INTO community.ideas (id, tenant_id, title, originator_id, team) VALUES ($1, $2, $3, $4, $5) RETURNING created_at");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId,
+            "INSERT INTO community.ideas (id, tenant_id, title, originator_id, team) VALUES ($1, $2, $3, $4, $5) RETURNING created_at", ct);
         var id = Guid.CreateVersion7();
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
@@ -37,7 +38,7 @@ public sealed partial class Innovation(NpgsqlDataSource dataSource, CommunityOpt
 
     public async Task<Idea?> FindAsync(Guid tenantId, Guid id, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("SELECT id, title, originator_id, team, created_at FROM community.ideas WHERE tenant_id = $1 AND id = $2");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, "SELECT id, title, originator_id, team, created_at FROM community.ideas WHERE tenant_id = $1 AND id = $2", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -48,7 +49,7 @@ public sealed partial class Innovation(NpgsqlDataSource dataSource, CommunityOpt
     public async Task<(AdoptionOutcome Outcome, int Adoptions, IReadOnlyList<string> Notified)> AdoptAsync(Guid tenantId, Guid ideaId, string adopterId,
         string? sourceAdopterId, CancellationToken ct = default)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         string? team; string originator; string title; bool notified;
         await using (var idea = new NpgsqlCommand(
@@ -124,8 +125,8 @@ public sealed partial class Innovation(NpgsqlDataSource dataSource, CommunityOpt
         var idea = await FindAsync(tenantId, ideaId, ct);
         if (idea is null) return null;
         var adoptions = new List<(string Adopter, string? Source, DateTimeOffset At)>();
-        await using (var cmd = dataSource.CreateCommand(
-            "SELECT adopter_id, source_adopter_id, created_at FROM community.adoptions WHERE tenant_id = $1 AND idea_id = $2 ORDER BY created_at, adopter_id"))
+        await using (var cmd = await dataSource.CreateTenantCommandAsync(tenantId,
+            "SELECT adopter_id, source_adopter_id, created_at FROM community.adoptions WHERE tenant_id = $1 AND idea_id = $2 ORDER BY created_at, adopter_id", ct))
         {
             cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
             cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = ideaId });
@@ -154,14 +155,14 @@ public sealed partial class Innovation(NpgsqlDataSource dataSource, CommunityOpt
     /// <summary>Ideas a person originated, or through whom others adopted one ("where my contributions catalysed innovation").</summary>
     public async Task<IReadOnlyList<IdeaImpact>> ImpactOfAsync(Guid tenantId, string userId, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
             SELECT i.id, i.title, i.originator_id = $2,
                    count(*) FILTER (WHERE a.source_adopter_id = $2 OR (a.source_adopter_id IS NULL AND i.originator_id = $2)),
                    count(a.adopter_id)
             FROM community.ideas i LEFT JOIN community.adoptions a ON a.idea_id = i.id
             WHERE i.tenant_id = $1 AND (i.originator_id = $2 OR EXISTS (SELECT 1 FROM community.adoptions x WHERE x.idea_id = i.id AND x.source_adopter_id = $2))
             GROUP BY i.id, i.title, i.originator_id ORDER BY i.id
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         var list = new List<IdeaImpact>();

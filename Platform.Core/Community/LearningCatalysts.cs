@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Core.Community;
 
@@ -14,10 +15,10 @@ public sealed class LearningCatalysts(NpgsqlDataSource dataSource)
     public async Task<LearningCatalyst> CreateAsync(Guid tenantId, string title, IReadOnlyList<string> tags, IReadOnlyList<string> contributors,
         string outcomesJson, DateTimeOffset occurredAt, string createdBy, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand($"""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"""
             INSERT INTO community.learning_catalysts (id, tenant_id, title, tags, contributors, outcomes, occurred_at, created_by)
             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8) RETURNING {Columns}
-            """);
+            """, ct);
         var p = cmd.Parameters;
         p.Add(new NpgsqlParameter<Guid> { TypedValue = Guid.CreateVersion7() });
         p.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
@@ -35,11 +36,11 @@ public sealed class LearningCatalysts(NpgsqlDataSource dataSource)
     /// <summary>Newest first; optionally those with a tag, or those a contributor took part in.</summary>
     public async Task<IReadOnlyList<LearningCatalyst>> ListAsync(Guid tenantId, string? tag, string? contributor, int limit, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand($"""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"""
             SELECT {Columns} FROM community.learning_catalysts
             WHERE tenant_id = $1 AND ($2::text IS NULL OR $2 = ANY(tags)) AND ($3::text IS NULL OR contributors @> ARRAY[$3])
             ORDER BY occurred_at DESC LIMIT $4
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(Members.Text(tag));
         cmd.Parameters.Add(Members.Text(contributor));

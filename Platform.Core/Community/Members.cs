@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Core.Data;
 using NpgsqlTypes;
 
 namespace Platform.Core.Community;
@@ -25,13 +26,13 @@ public sealed class Members(NpgsqlDataSource dataSource)
     public async Task<(MemberProfile Member, bool Created)> UpsertAsync(Guid tenantId, string userId, string displayName, string? team, string? org,
         string? cohort, IReadOnlyList<string> skills, IReadOnlyList<string> roles, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand($"""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"""
             INSERT INTO community.members (tenant_id, user_id, display_name, team, org, cohort, skills, roles)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
             ON CONFLICT (tenant_id, user_id) DO UPDATE SET display_name = EXCLUDED.display_name, team = EXCLUDED.team, org = EXCLUDED.org,
                 cohort = EXCLUDED.cohort, skills = EXCLUDED.skills, roles = EXCLUDED.roles, updated_at = now()
             RETURNING {Columns}, (xmax = 0)
-            """);
+            """, ct);
         var p = cmd.Parameters;
         p.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         p.Add(new NpgsqlParameter<string> { TypedValue = userId });
@@ -48,7 +49,7 @@ public sealed class Members(NpgsqlDataSource dataSource)
 
     public async Task<MemberProfile?> FindAsync(Guid tenantId, string userId, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand($"SELECT {Columns} FROM community.members WHERE tenant_id = $1 AND user_id = $2");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"SELECT {Columns} FROM community.members WHERE tenant_id = $1 AND user_id = $2", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -58,11 +59,11 @@ public sealed class Members(NpgsqlDataSource dataSource)
     /// <summary>A page of the directory in user id order, optionally one team's.</summary>
     public async Task<(IReadOnlyList<MemberProfile> Items, string? Next)> ListAsync(Guid tenantId, string? team, string? after, int limit, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand($"""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"""
             SELECT {Columns} FROM community.members
             WHERE tenant_id = $1 AND ($2::text IS NULL OR team = $2) AND ($3::text IS NULL OR user_id > $3)
             ORDER BY user_id LIMIT $4
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(Text(team));
         cmd.Parameters.Add(Text(after));

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Community.Algorithms;
 using Platform.Core.Governance;
 
@@ -193,14 +194,14 @@ public sealed partial class Pulse(NpgsqlDataSource dataSource, ILogger<Pulse> lo
     private async Task<Dictionary<(string Group, bool Current), Engagement>> EngagementAsync(Guid tenantId, string column, DateTimeOffset prevFrom,
         DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand($"""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"""
             SELECT coalesce({column}, ''), s.occurred_at > $3, count(DISTINCT s.actor_id), count(*),
                    count(*) FILTER (WHERE s.kind = 'reply'), count(*) FILTER (WHERE s.kind IN ('message', 'reply')),
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY s.latency_seconds) FILTER (WHERE s.kind = 'reply' AND s.latency_seconds IS NOT NULL)
             FROM community.signals s LEFT JOIN community.members m ON m.tenant_id = s.tenant_id AND m.user_id = s.actor_id
             WHERE s.tenant_id = $1 AND s.occurred_at > $2 AND s.occurred_at <= $4 AND {ConsentedActor}
             GROUP BY 1, 2
-            """);
+            """, ct);
         Bind(cmd, tenantId, prevFrom, from, to);
         var map = new Dictionary<(string, bool), Engagement>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -214,14 +215,14 @@ public sealed partial class Pulse(NpgsqlDataSource dataSource, ILogger<Pulse> lo
     private async Task<Dictionary<(string Group, bool Current), Mood>> MoodAsync(Guid tenantId, string column, DateTimeOffset prevFrom,
         DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand($"""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"""
             SELECT coalesce({column}, ''), s.occurred_at > $3, count(s.sentiment), coalesce(avg(s.sentiment), 0),
                    count(*) FILTER (WHERE s.sentiment >= {SentimentScorer.PositiveThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture)}),
                    count(*) FILTER (WHERE s.sentiment <= {SentimentScorer.NegativeThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture)})
             FROM community.signals s LEFT JOIN community.members m ON m.tenant_id = s.tenant_id AND m.user_id = s.actor_id
             WHERE s.tenant_id = $1 AND s.occurred_at > $2 AND s.occurred_at <= $4 AND s.sentiment IS NOT NULL AND {ConsentedActor}
             GROUP BY 1, 2
-            """);
+            """, ct);
         Bind(cmd, tenantId, prevFrom, from, to);
         var map = new Dictionary<(string, bool), Mood>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -236,13 +237,13 @@ public sealed partial class Pulse(NpgsqlDataSource dataSource, ILogger<Pulse> lo
     private async Task<Dictionary<(string Group, bool Current), List<IReadOnlyList<int>>>> SurveysAsync(Guid tenantId, string groupBy, DateTimeOffset from,
         DateTimeOffset to, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand($"""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"""
             SELECT DISTINCT ON (r.respondent_id) coalesce(m.{groupBy}, ''), r.answers
             FROM community.survey_responses r LEFT JOIN community.members m ON m.tenant_id = r.tenant_id AND m.user_id = r.respondent_id
             WHERE r.tenant_id = $1 AND r.created_at > $2 AND r.created_at <= $3
               AND EXISTS (SELECT 1 FROM governance.consents c WHERE c.tenant_id = r.tenant_id AND c.user_id = r.respondent_id AND c.purpose = 'pulse' AND c.granted)
             ORDER BY r.respondent_id, r.created_at DESC
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = from });
         cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = to });

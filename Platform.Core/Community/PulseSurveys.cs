@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Core.Community;
 
@@ -10,8 +11,8 @@ public sealed class PulseSurveys(NpgsqlDataSource dataSource)
     public async Task<Survey> CreateAsync(Guid tenantId, string title, string? team, string createdBy, CancellationToken ct = default)
     {
         var survey = new Survey(Guid.CreateVersion7(), title, team, createdBy, DateTimeOffset.UtcNow);
-        await using var cmd = dataSource.CreateCommand(
-            "INSERT INTO community.surveys (id, tenant_id, title, team, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING created_at");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId,
+            "INSERT INTO community.surveys (id, tenant_id, title, team, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING created_at", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = survey.Id });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = title });
@@ -25,11 +26,11 @@ public sealed class PulseSurveys(NpgsqlDataSource dataSource)
     public async Task<bool> RespondAsync(Guid tenantId, Guid surveyId, string respondentId, IReadOnlyList<int> answers, CancellationToken ct = default)
     {
         // A second answer by the same person replaces the first: one voice per person.
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
             INSERT INTO community.survey_responses (survey_id, tenant_id, respondent_id, answers)
             SELECT id, tenant_id, $3, $4 FROM community.surveys WHERE id = $1 AND tenant_id = $2
             ON CONFLICT (survey_id, respondent_id) DO UPDATE SET answers = EXCLUDED.answers, created_at = now()
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = surveyId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = respondentId });

@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Core.Data;
 using NpgsqlTypes;
 using Platform.Core.Community.Algorithms;
 
@@ -28,7 +29,7 @@ public sealed class Signals(NpgsqlDataSource dataSource)
     /// <returns>How many were stored; the rest had a sourceRef already stored.</returns>
     public async Task<int> AppendAsync(Guid tenantId, IReadOnlyList<SignalRecord> batch, CancellationToken ct = default)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         return await AppendAsync(conn, null, tenantId, batch, ct);
     }
 
@@ -61,12 +62,12 @@ public sealed class Signals(NpgsqlDataSource dataSource)
     /// <summary>Signal counts about one person, as actor and as target (for "what is stored about me").</summary>
     public async Task<IReadOnlyList<(string Kind, string Role, long Count)>> CountsOfAsync(Guid tenantId, string userId, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
             SELECT kind, 'actor', count(*) FROM community.signals WHERE tenant_id = $1 AND actor_id = $2 GROUP BY kind
             UNION ALL
             SELECT kind, 'target', count(*) FROM community.signals WHERE tenant_id = $1 AND target_id = $2 GROUP BY kind
             ORDER BY 1, 2
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         var list = new List<(string, string, long)>();

@@ -68,7 +68,7 @@ public sealed class MigrationChecksumMismatchException(Migration migration, stri
 /// Applies the embedded migrations: under a session advisory lock (so concurrent starters apply each file
 /// once), one transaction per file, recorded with a checksum in <c>ops.schema_migrations</c>.
 /// </summary>
-public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger)
+public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger logger)
 {
     /// <summary>Arbitrary constant identifying the platform's migration lock.</summary>
     public const long AdvisoryLockKey = 0x504C_4154_4D49_47; // "PLATMIG"
@@ -82,7 +82,10 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
         await Execute(conn, $"SELECT pg_advisory_lock({AdvisoryLockKey})", ct);
         try
         {
+            // Only when missing: CREATE ... IF NOT EXISTS still needs the privilege to create, which a role that may
+            // only check the schema (a deployment that migrates separately) does not have.
             await Execute(conn, """
+                DO $$ BEGIN IF to_regclass('ops.schema_migrations') IS NULL THEN
                 CREATE SCHEMA IF NOT EXISTS ops;
                 CREATE TABLE IF NOT EXISTS ops.schema_migrations (
                     version    integer PRIMARY KEY,
@@ -90,6 +93,7 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
                     checksum   text        NOT NULL,
                     applied_at timestamptz NOT NULL DEFAULT now()
                 );
+                END IF; END $$;
                 """, ct);
 
             var applied = new Dictionary<int, string>();

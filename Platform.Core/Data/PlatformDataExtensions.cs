@@ -14,15 +14,17 @@ public static class PlatformDataExtensions
 
     /// <summary>
     /// The <c>platformdb</c> data source (Aspire.Npgsql: health check, tracing, metrics), a pooled DbContext over
-    /// the same data source (Aspire.Npgsql.EntityFrameworkCore.PostgreSQL: retrying execution strategy, telemetry),
-    /// the migration runner and a readiness check that the schema is current.
+    /// the same data source (Aspire.Npgsql.EntityFrameworkCore.PostgreSQL: retrying execution strategy, telemetry)
+    /// and a readiness check that the schema is current. This is the services' connection (the non-owner role).
     /// </summary>
     public static IHostApplicationBuilder AddPlatformDb(this IHostApplicationBuilder builder)
     {
         RequireConnectionString(builder, DatabaseName);
+        TenantScope.RequireSessionReset(builder.Configuration.GetConnectionString(DatabaseName)!);
         builder.AddNpgsqlDataSource(DatabaseName);
         builder.Services.AddPooledDbContextFactory<PlatformDb>((sp, options) => options
             .UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>())
+            .AddInterceptors(new TenantScopeInterceptor())
             .UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking));
         // The data source's check already proves the connection; the context adds retries and telemetry.
         builder.EnrichNpgsqlDbContext<PlatformDb>(settings => settings.DisableHealthChecks = true);
@@ -31,10 +33,10 @@ public static class PlatformDataExtensions
         {
             var db = sp.GetRequiredService<IDbContextFactory<PlatformDb>>().CreateDbContext();
             db.TenantId = sp.GetRequiredService<TenantContext>().TenantId;
+            db.SystemScope = null;
             return db;
         });
         builder.Services.AddSingleton<SchemaGate>();
-        builder.Services.AddSingleton<MigrationRunner>();
         builder.Services.AddHealthChecks().AddCheck<SchemaHealthCheck>("schema", tags: ["ready"]);
         return builder;
     }

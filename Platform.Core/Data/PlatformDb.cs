@@ -21,6 +21,12 @@ public sealed class PlatformDb(DbContextOptions<PlatformDb> options) : DbContext
     /// </summary>
     public Guid TenantId { get; set; }
 
+    /// <summary>
+    /// Why this context works across tenants (null: it does not). Set, its connections get the database's system scope
+    /// (<see cref="TenantScope.OpenSystemScopeAsync"/>); otherwise row-level security confines them to <see cref="TenantId"/>.
+    /// </summary>
+    public string? SystemScope { get; set; }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PlatformDb).Assembly);
@@ -50,6 +56,21 @@ public static class PlatformDbFactoryExtensions
     {
         var db = await factory.CreateDbContextAsync(ct);
         db.TenantId = tenantId;
+        db.SystemScope = null;
+        return db;
+    }
+
+    /// <summary>
+    /// A context whose connections see every tenant's rows in the database (the EF Core tenant filter still applies to
+    /// <see cref="PlatformDb.TenantId"/>, <see cref="Guid.Empty"/> here). For operator work that is cross-tenant by nature;
+    /// <paramref name="reason"/> says why (see <see cref="TenantScope.OpenSystemScopeAsync"/>).
+    /// </summary>
+    public static async Task<PlatformDb> CreateForSystemAsync(this IDbContextFactory<PlatformDb> factory, string reason, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        var db = await factory.CreateDbContextAsync(ct);
+        db.TenantId = Guid.Empty;
+        db.SystemScope = reason;
         return db;
     }
 }
@@ -58,6 +79,12 @@ public static class PlatformDbFactoryExtensions
 public sealed class TenantContext
 {
     public Guid TenantId { get; set; }
+
+    /// <summary>
+    /// Why this context works across tenants (null: it does not). Set, its connections get the database's system scope
+    /// (<see cref="TenantScope.OpenSystemScopeAsync"/>); otherwise row-level security confines them to <see cref="TenantId"/>.
+    /// </summary>
+    public string? SystemScope { get; set; }
 
     public bool HasTenant => TenantId != Guid.Empty;
 }

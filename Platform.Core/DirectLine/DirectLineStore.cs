@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Security;
 
 namespace Platform.Core.DirectLine;
@@ -49,7 +50,7 @@ public sealed class DirectLineStore(NpgsqlDataSource dataSource, DirectLineUploa
     {
         var o = UploadOptions;
         long incoming = files.Sum(f => (long)f.Content.Length);
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using (var lockCmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('directline-uploads:' || $1::text, 0))", conn, tx))
         {
@@ -104,8 +105,9 @@ public sealed class DirectLineStore(NpgsqlDataSource dataSource, DirectLineUploa
     /// <summary>A live (unexpired) upload by its id.</summary>
     public async Task<DirectLineUpload?> FindUploadAsync(string id, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand(
-            "SELECT name, content_type, content FROM core.directline_uploads WHERE id = $1 AND created_at > now() - $2");
+        // The download URL is the capability (256 random bits) and names no tenant: the lookup is cross-tenant by nature.
+        await using var cmd = await dataSource.CreateSystemCommandAsync("upload fetched by its capability id",
+            "SELECT name, content_type, content FROM core.directline_uploads WHERE id = $1 AND created_at > now() - $2", ct);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
         cmd.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = UploadOptions.Retention });
         await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -115,10 +117,10 @@ public sealed class DirectLineStore(NpgsqlDataSource dataSource, DirectLineUploa
     /// <summary>Erasure: deletes a conversation's files, or only those one user uploaded there. Returns how many went.</summary>
     public async Task<int> EraseUploadsAsync(Guid tenantId, Guid? conversationId, string? uploadedBy, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
             DELETE FROM core.directline_uploads
              WHERE tenant_id = $1 AND ($2::uuid IS NULL OR conversation_id = $2) AND ($3::text IS NULL OR uploaded_by = $3)
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)conversationId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)uploadedBy ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
@@ -128,7 +130,9 @@ public sealed class DirectLineStore(NpgsqlDataSource dataSource, DirectLineUploa
     /// <summary>Deletes every file older than the retention; returns how many went.</summary>
     public async Task<int> PruneExpiredAsync(CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("DELETE FROM core.directline_uploads WHERE created_at <= now() - $1");
+        // Retention applies to every tenant's files at once.
+        await using var cmd = await dataSource.CreateSystemCommandAsync("upload retention",
+            "DELETE FROM core.directline_uploads WHERE created_at <= now() - $1", ct);
         cmd.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = UploadOptions.Retention });
         return await cmd.ExecuteNonQueryAsync(ct);
     }
@@ -136,7 +140,7 @@ public sealed class DirectLineStore(NpgsqlDataSource dataSource, DirectLineUploa
     /// <summary>The origins a channel's browser clients may call from; empty means any origin.</summary>
     public async Task<string[]> AllowedOriginsAsync(Guid tenantId, Guid channelId, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("SELECT allowed_origins FROM core.channels WHERE tenant_id = $1 AND id = $2");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, "SELECT allowed_origins FROM core.channels WHERE tenant_id = $1 AND id = $2", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = channelId });
         return await cmd.ExecuteScalarAsync(ct) as string[] ?? [];
@@ -145,8 +149,8 @@ public sealed class DirectLineStore(NpgsqlDataSource dataSource, DirectLineUploa
     /// <summary>Marks the conversation started by a Direct Line client; true the first time.</summary>
     public async Task<bool> MarkStartedAsync(Guid tenantId, Guid conversationId, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand(
-            "INSERT INTO core.directline_conversations (conversation_id, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId,
+            "INSERT INTO core.directline_conversations (conversation_id, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conversationId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         return await cmd.ExecuteNonQueryAsync(ct) == 1;

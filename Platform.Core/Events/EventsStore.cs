@@ -2,6 +2,7 @@ using System.Globalization;
 using Platform.Core.Governance;
 using System.Text.Json;
 using Npgsql;
+using Platform.Core.Data;
 using NpgsqlTypes;
 using Platform.Core.Events.Matching;
 
@@ -28,10 +29,10 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
     public async Task<Conference> CreateConferenceAsync(Guid tenantId, string name, Branding branding, ConferenceFeatures features,
         ConferenceLimits limits, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand($"""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"""
             INSERT INTO events.conferences (id, tenant_id, name, branding, features, limits) VALUES ($1, $2, $3, $4, $5, $6)
             RETURNING {ConferenceColumns}
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Guid.CreateVersion7() });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
@@ -43,14 +44,14 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
 
     public async Task<IReadOnlyList<Conference>> ListConferencesAsync(Guid tenantId, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand($"SELECT {ConferenceColumns} FROM events.conferences WHERE tenant_id = $1 ORDER BY created_at, id");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"SELECT {ConferenceColumns} FROM events.conferences WHERE tenant_id = $1 ORDER BY created_at, id", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         return await ReadConferencesAsync(cmd, ct);
     }
 
     public async Task<Conference?> FindConferenceAsync(Guid tenantId, Guid id, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand($"SELECT {ConferenceColumns} FROM events.conferences WHERE tenant_id = $1 AND id = $2");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"SELECT {ConferenceColumns} FROM events.conferences WHERE tenant_id = $1 AND id = $2", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         var list = await ReadConferencesAsync(cmd, ct);
@@ -64,7 +65,7 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
     public async Task<(UpsertOutcome Outcome, Attendee? Attendee)> UpsertAttendeeAsync(Guid tenantId, Guid conferenceId, string userId,
         Attendee profile, CancellationToken ct)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using (var lockCmd = new NpgsqlCommand("SELECT limits FROM events.conferences WHERE tenant_id = $1 AND id = $2 FOR UPDATE", conn, tx))
         {
@@ -132,8 +133,8 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
 
     public async Task<Attendee?> FindAttendeeAsync(Guid tenantId, Guid conferenceId, string userId, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand(
-            $"SELECT {AttendeeColumns} FROM events.attendees WHERE tenant_id = $1 AND conference_id = $2 AND user_id = $3");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId,
+            $"SELECT {AttendeeColumns} FROM events.attendees WHERE tenant_id = $1 AND conference_id = $2 AND user_id = $3", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conferenceId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
@@ -144,8 +145,8 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
     /// <summary>All attendees of a conference in registration order (the matcher's and the report's input).</summary>
     public async Task<IReadOnlyList<Attendee>> ListAttendeesAsync(Guid tenantId, Guid conferenceId, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand(
-            $"SELECT {AttendeeColumns} FROM events.attendees WHERE tenant_id = $1 AND conference_id = $2 ORDER BY created_at, user_id");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId,
+            $"SELECT {AttendeeColumns} FROM events.attendees WHERE tenant_id = $1 AND conference_id = $2 ORDER BY created_at, user_id", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conferenceId });
         var list = new List<Attendee>();
@@ -160,8 +161,8 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
     /// <summary>Pairs declined by either side: never recommended again.</summary>
     public async Task<HashSet<(string, string)>> DeclinedAsync(Guid tenantId, Guid conferenceId, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand(
-            "SELECT user_id, match_user_id FROM events.match_feedback WHERE tenant_id = $1 AND conference_id = $2 AND outcome = 'declined'");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId,
+            "SELECT user_id, match_user_id FROM events.match_feedback WHERE tenant_id = $1 AND conference_id = $2 AND outcome = 'declined'", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conferenceId });
         var set = new HashSet<(string, string)>();
@@ -177,8 +178,8 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
 
     public async Task<IReadOnlyList<FeedbackRow>> FeedbackAsync(Guid tenantId, Guid conferenceId, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand(
-            "SELECT user_id, match_user_id, outcome, created_at FROM events.match_feedback WHERE tenant_id = $1 AND conference_id = $2 ORDER BY id");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId,
+            "SELECT user_id, match_user_id, outcome, created_at FROM events.match_feedback WHERE tenant_id = $1 AND conference_id = $2 ORDER BY id", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conferenceId });
         var list = new List<FeedbackRow>();
@@ -197,7 +198,7 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
     public async Task<FeedbackRecorded?> RecordFeedbackAsync(Guid tenantId, Guid conferenceId, string userId, string matchUserId,
         MatchOutcome outcome, MatchFeatures shown, Func<MatchWeights, double> pairScore, CancellationToken ct)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         MatchWeights before;
         await using (var read = new NpgsqlCommand(
@@ -256,7 +257,7 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
     public async Task ReplaceMatchesAsync(Guid tenantId, Guid conferenceId, IReadOnlyCollection<string> userIds,
         IReadOnlyList<(string UserId, MatchRecommendation Match, int Rank)> rows, DateTimeOffset computedAt, CancellationToken ct)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using (var delete = new NpgsqlCommand("DELETE FROM events.matches WHERE conference_id = $1 AND user_id = ANY($2)", conn, tx))
         {
@@ -264,23 +265,23 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
             delete.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. userIds] });
             await delete.ExecuteNonQueryAsync(ct);
         }
-        await using (var import = await conn.BeginBinaryImportAsync(
-            "COPY events.matches (tenant_id, conference_id, user_id, rank, match_user_id, score, reasons, starter, computed_at) FROM STDIN (FORMAT BINARY)", ct))
+        // INSERT from arrays, not COPY: PostgreSQL refuses COPY FROM into a table under row-level security.
+        await using (var insert = new NpgsqlCommand("""
+            INSERT INTO events.matches (tenant_id, conference_id, user_id, rank, match_user_id, score, reasons, starter, computed_at)
+            SELECT $1, $2, u, r, m, s, re::jsonb, st, $9
+            FROM unnest($3::text[], $4::int[], $5::text[], $6::float8[], $7::text[], $8::text[]) AS t (u, r, m, s, re, st)
+            """, conn, tx))
         {
-            foreach (var (userId, m, rank) in rows)
-            {
-                await import.StartRowAsync(ct);
-                await import.WriteAsync(tenantId, NpgsqlDbType.Uuid, ct);
-                await import.WriteAsync(conferenceId, NpgsqlDbType.Uuid, ct);
-                await import.WriteAsync(userId, NpgsqlDbType.Text, ct);
-                await import.WriteAsync(rank, NpgsqlDbType.Integer, ct);
-                await import.WriteAsync(m.AttendeeId, NpgsqlDbType.Text, ct);
-                await import.WriteAsync(m.Score, NpgsqlDbType.Double, ct);
-                await import.WriteAsync(JsonSerializer.Serialize([.. m.Reasons], EventsJsonContext.Default.ListString), NpgsqlDbType.Jsonb, ct);
-                await import.WriteAsync(m.ConversationStarter, NpgsqlDbType.Text, ct);
-                await import.WriteAsync(computedAt, NpgsqlDbType.TimestampTz, ct);
-            }
-            await import.CompleteAsync(ct);
+            insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
+            insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conferenceId });
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(x => x.UserId)] });
+            insert.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. rows.Select(x => x.Rank)] });
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(x => x.Match.AttendeeId)] });
+            insert.Parameters.Add(new NpgsqlParameter<double[]> { TypedValue = [.. rows.Select(x => x.Match.Score)] });
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(x => JsonSerializer.Serialize([.. x.Match.Reasons], EventsJsonContext.Default.ListString))] });
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(x => x.Match.ConversationStarter)] });
+            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = computedAt });
+            await insert.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
     }
@@ -288,11 +289,11 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
     /// <summary>Attendees whose profile changed after their stored list was computed (or who have none).</summary>
     public async Task<IReadOnlyList<string>> StaleAttendeesAsync(Guid tenantId, Guid conferenceId, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
             SELECT a.user_id FROM events.attendees a
             LEFT JOIN (SELECT user_id, max(computed_at) AS at FROM events.matches WHERE conference_id = $2 GROUP BY user_id) m ON m.user_id = a.user_id
             WHERE a.tenant_id = $1 AND a.conference_id = $2 AND a.consent_to_match AND (m.at IS NULL OR a.updated_at > m.at)
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conferenceId });
         var list = new List<string>();
@@ -306,7 +307,7 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
 
     public async Task<long> CountMatchesAsync(Guid tenantId, Guid conferenceId, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand("SELECT count(*) FROM events.matches WHERE tenant_id = $1 AND conference_id = $2");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, "SELECT count(*) FROM events.matches WHERE tenant_id = $1 AND conference_id = $2", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conferenceId });
         return (long)(await cmd.ExecuteScalarAsync(ct))!;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Events.Matching;
 using Platform.Core.Notifications;
 using StackExchange.Redis;
@@ -22,10 +23,10 @@ public sealed class Gatherings(EventsStore store, EventsBus bus, NotificationOut
     public async Task<Gathering> CreateAsync(Guid tenantId, Guid conferenceId, string topic, IReadOnlyList<string> tags, string place,
         DateTimeOffset startsAt, DateTimeOffset endsAt, int capacity, CancellationToken ct)
     {
-        await using var cmd = store.DataSource.CreateCommand($"""
+        await using var cmd = await store.DataSource.CreateTenantCommandAsync(tenantId, $"""
             INSERT INTO events.gatherings (id, tenant_id, conference_id, topic, tags, place, starts_at, ends_at, capacity)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {Columns}
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Guid.CreateVersion7() });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conferenceId });
@@ -44,7 +45,7 @@ public sealed class Gatherings(EventsStore store, EventsBus bus, NotificationOut
 
     public async Task<Gathering?> FindAsync(Guid tenantId, Guid id, CancellationToken ct)
     {
-        await using var conn = await store.DataSource.OpenConnectionAsync(ct);
+        await using var conn = await store.DataSource.OpenForTenantAsync(tenantId, ct);
         return await FindAsync(conn, null, tenantId, id, forUpdate: false, ct);
     }
 
@@ -67,7 +68,7 @@ public sealed class Gatherings(EventsStore store, EventsBus bus, NotificationOut
     /// </summary>
     public async Task<InvitesSent?> InviteAsync(Guid tenantId, Guid id, IReadOnlyList<string>? userIds, string source, CancellationToken ct)
     {
-        await using var conn = await store.DataSource.OpenConnectionAsync(ct);
+        await using var conn = await store.DataSource.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var g = await FindAsync(conn, tx, tenantId, id, forUpdate: true, ct);
         if (g is null)
@@ -123,7 +124,7 @@ public sealed class Gatherings(EventsStore store, EventsBus bus, NotificationOut
     /// </summary>
     public async Task<(RsvpOutcome Outcome, Gathering? Gathering)> RsvpAsync(Guid tenantId, Guid id, string userId, bool accept, CancellationToken ct)
     {
-        await using var conn = await store.DataSource.OpenConnectionAsync(ct);
+        await using var conn = await store.DataSource.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var g = await FindAsync(conn, tx, tenantId, id, forUpdate: true, ct);
         if (g is null)
@@ -160,10 +161,10 @@ public sealed class Gatherings(EventsStore store, EventsBus bus, NotificationOut
     /// <summary>Accepted RSVPs of every gathering of a conference: who sat together (report's interaction graph).</summary>
     public async Task<IReadOnlyList<(Guid GatheringId, string UserId, DateTimeOffset At)>> AcceptedAsync(Guid tenantId, Guid conferenceId, CancellationToken ct)
     {
-        await using var cmd = store.DataSource.CreateCommand("""
+        await using var cmd = await store.DataSource.CreateTenantCommandAsync(tenantId, """
             SELECT i.gathering_id, i.user_id, g.starts_at FROM events.gathering_invitations i JOIN events.gatherings g ON g.id = i.gathering_id
             WHERE g.tenant_id = $1 AND g.conference_id = $2 AND i.status = 'accepted' ORDER BY i.gathering_id, i.user_id
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conferenceId });
         var list = new List<(Guid, string, DateTimeOffset)>();

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Community.Algorithms;
 using Platform.Core.Events.Matching;
 using Platform.Core.Jobs;
@@ -24,7 +25,7 @@ public sealed class IntelligenceReports(EventsStore store, Gatherings gatherings
     {
         var id = Guid.CreateVersion7();
         var share = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        await using var conn = await store.DataSource.OpenConnectionAsync(ct);
+        await using var conn = await store.DataSource.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var job = await jobs.EnqueueAsync(tx, new IntelligenceReportArgs(tenantId, id), new JobOptions { MaxAttempts = 5 }, ct);
         await using (var cmd = new NpgsqlCommand(
@@ -62,8 +63,8 @@ public sealed class IntelligenceReports(EventsStore store, Gatherings gatherings
         var accepted = await gatherings.AcceptedAsync(tenantId, conference.Id, ct);
         var report = Compute(conference, attendees, feedback, accepted, time.GetUtcNow());
         var html = RenderHtml(conference, report);
-        await using var cmd = store.DataSource.CreateCommand(
-            "UPDATE events.reports SET status = 'completed', result = $3, html = $4, completed_at = now() WHERE tenant_id = $1 AND id = $2");
+        await using var cmd = await store.DataSource.CreateTenantCommandAsync(tenantId,
+            "UPDATE events.reports SET status = 'completed', result = $3, html = $4, completed_at = now() WHERE tenant_id = $1 AND id = $2", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = reportId });
         EventsStore.AddJson(cmd, JsonSerializer.Serialize(report, EventsJsonContext.Default.IntelligenceReport));
@@ -276,8 +277,11 @@ public sealed class IntelligenceReports(EventsStore store, Gatherings gatherings
 
     private async Task<(ReportStatus Status, string? Html)?> ReadAsync(string where, Guid tenantId, Guid id, string? share, CancellationToken ct)
     {
-        await using var cmd = store.DataSource.CreateCommand(
-            $"SELECT id, conference_id, status, job_id, share_token, created_at, completed_at, result, html FROM events.reports WHERE {where}");
+        const string Sql = "SELECT id, conference_id, status, job_id, share_token, created_at, completed_at, result, html FROM events.reports WHERE ";
+        // A share link is the capability (a random token) and names no tenant: that read is cross-tenant by nature.
+        await using var cmd = share is null
+            ? await store.DataSource.CreateTenantCommandAsync(tenantId, Sql + where, ct)
+            : await store.DataSource.CreateSystemCommandAsync("report read through its share link", Sql + where, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)share ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });

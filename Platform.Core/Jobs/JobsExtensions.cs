@@ -32,7 +32,8 @@ public static class JobsExtensions
             return new PostgreSqlStorage(new DataSourceConnectionFactory(sp.GetRequiredService<NpgsqlDataSource>()), new PostgreSqlStorageOptions
             {
                 SchemaName = o.Schema,
-                PrepareSchemaIfNecessary = true,
+                // Installed by the schema owner with the migrations (DatabaseSetup): the services' role has no DDL.
+                PrepareSchemaIfNecessary = false,
                 QueuePollInterval = o.QueuePollInterval,
                 EnableLongPolling = o.LongPolling,
                 UseSlidingInvisibilityTimeout = true,

@@ -75,6 +75,7 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
         }
 
         AppendResult? result = null;
+        // The tenant scope is set by the append's own batch (TenantScope.ForTenantCommand), not by a round trip of its own.
         await using (var conn = await dataSource.OpenConnectionAsync(ct))
         {
             // A refusal is explained by a second read; if the conversation changed in between (a channel reactivated),
@@ -101,7 +102,10 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
     {
         await using (var tx = await conn.BeginTransactionAsync(ct))
         {
-            await using var cmd = new NpgsqlCommand(AppendSql, conn, tx);
+            await using var batch = new NpgsqlBatch(conn, tx);
+            batch.BatchCommands.Add(TenantScope.ForTenantCommand(tenantId));
+            var cmd = new NpgsqlBatchCommand(AppendSql);
+            batch.BatchCommands.Add(cmd);
             var p = cmd.Parameters;
             p.Add(new NpgsqlParameter<Guid> { TypedValue = conversationId });
             p.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
@@ -122,8 +126,9 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
             long seq = 0;
             string? id = null;
             DateTimeOffset timestamp = default;
-            await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            await using (var reader = await batch.ExecuteReaderAsync(ct))
             {
+                await reader.NextResultAsync(ct); // past the scope statement's row
                 if (await reader.ReadAsync(ct))
                 {
                     seq = reader.GetInt64(0);
@@ -142,6 +147,8 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
             }
             await tx.RollbackAsync(ct);
         }
+        // The rollback also undid the scope the batch set: the explanation reads in a scope of its own.
+        await TenantScope.SetTenantAsync(conn, tenantId, ct);
         return await ExplainRefusalAsync(conn, tenantId, conversationId, channelScope, content.ClientActivityId, ct);
     }
 
@@ -178,7 +185,7 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
 
     private async Task<AppendResult> PublishTypingAsync(Guid tenantId, Guid conversationId, Guid? channelScope, ActivityContent content, CancellationToken ct)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         var state = await ConversationStateAsync(conn, tenantId, conversationId, channelScope, ct);
         if (state is not { } s)
         {
@@ -225,8 +232,8 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
     /// </summary>
     public async Task<IReadOnlyList<Activity>> ReadAsync(Guid tenantId, Guid conversationId, long afterSeq, int limit, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand(
-            $"SELECT {Columns} FROM core.activities WHERE conversation_id = $1 AND tenant_id = $2 AND seq > $3 ORDER BY seq LIMIT $4");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId,
+            $"SELECT {Columns} FROM core.activities WHERE conversation_id = $1 AND tenant_id = $2 AND seq > $3 ORDER BY seq LIMIT $4", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conversationId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterSeq });

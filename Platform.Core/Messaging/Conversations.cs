@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using Platform.Core.Data;
 
 namespace Platform.Core.Messaging;
 
@@ -14,7 +15,10 @@ public sealed record Conversation(Guid Id, Guid ChannelId, string Status, long L
 
 public enum StartOutcome { Started, ChannelNotFound, ChannelInactive }
 
-/// <summary>Conversations of one tenant. Every statement filters by tenant; a channel secret narrows to its channel.</summary>
+/// <summary>
+/// Conversations of one tenant. Every statement filters by tenant and runs in that tenant's database scope (row-level
+/// security); a channel secret narrows to its channel.
+/// </summary>
 public sealed class Conversations(NpgsqlDataSource dataSource)
 {
     private const string Columns = "id, channel_id, status, last_seq, created_at, updated_at, closed_at";
@@ -23,20 +27,20 @@ public sealed class Conversations(NpgsqlDataSource dataSource)
     {
         // Version 7: time-ordered ids keep the primary key index append-mostly.
         var id = Guid.CreateVersion7();
-        await using var cmd = dataSource.CreateCommand($"""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"""
             INSERT INTO core.conversations (id, tenant_id, channel_id)
             SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM core.channels WHERE tenant_id = $2 AND id = $3 AND status = 'active')
             RETURNING {Columns}
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = channelId });
-        var started = await SingleAsync(cmd, ct);
+        var started = await SingleAsync(cmd.Command, ct);
         if (started is not null)
         {
             return (StartOutcome.Started, started);
         }
-        await using var probe = dataSource.CreateCommand("SELECT status FROM core.channels WHERE tenant_id = $1 AND id = $2");
+        await using var probe = await dataSource.CreateTenantCommandAsync(tenantId, "SELECT status FROM core.channels WHERE tenant_id = $1 AND id = $2", ct);
         probe.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         probe.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = channelId });
         return await probe.ExecuteScalarAsync(ct) is null ? (StartOutcome.ChannelNotFound, null) : (StartOutcome.ChannelInactive, null);
@@ -44,32 +48,32 @@ public sealed class Conversations(NpgsqlDataSource dataSource)
 
     public async Task<Conversation?> FindAsync(Guid tenantId, Guid id, Guid? channelScope, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand(
-            $"SELECT {Columns} FROM core.conversations WHERE id = $1 AND tenant_id = $2 AND ($3::uuid IS NULL OR channel_id = $3)");
-        AddKey(cmd, tenantId, id, channelScope);
-        return await SingleAsync(cmd, ct);
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId,
+            $"SELECT {Columns} FROM core.conversations WHERE id = $1 AND tenant_id = $2 AND ($3::uuid IS NULL OR channel_id = $3)", ct);
+        AddKey(cmd.Command, tenantId, id, channelScope);
+        return await SingleAsync(cmd.Command, ct);
     }
 
     /// <summary>Closes the conversation (idempotent: closing a closed one answers it unchanged).</summary>
     public async Task<Conversation?> CloseAsync(Guid tenantId, Guid id, Guid? channelScope, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand($"""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"""
             UPDATE core.conversations
             SET status = 'closed', closed_at = coalesce(closed_at, now()), updated_at = CASE WHEN status = 'closed' THEN updated_at ELSE now() END
             WHERE id = $1 AND tenant_id = $2 AND ($3::uuid IS NULL OR channel_id = $3)
             RETURNING {Columns}
-            """);
-        AddKey(cmd, tenantId, id, channelScope);
-        return await SingleAsync(cmd, ct);
+            """, ct);
+        AddKey(cmd.Command, tenantId, id, channelScope);
+        return await SingleAsync(cmd.Command, ct);
     }
 
     /// <summary>Whether the conversation's channel (and so the conversation) may be used: null when it is not the caller's.</summary>
     public async Task<bool?> ChannelActiveAsync(Guid tenantId, Guid id, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
             SELECT c.status = 'active' FROM core.conversations v JOIN core.channels c ON c.tenant_id = v.tenant_id AND c.id = v.channel_id
             WHERE v.id = $1 AND v.tenant_id = $2
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         return await cmd.ExecuteScalarAsync(ct) is bool b ? b : null;

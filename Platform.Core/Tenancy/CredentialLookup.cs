@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Security;
 
 namespace Platform.Core.Tenancy;
@@ -19,12 +20,15 @@ public sealed record TokenStanding(bool Revoked, string Reason);
 /// </summary>
 public sealed class CredentialLookup(NpgsqlDataSource dataSource)
 {
+    /// <summary>Why credential lookups by hash run in the system scope: the credential is what tells us the tenant.</summary>
+    private const string CredentialScope = "credential resolved before its tenant is known";
+
     public async Task<CredentialOwner?> FindApiKeyAsync(string apiKey, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateSystemCommandAsync(CredentialScope, """
             SELECT k.tenant_id, t.status = 'active', k.id FROM core.api_keys k JOIN core.tenants t ON t.id = k.tenant_id
             WHERE k.key_hash = $1 AND k.revoked_at IS NULL
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Credentials.Hash(apiKey) });
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct)
@@ -34,10 +38,10 @@ public sealed class CredentialLookup(NpgsqlDataSource dataSource)
 
     public async Task<CredentialOwner?> FindChannelSecretAsync(string secret, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateSystemCommandAsync(CredentialScope, """
             SELECT c.tenant_id, t.status = 'active', c.id, c.status = 'active' FROM core.channels c JOIN core.tenants t ON t.id = c.tenant_id
             WHERE c.secret_hash = $1
-            """);
+            """, ct);
         var hash = Credentials.Hash(secret);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = hash });
         await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -49,13 +53,13 @@ public sealed class CredentialLookup(NpgsqlDataSource dataSource)
     /// <summary>For a client token: the state of its conversation's tenant and channel (null if the conversation is gone).</summary>
     public async Task<CredentialOwner?> FindConversationAsync(Guid tenantId, Guid conversationId, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
             SELECT t.status = 'active', c.id, c.status = 'active'
             FROM core.conversations v
             JOIN core.channels c ON c.tenant_id = v.tenant_id AND c.id = v.channel_id
             JOIN core.tenants t ON t.id = v.tenant_id
             WHERE v.id = $1 AND v.tenant_id = $2
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conversationId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -80,14 +84,14 @@ public sealed class CredentialLookup(NpgsqlDataSource dataSource)
         {
             (channelId, version) = (channel, v);
         }
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(claims.TenantId, """
             SELECT t.status = 'active',
                    CASE WHEN $2::uuid IS NULL THEN true ELSE EXISTS (SELECT 1 FROM core.api_keys k WHERE k.tenant_id = t.id AND k.id = $2 AND k.revoked_at IS NULL) END,
                    CASE WHEN $3::uuid IS NULL THEN true ELSE EXISTS (SELECT 1 FROM core.channels c WHERE c.tenant_id = t.id AND c.id = $3 AND left(c.secret_hash, 16) = $4) END,
                    CASE WHEN $5::uuid IS NULL THEN true ELSE EXISTS (SELECT 1 FROM core.conversations v JOIN core.channels c ON c.tenant_id = v.tenant_id AND c.id = v.channel_id
                                                                      WHERE v.tenant_id = t.id AND v.id = $5 AND c.status = 'active') END
             FROM core.tenants t WHERE t.id = $1
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = claims.TenantId });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)keyId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)channelId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });

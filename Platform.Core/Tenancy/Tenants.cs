@@ -26,7 +26,8 @@ public sealed class Tenants(IDbContextFactory<PlatformDb> contexts, Revocations 
     /// <summary>Creates a tenant together with its first API key, in one transaction.</summary>
     public async Task<(Tenant Tenant, IssuedApiKey Key)> CreateAsync(string name, CancellationToken ct = default)
     {
-        await using var db = await contexts.CreateForTenantAsync(Guid.Empty, ct);
+        // The operator creates the tenant: there is no tenant scope yet to write its first key under.
+        await using var db = await contexts.CreateForSystemAsync("operator creates a tenant with its first key", ct);
         var tenant = new TenantEntity { Id = Guid.CreateVersion7(), Name = name };
         db.Add(tenant);
         var key = NewKey(db, tenant.Id);

@@ -173,7 +173,9 @@ public sealed partial class ConversationFeeds(
             feed.Subscription = SubscribeAsync(feed);
         }
         var byId = feeds.ToDictionary(f => f.ConversationId);
-        await using var cmd = db.CreateCommand("SELECT id, last_seq, status = 'closed' FROM core.conversations WHERE id = ANY($1)");
+        // One poll for every conversation this node streams, whatever their tenants: cross-tenant by nature.
+        await using var cmd = await db.CreateSystemCommandAsync("realtime catch-up poll over this node's conversations",
+            "SELECT id, last_seq, status = 'closed' FROM core.conversations WHERE id = ANY($1)", ct);
         cmd.Parameters.Add(new NpgsqlParameter { Value = byId.Keys.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

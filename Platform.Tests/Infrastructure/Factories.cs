@@ -14,9 +14,11 @@ public static class TestSettings
     public const string OperatorKey = "op_test_0123456789abcdef0123456789abcdef0123456789abcdef";
     public const string JwtSigningKey = "test-signing-key-0123456789abcdef0123456789abcdef";
 
+    /// <param name="database">The owner's connection (migrations); services get the same database as the service role.</param>
     public static Dictionary<string, string?> For(string database, string redis) => new()
     {
-        ["ConnectionStrings:platformdb"] = database,
+        ["ConnectionStrings:platformdb"] = TestEnvironment.AsService(database),
+        ["ConnectionStrings:platformdb-owner"] = database,
         ["ConnectionStrings:redis"] = redis,
         ["Platform:OperatorKey"] = OperatorKey,
         ["Platform:Jwt:SigningKey"] = JwtSigningKey,

@@ -20,6 +20,25 @@ public static class TestEnvironment
 
     public static async Task<string> RedisAsync() => (await GetServersAsync()).Redis;
 
+    /// <summary>
+    /// The services' login on test servers: a member of <see cref="DatabaseSetup.ServiceRole"/> (created by the migration
+    /// host's setup), never that role itself, so tests pointed at a running system's server do not reset the password
+    /// its services log in with.
+    /// </summary>
+    public const string ServiceUser = "platform_service_tests";
+
+    public const string ServicePassword = "platform_service_tests";
+
+    /// <summary>
+    /// <paramref name="ownerConnection"/>'s database as the services' role (non-owner, no RLS bypass): what the
+    /// services get in tests, so the tests prove its grants are enough and that row-level security holds for it.
+    /// </summary>
+    public static string AsService(string ownerConnection) => new NpgsqlConnectionStringBuilder(ownerConnection)
+    {
+        Username = ServiceUser,
+        Password = ServicePassword,
+    }.ConnectionString;
+
     /// <summary>Creates a fresh, migrated database and returns its connection string.</summary>
     public static async Task<string> CreateDatabaseAsync(string purpose)
     {
@@ -102,7 +121,7 @@ public static class TestEnvironment
                 var cs = new NpgsqlConnectionStringBuilder(admin) { Database = building }.ConnectionString;
                 await using (var ds = NpgsqlDataSource.Create(cs))
                 {
-                    await new MigrationRunner(ds, NullLogger<MigrationRunner>.Instance).ApplyAsync();
+                    await new DatabaseSetup(ds, NullLogger.Instance).RunAsync(AsService(cs), new Platform.Core.Jobs.JobWorkerOptions().Schema, CancellationToken.None);
                 }
                 NpgsqlConnection.ClearAllPools();
                 await using var rename = new NpgsqlCommand($"ALTER DATABASE \"{building}\" RENAME TO \"{template}\"", conn);

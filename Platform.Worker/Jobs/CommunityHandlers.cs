@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Community;
 using Platform.Core.Jobs;
 
@@ -20,10 +21,11 @@ internal sealed partial class ScoreChampionsHandler(ChampionScoring scoring, Npg
             return;
         }
         var tenants = new List<Guid>();
-        await using (var cmd = db.CreateCommand("""
+        // Which tenants to score: a scan over every tenant, then one job per tenant in its own scope.
+        await using (var cmd = await db.CreateSystemCommandAsync("worker scan for tenants with community data", """
             SELECT t.id FROM core.tenants t WHERE t.status = 'active'
               AND (EXISTS (SELECT 1 FROM community.members m WHERE m.tenant_id = t.id) OR EXISTS (SELECT 1 FROM community.signals s WHERE s.tenant_id = t.id))
-            """))
+            """, context.CancellationToken))
         await using (var r = await cmd.ExecuteReaderAsync(context.CancellationToken))
         {
             while (await r.ReadAsync(context.CancellationToken)) tenants.Add(r.GetGuid(0));
