@@ -41,7 +41,6 @@ public sealed class AppHostFixture : IAsyncLifetime
             // The operator key is "op_" + this parameter.
             $"--Parameters:operator-key={OperatorKey[3..]}",
             $"--Parameters:admin-password={AdminPassword}",
-            "--Parameters:jwt-signing-key=apphost-test-jwt-signing-key-0123456789abcdef0123456789",
             "--Parameters:impact-master-key=apphost-test-impact-master-key",
             "--Parameters:postgres-password=apphostpg",
             "--Parameters:redis-password=apphostredis",
