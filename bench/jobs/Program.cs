@@ -31,7 +31,8 @@ try
 {
     await using (var ds = NpgsqlDataSource.Create(cs))
     {
-        await new MigrationRunner(ds, NullLogger<MigrationRunner>.Instance).ApplyAsync();
+        // What Api does at start-up as the owner: migrations and Hangfire's tables (the services do not create schema).
+        await new DatabaseSetup(ds, NullLogger.Instance).RunAsync(cs, "hangfire", CancellationToken.None);
     }
     await QuartzRun.CreateSchemaAsync(cs);
     var serverInfo = await ServerInfo(cs);
