@@ -18,7 +18,7 @@ public sealed class PlatformApiException(HttpStatusCode status, string message) 
     public HttpStatusCode Status { get; } = status;
 }
 
-// Shapes of Api's answers (issue 3 and 5 contracts, plus /v1/admin reads from AdminReadApi).
+// Shapes of Api's answers (the tenancy and jobs contracts, plus /v1/admin reads from AdminReadApi).
 public sealed record Page<T>(IReadOnlyList<T> Items, string? Next);
 public sealed record TenantRow(Guid Id, string Name, string Status, DateTime CreatedAt, DateTime UpdatedAt, int Channels, int ActiveKeys);
 public sealed record CreatedTenant(Guid Id, string Name, string Status, string ApiKey, DateTime CreatedAt);
@@ -124,7 +124,7 @@ public sealed class PlatformApi
     public Task ScheduleActionAsync(string name, string action, CancellationToken ct = default) =>
         SendAsync<JsonElement>(HttpMethod.Post, $"/v1/admin/schedules/{Uri.EscapeDataString(name)}/{action}", null, ct);
 
-    // Civic pipeline runs (issue 10): the cross-tenant city list, then the ops endpoints under /v1/internal
+    // Civic pipeline runs: the cross-tenant city list, then the ops endpoints under /v1/internal
     public Task<Page<CivicCityRow>> CivicCitiesAsync(string? cursor, int limit, CancellationToken ct = default) =>
         GetAsync<Page<CivicCityRow>>($"/v1/admin/civic/cities{Query(("cursor", cursor), ("limit", limit.ToString()))}", ct);
 
@@ -134,7 +134,7 @@ public sealed class PlatformApi
     public async Task<Guid> RerunMeetingAsync(Guid meetingId, CancellationToken ct = default) =>
         (await SendAsync<RunAccepted>(HttpMethod.Post, $"/v1/internal/meetings/{meetingId}/rerun", null, ct)).RunId;
 
-    // Safety review queue (issue 11), across tenants
+    // Safety review queue, across tenants
     public Task<Page<SafetyFlagRow>> SafetyFlagsAsync(string? cursor, int limit, CancellationToken ct = default) =>
         GetAsync<Page<SafetyFlagRow>>($"/v1/admin/safety/flags{Query(("cursor", cursor), ("limit", limit.ToString()))}", ct);
 

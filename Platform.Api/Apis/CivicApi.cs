@@ -34,7 +34,7 @@ public sealed record RunAccepted(Guid RunId);
 public sealed record ScanAccepted(long JobId, bool Duplicate);
 
 /// <summary>
-/// Civic meeting digests (issue 10): cities and their sources (tenant key), reader endpoints and the reader's
+/// Civic meeting digests: cities and their sources (tenant key), reader endpoints and the reader's
 /// profile (user token), and ops endpoints (operator key or a user token with role <c>ops</c>). See docs/civic.md.
 /// </summary>
 public static partial class CivicApi

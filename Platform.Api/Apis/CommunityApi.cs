@@ -69,7 +69,7 @@ public sealed partial class CommunityApiJsonContext : JsonSerializerContext;
 public sealed record CommunityServices(Members Members, Consents Consents, Approvals Approvals, ProvenanceLedger Ledger, ILogger<CommunityCaller> Logger);
 
 /// <summary>
-/// Convener (issue 9): member directory, signals, champion/connector discovery, pulse, learning catalysts and
+/// Convener: member directory, signals, champion/connector discovery, pulse, learning catalysts and
 /// innovation spread. Who may call what is on each endpoint (<see cref="CommunityAccess.Allow"/>); every answer
 /// that exposes people goes through the consent check and appends provenance.
 /// </summary>

@@ -16,7 +16,7 @@ public sealed record DirectLineServices(
     Conversations Conversations, ActivityLog Log, ClientTokens Tokens, RealtimeNodes Nodes, DirectLineStore Store, ILoggerFactory Loggers);
 
 /// <summary>
-/// Direct Line 3.0 over the conversation store (issue 13): the REST half of what botframework-directlinejs,
+/// Direct Line 3.0 over the conversation store: the REST half of what botframework-directlinejs,
 /// Web Chat and the Bot Framework SDKs call, under <c>/v3/directline</c>. A channel secret acts as the Direct
 /// Line secret, a client token (JWT with the <c>user</c> claim, 30 minutes here) as the Direct Line token;
 /// the <c>streamUrl</c> points at a Realtime node. Errors are <c>{"error":{"code","message"}}</c>. See docs/directline.md.

@@ -14,7 +14,7 @@ public sealed record EventsServices(EventsStore Store, Matchmaking Matching, Gat
     IntelligenceReports Reports, Platform.Core.Jobs.IJobQueue Jobs, ClientTokens Tokens, RealtimeNodes Nodes, IConnectionMultiplexer Redis);
 
 /// <summary>
-/// Conferences, attendee profiles, presence and attendee stream tokens (issue 12). A tenant API key reaches its own
+/// Conferences, attendee profiles, presence and attendee stream tokens. A tenant API key reaches its own
 /// conferences only; another tenant's ids answer 404. The conference's features and limits are applied here.
 /// </summary>
 public static class EventsApi

@@ -37,7 +37,7 @@ public sealed record TextScores(Guid TextId, string Status, IReadOnlyList<Dimens
 public sealed partial class ImpactJsonContext : JsonSerializerContext;
 
 /// <summary>
-/// Social impact (issue 11), tenant API key: companies, program data ingestion (CSV, signed webhooks),
+/// Social impact, tenant API key: companies, program data ingestion (CSV, signed webhooks),
 /// outcome scores, SROI, VIS and the company report. docs/impact.md describes formats and calculations.
 /// </summary>
 public static partial class ImpactApi

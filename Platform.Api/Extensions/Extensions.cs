@@ -47,7 +47,7 @@ internal static class Extensions
         }));
     }
 
-    /// <summary>Tenancy, credentials and the conversation API (issue 3).</summary>
+    /// <summary>Tenancy, credentials and the conversation API.</summary>
     private static void AddConversationServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddActivityLog();

@@ -25,7 +25,7 @@ internal static class Extensions
         builder.Services.AddSingleton<NotificationInbox>();
         builder.Services.AddSingleton<NotificationFeeds>();
 
-        // Presence and the conference stream (issue 12).
+        // Presence and the conference stream.
         builder.Services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.Section);
         builder.Services.AddSingleton<Platform.Core.Events.EventsStore>();
         builder.Services.AddSingleton<Platform.Core.Events.EventsBus>();

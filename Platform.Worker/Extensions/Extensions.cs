@@ -30,7 +30,7 @@ internal static class Extensions
         builder.Services.AddRecurringJob("community.score-champions", community.ScoringCron, new ScoreChampionsArgs());
         // Every 30 s: a fire is skipped while the previous extraction still runs (one at a time, no pile-up).
         builder.Services.AddRecurringJob("community.extract-activity-signals", community.ExtractionCron, new ExtractActivitySignalsArgs());
-        // Conference intelligence (issue 12).
+        // Conference intelligence.
         builder.Services.AddEvents();
         builder.Services.AddJobHandler<Platform.Core.Events.MatchCalculationArgs, MatchCalculationHandler>();
         builder.Services.AddJobHandler<Platform.Core.Events.IntelligenceReportArgs, IntelligenceReportHandler>();

@@ -4,7 +4,7 @@ using Platform.Tests.Integration.Conversations;
 
 namespace Platform.Tests.Integration.Events;
 
-/// <summary>Conference intelligence through the public API, Realtime and the Worker (issue 12). Each test has its own tenant.</summary>
+/// <summary>Conference intelligence through the public API, Realtime and the Worker. Each test has its own tenant.</summary>
 public sealed class EventsTests(EventsFixture fx) : IClassFixture<EventsFixture>
 {
     private static readonly DateTimeOffset Day = DateTimeOffset.Parse("2026-06-02T00:00:00Z");
