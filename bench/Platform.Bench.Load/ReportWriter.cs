@@ -9,7 +9,7 @@ namespace Platform.Bench.Load;
 public static class ReportWriter
 {
     private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-    private static readonly string[] Order = ["limits", "api", "throughput", "connections", "resume", "jobs", "notify"];
+    private static readonly string[] Order = ["limits", "api", "api-rls", "throughput", "connections", "resume", "jobs", "notify"];
     private static readonly string[] Colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"];
 
     public static int Write(Args a)
