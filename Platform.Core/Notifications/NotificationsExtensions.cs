@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Platform.Core.Impact.Privacy;
 using Platform.Core.Jobs;
 using Platform.Core.Security;
 
@@ -13,6 +14,8 @@ public static class NotificationsExtensions
     {
         builder.Services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.Section);
         builder.Services.TryAddSingleton(OutboundOptions.From(builder.Configuration));
+        // Webhook signing secrets are sealed with the vault key (WebhookSecrets).
+        builder.Services.TryAddSingleton<PiiVault>();
         builder.Services.AddSingleton<NotificationOutbox>();
         builder.Services.AddSingleton<NotificationPreferences>();
         builder.Services.AddSingleton<PushSubscriptions>();
