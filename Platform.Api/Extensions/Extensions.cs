@@ -90,6 +90,7 @@ internal static class Extensions
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ActivityJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, ApiJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, NotificationsApiJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(2, NotificationChannelsJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, ImpactJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, Platform.Core.Events.EventsJsonContext.Default);
         });

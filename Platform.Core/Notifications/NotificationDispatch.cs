@@ -49,7 +49,12 @@ public sealed class NotificationFanoutHandler(NpgsqlDataSource db, IJobQueue job
               SELECT o.id, o.tenant_id, 'webhook', w.id::text FROM o
                 JOIN ops.webhook_endpoints w ON w.tenant_id = o.tenant_id AND w.status = 'active'
                   AND (cardinality(w.event_types) = 0 OR o.notification_type = ANY (w.event_types))
-                WHERE 'webhook' = ANY (o.channels))
+                WHERE 'webhook' = ANY (o.channels)
+              UNION ALL
+              SELECT o.id, o.tenant_id, 'email', '' FROM o
+                JOIN ops.notification_profiles p ON p.tenant_id = o.tenant_id AND p.user_id = o.user_id
+                  AND p.email IS NOT NULL AND p.email_status = 'active'
+                WHERE 'email' = ANY (o.channels))
             INSERT INTO ops.notification_deliveries (outbox_id, tenant_id, channel, target)
             SELECT id, tenant_id, channel, target FROM targets
             ON CONFLICT (outbox_id, channel, target) DO NOTHING
@@ -96,7 +101,8 @@ public sealed class NotificationRetryException(string message) : Exception(messa
 /// </summary>
 public sealed partial class NotificationDeliverer(
     NpgsqlDataSource db, IConnectionMultiplexer redis, NotificationPreferences preferences, IOptions<NotificationOptions> options,
-    NotificationHttp http, TimeProvider time, ILogger<NotificationDeliverer> logger, PiiVault vault)
+    NotificationHttp http, TimeProvider time, ILogger<NotificationDeliverer> logger, PiiVault vault, ChannelPreferences channelPreferences,
+    EmailChannel email)
 {
     private sealed record Work(long Id, Guid TenantId, long OutboxId, string Channel, string Target, string State, string UserId, string SubjectId,
         string Type, string PayloadJson, DateTimeOffset CreatedAt, DateTimeOffset? ReadAt);
@@ -111,7 +117,7 @@ public sealed partial class NotificationDeliverer(
             return; // already final (a rerun after a lost completion): nothing to do
         }
         var started = Stopwatch.GetTimestamp();
-        if (work.Channel != ChannelNames.Webhook)
+        if (work.Channel != ChannelNames.Webhook && work.Type != SafetyEscalation.Type)
         {
             // Preferences govern what reaches the person; webhooks are the tenant's integrations and filter by event type.
             var reason = (await preferences.GetAsync(work.TenantId, work.UserId, ct)).SuppressionReason(work.Type, time.GetUtcNow());
@@ -120,6 +126,11 @@ public sealed partial class NotificationDeliverer(
                 await FinishAsync(work, attempt, Outcome.Suppressed, null, reason, started, ct);
                 return;
             }
+        }
+        if (!await channelPreferences.IsEnabledAsync(work.TenantId, work.UserId, work.Type, work.Channel, ct))
+        {
+            await FinishAsync(work, attempt, Outcome.Suppressed, null, SuppressionReasons.ChannelDisabled, started, ct);
+            return;
         }
         switch (work.Channel)
         {
@@ -131,6 +142,9 @@ public sealed partial class NotificationDeliverer(
                 break;
             case ChannelNames.Webhook:
                 await DeliverWebhookAsync(work, attempt, isLastAttempt, started, ct);
+                break;
+            case ChannelNames.Email:
+                await DeliverEmailAsync(work, attempt, isLastAttempt, started, ct);
                 break;
         }
     }

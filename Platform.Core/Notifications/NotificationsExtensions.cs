@@ -18,6 +18,9 @@ public static class NotificationsExtensions
         builder.Services.TryAddSingleton<PiiVault>();
         builder.Services.AddSingleton<NotificationOutbox>();
         builder.Services.AddSingleton<NotificationPreferences>();
+        builder.Services.AddSingleton<ChannelPreferences>();
+        builder.Services.AddSingleton<SafetyContacts>();
+        builder.AddNotificationEmail();
         builder.Services.AddSingleton<PushSubscriptions>();
         builder.Services.AddSingleton<WebhookEndpoints>();
         builder.Services.AddSingleton<NotificationInbox>();
@@ -34,6 +37,9 @@ public static class NotificationsExtensions
         builder.Services.AddSingleton<NotificationDeliverer>();
         builder.Services.AddJobHandler<NotificationFanoutArgs, NotificationFanoutHandler>();
         builder.Services.AddJobHandler<NotificationSendArgs, NotificationSendHandler>();
+        builder.Services.AddJobHandler<SafetyEscalationArgs, SafetyEscalationHandler>();
+        builder.Services.AddJobHandler<NotificationDigestSweepArgs, NotificationDigestSweepHandler>();
+        builder.Services.AddRecurringJob("notifications.digests", "0 * * * * ?", new NotificationDigestSweepArgs());
         return builder;
     }
 }

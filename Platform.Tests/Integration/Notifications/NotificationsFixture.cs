@@ -42,7 +42,13 @@ public class NotificationsFixture : RealtimeFixture
         settings["Platform:Notifications:Vapid:PublicKey"] = VapidKeys.PublicKey;
         settings["Platform:Notifications:Vapid:PrivateKey"] = VapidKeys.PrivateKey;
         settings["Platform:Notifications:Vapid:Subject"] = "mailto:test@example.com";
+        ConfigureWorker(settings);
         Worker = new JobWorkerHost(settings).Start();
+    }
+
+    /// <summary>Extra Worker settings of a derived fixture (e.g. an SMTP server).</summary>
+    protected virtual void ConfigureWorker(Dictionary<string, string?> settings)
+    {
     }
 
     public async Task<(string Token, Uri StreamUrl)> UserTokenAsync(string apiKey, string userId, params string[] roles)
