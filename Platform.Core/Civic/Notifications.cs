@@ -46,7 +46,41 @@ public sealed class SharedNotificationOutbox(NotificationOutbox outbox) : INotif
                 users.Add(r.GetString(0));
             }
         }
-        var payload = JsonSerializer.SerializeToElement(new { meetingId, cityId, versionId, status }, RunLedger.Json);
+        if (users.Count == 0)
+        {
+            return 0;
+        }
+        // What a person reads in the email or the app: the meeting, its city and date, and the published short summary.
+        string title = "", city = "", summary = "";
+        DateOnly? date = null;
+        await using (var cmd = new NpgsqlCommand("""
+            SELECT m.title, m.meeting_date, c.name, v.short_summary FROM civic.meetings m
+            JOIN civic.cities c ON c.id = m.city_id JOIN civic.summary_versions v ON v.meeting_id = m.id AND v.id = $2
+            WHERE m.tenant_id = $1 AND m.id = $3
+            """, conn, tx))
+        {
+            cmd.Parameters.Add(new() { Value = tenantId });
+            cmd.Parameters.Add(new() { Value = versionId });
+            cmd.Parameters.Add(new() { Value = meetingId });
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            if (await r.ReadAsync(ct))
+            {
+                (title, date, city, summary) = (r.GetString(0), r.IsDBNull(1) ? null : r.GetFieldValue<DateOnly>(1), r.GetString(2), r.GetString(3));
+            }
+        }
+        var heading = date is { } d ? $"{city}: {title} ({d:yyyy-MM-dd})" : $"{city}: {title}";
+        // A notification payload has a byte limit (one Web Push record); the summary is cut on a word boundary to fit.
+        JsonElement payload;
+        var room = 1200;
+        do
+        {
+            payload = JsonSerializer.SerializeToElement(new
+            {
+                meetingId, cityId, versionId, status, title = Clip(heading, 160), summary = Clip(summary, room),
+            }, RunLedger.Json);
+            room = room > 150 ? room / 2 : 0;
+        }
+        while (System.Text.Encoding.UTF8.GetByteCount(payload.GetRawText()) > NotificationRules.MaxPayloadBytes && room > 0);
         var created = 0;
         foreach (var user in users)
         {
@@ -54,5 +88,19 @@ public sealed class SharedNotificationOutbox(NotificationOutbox outbox) : INotif
             created += result.Duplicate ? 0 : 1;
         }
         return created;
+    }
+
+    private static string Clip(string text, int max)
+    {
+        if (text.Length <= max)
+        {
+            return text;
+        }
+        if (max < 2)
+        {
+            return "";
+        }
+        var cut = text.LastIndexOf(' ', max - 1);
+        return string.Concat(text.AsSpan(0, cut > max / 2 ? cut : max - 1), "…");
     }
 }

@@ -24,7 +24,9 @@ public static class EmailTemplates
         ["safety.escalation"] = new(_ => "Safety alert: a check-in needs attention now",
             "A check-in or feedback text was flagged for self-harm or violence. Please review it in the safety queue now."),
         ["community.champion"] = new(t => $"Champion: {t}", "News about your community's champions."),
-        ["events.day-ahead"] = new(t => $"Tomorrow: {t}", "Your conference day ahead."),
+        ["civic.meeting.published"] = new(t => $"Meeting summary: {t}", "A meeting in a city you follow has a new summary."),
+        ["digest.day-ahead"] = new(t => t, "Your conference day ahead: where to be and whom to meet."),
+        ["digest.community-pulse"] = new(t => t, "How your community did this week, and who carried it."),
     };
 
     public static EmailContent Render(string type, JsonElement payload, NotificationBrand brand, Uri? unsubscribe)

@@ -81,27 +81,16 @@ public sealed class NotificationDigestSweepHandler(NpgsqlDataSource db, Notifica
     {
         await using var conn = await db.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        long digestId;
-        await using (var claim = new NpgsqlCommand("""
-            INSERT INTO ops.notification_digests (tenant_id, user_id, frequency, period_key, items) VALUES ($1, $2, $3, $4, 0)
-            ON CONFLICT (tenant_id, user_id, period_key) DO NOTHING RETURNING id
-            """, conn, tx))
+        if (await DigestLedger.ClaimAsync(conn, tx, tenantId, userId, frequency, period, ct) is not { } digestId)
         {
-            claim.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
-            claim.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
-            claim.Parameters.Add(new NpgsqlParameter<string> { TypedValue = frequency });
-            claim.Parameters.Add(new NpgsqlParameter<string> { TypedValue = period });
-            if (await claim.ExecuteScalarAsync(ct) is not long id)
-            {
-                return; // this period's digest exists (another run, or before a restart)
-            }
-            digestId = id;
+            return; // this period's digest exists (another run, or before a restart)
         }
         var items = new List<(string Type, string? Title)>();
         await using (var read = new NpgsqlCommand("""
             SELECT notification_type, payload->>'title' FROM ops.notification_outbox
             WHERE tenant_id = $1 AND user_id = $2 AND 'email' = ANY (channels) AND notification_type NOT LIKE 'digest.%' AND notification_type <> $4
-              AND created_at > coalesce((SELECT max(created_at) FROM ops.notification_digests WHERE tenant_id = $1 AND user_id = $2 AND id <> $3),
+              AND created_at > coalesce((SELECT max(created_at) FROM ops.notification_digests
+                                         WHERE tenant_id = $1 AND user_id = $2 AND id <> $3 AND period_key ~ '^(daily|weekly):'),
                                         now() - interval '7 days')
             ORDER BY id
             """, conn, tx))
@@ -137,12 +126,43 @@ public sealed class NotificationDigestSweepHandler(NpgsqlDataSource db, Notifica
             });
             var enqueued = await outbox.EnqueueAsync(tx, new Notification(tenantId, userId, $"digest:{period}", $"digest.{frequency}", payload,
                 NotificationChannels.Email), ct);
-            await using var update = new NpgsqlCommand("UPDATE ops.notification_digests SET items = $2, outbox_id = $3 WHERE id = $1", conn, tx);
-            update.Parameters.Add(new NpgsqlParameter<long> { TypedValue = digestId });
-            update.Parameters.Add(new NpgsqlParameter<int> { TypedValue = items.Count });
-            update.Parameters.Add(new NpgsqlParameter<long> { TypedValue = enqueued.OutboxId });
-            await update.ExecuteNonQueryAsync(ct);
+            await DigestLedger.RecordAsync(conn, tx, digestId, items.Count, enqueued.OutboxId, ct);
         }
         await tx.CommitAsync(ct);
+    }
+}
+
+/// <summary>
+/// The one-row-per-period record behind every digest (<c>ops.notification_digests</c>, unique per person and period
+/// key). Claimed and completed in the transaction that enqueues the digest's notification, so a restarted or second
+/// worker finds the claim and sends nothing more that period. Period keys: <c>daily:…</c> and <c>weekly:…</c> for the
+/// person's own digest, other prefixes for role digests (a community pulse, a conference day ahead), which never move
+/// the window of the person's own digest.
+/// </summary>
+public static class DigestLedger
+{
+    /// <summary>The new claim's id, or null when this period's digest was already claimed.</summary>
+    public static async Task<long?> ClaimAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid tenantId, string userId, string frequency, string period,
+        CancellationToken ct)
+    {
+        await using var claim = new NpgsqlCommand("""
+            INSERT INTO ops.notification_digests (tenant_id, user_id, frequency, period_key, items) VALUES ($1, $2, $3, $4, 0)
+            ON CONFLICT (tenant_id, user_id, period_key) DO NOTHING RETURNING id
+            """, conn, tx);
+        claim.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
+        claim.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        claim.Parameters.Add(new NpgsqlParameter<string> { TypedValue = frequency });
+        claim.Parameters.Add(new NpgsqlParameter<string> { TypedValue = period });
+        return await claim.ExecuteScalarAsync(ct) as long?;
+    }
+
+    /// <summary>What the claimed digest held and the notification that carries it.</summary>
+    public static async Task RecordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long digestId, int items, long outboxId, CancellationToken ct)
+    {
+        await using var update = new NpgsqlCommand("UPDATE ops.notification_digests SET items = $2, outbox_id = $3 WHERE id = $1", conn, tx);
+        update.Parameters.Add(new NpgsqlParameter<long> { TypedValue = digestId });
+        update.Parameters.Add(new NpgsqlParameter<int> { TypedValue = items });
+        update.Parameters.Add(new NpgsqlParameter<long> { TypedValue = outboxId });
+        await update.ExecuteNonQueryAsync(ct);
     }
 }

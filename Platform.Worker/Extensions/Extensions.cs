@@ -30,10 +30,16 @@ internal static class Extensions
         builder.Services.AddRecurringJob("community.score-champions", community.ScoringCron, new ScoreChampionsArgs());
         // Every 30 s: a fire is skipped while the previous extraction still runs (one at a time, no pile-up).
         builder.Services.AddRecurringJob("community.extract-activity-signals", community.ExtractionCron, new ExtractActivitySignalsArgs());
+        // Weekly pulse and champions email for managers and team leads, due per person at their local digest time.
+        builder.Services.AddJobHandler<PulseDigestSweepArgs, PulseDigestSweepHandler>();
+        builder.Services.AddRecurringJob("community.pulse-digests", "0 */5 * * * ?", new PulseDigestSweepArgs());
         // Conference intelligence.
         builder.Services.AddEvents();
         builder.Services.AddJobHandler<Platform.Core.Events.MatchCalculationArgs, MatchCalculationHandler>();
         builder.Services.AddJobHandler<Platform.Core.Events.IntelligenceReportArgs, IntelligenceReportHandler>();
+        // The evening before: tomorrow's gatherings and matches by email, due per attendee at 18:00 local.
+        builder.Services.AddJobHandler<Platform.Core.Events.DayAheadDigestSweepArgs, Platform.Core.Events.DayAheadDigestSweepHandler>();
+        builder.Services.AddRecurringJob("events.day-ahead-digests", "0 */5 * * * ?", new Platform.Core.Events.DayAheadDigestSweepArgs());
         builder.AddNotificationDelivery();
         builder.Services.AddImpactJobHandlers();
         // Direct Line uploads past their retention are deleted hourly.

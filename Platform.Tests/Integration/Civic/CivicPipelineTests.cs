@@ -67,6 +67,13 @@ public sealed class CivicPipelineTests(CivicFixture f) : IClassFixture<CivicFixt
         var rivertonMeetings = CivicSeeds.Documents(CivicSeeds.Riverton).Count();
         Assert.Equal(rivertonMeetings, await f.CountAsync("SELECT count(*) FROM ops.notification_outbox WHERE tenant_id = $1 AND user_id = 'alice'", tenant));
         Assert.Equal(0, await f.CountAsync("SELECT count(*) FROM ops.notification_outbox WHERE tenant_id = $1 AND user_id IN ('bob', 'carol')", tenant));
+        // Each reads as a person sees it in an email or the app: the city and meeting, and the published short summary.
+        Assert.Equal(rivertonMeetings, await f.CountAsync("""
+            SELECT count(*) FROM ops.notification_outbox o
+            JOIN civic.summary_versions v ON v.id = (o.payload->>'versionId')::uuid
+            WHERE o.tenant_id = $1 AND o.user_id = 'alice' AND o.payload->>'title' LIKE 'riverton: %'
+              AND left(v.short_summary, 40) = left(o.payload->>'summary', 40)
+            """, tenant));
 
         // A re-scan of unchanged sources creates nothing; the feed answers 304 to the conditional request.
         var before = await SnapshotAsync(tenant);
