@@ -98,7 +98,7 @@ public sealed class NotificationRetryException(string message) : Exception(messa
 public sealed partial class NotificationDeliverer(
     NpgsqlDataSource db, NotificationPreferences preferences, IOptions<NotificationOptions> options,
     NotificationHttp http, TimeProvider time, ILogger<NotificationDeliverer> logger, PiiVault vault, ChannelPreferences channelPreferences,
-    EmailChannel email)
+    EmailChannel email, IJobQueue jobs)
 {
     private sealed record Work(long Id, Guid TenantId, long OutboxId, string Channel, string Target, string State, string UserId, string SubjectId,
         string Type, string PayloadJson, DateTimeOffset CreatedAt, DateTimeOffset? ReadAt);
@@ -145,6 +145,10 @@ public sealed partial class NotificationDeliverer(
 
     private async Task DeliverWebPushAsync(Work work, int attempt, bool isLast, long started, CancellationToken ct)
     {
+        if (await DeferredForQuietHoursAsync(work, null, ct))
+        {
+            return;
+        }
         var subscription = await SubscriptionAsync(work, ct);
         if (subscription is null || subscription.Status != "active")
         {
@@ -240,6 +244,45 @@ public sealed partial class NotificationDeliverer(
             return;
         }
         await RetryOrFailAsync(work, attempt, isLast, status, message, started, ct);
+    }
+
+    /// <summary>
+    /// Quiet hours hold back what would wake the person (push and immediate email; in-app is silent and goes at once):
+    /// the delivery stays pending with reason <c>quiet-hours</c> and a send job is scheduled for the end of the quiet
+    /// period in the person's time zone. Safety alerts ignore quiet hours.
+    /// </summary>
+    private async Task<bool> DeferredForQuietHoursAsync(Work work, NotificationProfile? profile, CancellationToken ct)
+    {
+        if (work.Type == SafetyEscalation.Type)
+        {
+            return false;
+        }
+        profile ??= await email.Profiles.GetAsync(work.TenantId, work.UserId, ct);
+        var now = time.GetUtcNow();
+        if (!profile.IsQuiet(now))
+        {
+            return false;
+        }
+        var until = profile.QuietUntil(now);
+        await using var conn = await db.OpenForTenantAsync(work.TenantId, ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var mark = new NpgsqlCommand(
+            "UPDATE ops.notification_deliveries SET reason = $2, updated_at = now() WHERE id = $1 AND state = 'pending'", conn, tx))
+        {
+            mark.Parameters.Add(new NpgsqlParameter<long> { TypedValue = work.Id });
+            mark.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SuppressionReasons.QuietHours });
+            await mark.ExecuteNonQueryAsync(ct);
+        }
+        // Its own unique key: this job still holds the delivery's key until it returns.
+        await jobs.EnqueueAsync(tx, new NotificationSendArgs(work.Id), new JobOptions
+        {
+            UniqueKey = $"notification-delivery:{work.Id}:after-quiet:{until.ToUnixTimeSeconds()}",
+            MaxAttempts = options.Value.MaxAttempts,
+            RunAt = until,
+        }, ct);
+        await tx.CommitAsync(ct);
+        LogDeferred(logger, work.Id, work.Channel, until);
+        return true;
     }
 
     private async Task RetryOrFailAsync(Work work, int attempt, bool isLast, int? status, string error, long started, CancellationToken ct)
@@ -355,6 +398,9 @@ public sealed partial class NotificationDeliverer(
                 r.IsDBNull(1) ? null : r.GetString(1)), r.GetString(3))
             : (null, null, null);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} ({Channel}) held for the person's quiet hours until {Until}")]
+    private static partial void LogDeferred(ILogger logger, long deliveryId, string channel, DateTimeOffset until);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook endpoint {EndpointId} disabled after {Failures} consecutive failed attempts")]
     private static partial void LogEndpointDisabled(ILogger logger, string endpointId, int failures);
