@@ -68,7 +68,10 @@ try
     };
     // A sink SMTP server on loopback: accepts every message and keeps nothing.
     var smtpPort = FreePort();
-    var smtp = Process.Start(new ProcessStartInfo("python3", ["-m", "aiosmtpd", "-n", "-l", $"127.0.0.1:{smtpPort}", "-c", "aiosmtpd.handlers.Sink"])
+    // Debian's own interpreter: python3-aiosmtpd installs into its dist-packages, not into whatever python3 is on PATH.
+    var python = Directory.Exists("/usr/lib/python3/dist-packages/aiosmtpd") && File.Exists("/usr/bin/python3") ? "/usr/bin/python3"
+        : throw new InvalidOperationException("aiosmtpd was not found. Install it (Debian: apt-get install python3-aiosmtpd; ./platform.sh does).");
+    var smtp = Process.Start(new ProcessStartInfo(python, ["-m", "aiosmtpd", "-n", "-l", $"127.0.0.1:{smtpPort}", "-c", "aiosmtpd.handlers.Sink"])
     { RedirectStandardOutput = true, RedirectStandardError = true })!;
     processes.Add(smtp);
     env["ConnectionStrings__smtp"] = $"Endpoint=smtp://127.0.0.1:{smtpPort};Security=None;From=bench@example.org";
