@@ -67,6 +67,10 @@ public sealed partial class NotificationDeliverer
             await FinishAsync(work, attempt, Outcome.Suppressed, null, SuppressionReasons.Digested, started, ct);
             return;
         }
+        if (await DeferredForQuietHoursAsync(work, profile, ct))
+        {
+            return;
+        }
         var brand = await email.Branding.GetAsync(work.TenantId, ct);
         using var payload = JsonDocument.Parse(work.PayloadJson);
         var unsubscribe = email.UnsubscribeUrl(work.TenantId, work.UserId, work.Type);

@@ -15,11 +15,14 @@ public sealed record EmailContent(string Subject, string Text, string Html);
 /// </summary>
 public static class EmailTemplates
 {
-    private sealed record Template(Func<string, string> Subject, string Intro);
+    private sealed record Template(Func<string, string> Subject, string Intro, string? DefaultTitle = null);
 
     private static readonly Dictionary<string, Template> ByType = new(StringComparer.Ordinal)
     {
         ["civic.meeting-summary"] = new(t => $"Meeting summary: {t}", "A meeting in a city you follow has a new summary."),
+        // Civic's publish notification carries ids only (meeting, city, version, status), no title.
+        ["civic.meeting.published"] = new(_ => "A meeting you follow was published", "A meeting in a city you follow was published.",
+            "Its summary and minutes are ready to read."),
         ["civic.agenda"] = new(t => $"New agenda: {t}", "A city you follow published an agenda."),
         ["safety.escalation"] = new(_ => "Safety alert: a check-in needs attention now",
             "A check-in or feedback text was flagged for self-harm or violence. Please review it in the safety queue now."),
@@ -31,12 +34,12 @@ public static class EmailTemplates
 
     public static EmailContent Render(string type, JsonElement payload, NotificationBrand brand, Uri? unsubscribe)
     {
-        var title = Text(payload, "title") ?? type;
-        var body = Text(payload, "body") ?? Text(payload, "summary");
-        var url = Text(payload, "url") is { } u && Uri.TryCreate(u, UriKind.Absolute, out var link) && link.Scheme is "https" or "http" ? link : null;
         var template = ByType.GetValueOrDefault(type) ?? (type.StartsWith("digest.", StringComparison.Ordinal)
             ? new Template(t => t, "Your digest.")
             : new Template(t => t, "You have a new notification."));
+        var title = Text(payload, "title") ?? template.DefaultTitle ?? type;
+        var body = Text(payload, "body") ?? Text(payload, "summary");
+        var url = Text(payload, "url") is { } u && Uri.TryCreate(u, UriKind.Absolute, out var link) && link.Scheme is "https" or "http" ? link : null;
         var subject = OneLine($"{template.Subject(title)}");
         if (subject.Length > 200)
         {

@@ -9,16 +9,16 @@ using Platform.Core.Data;
 using Platform.Core.Impact.Privacy;
 using Platform.Core.Jobs;
 using Platform.Core.Security;
-using StackExchange.Redis;
 
 namespace Platform.Core.Notifications;
 
 /// <summary>
-/// Fan-out job: one delivery row per (channel, target) — in-app, each active push subscription, each matching
-/// webhook endpoint — then in-app is delivered here at once (it is one Redis publish, and skipping a queue hop
-/// keeps it well inside the 500 ms budget) and the rest are bulk-enqueued as send jobs.
+/// Fan-out job: one delivery row per (channel, target) — each active push subscription, each matching webhook
+/// endpoint, the email address — bulk-enqueued as send jobs. In-app is not delivered here: the producer's
+/// transaction already wrote its row and the in-app relay delivers it (<see cref="InAppRelay"/>); the in-app target
+/// stays in the statement only for rows written before that (a pending row wakes the relay).
 /// </summary>
-public sealed class NotificationFanoutHandler(NpgsqlDataSource db, IJobQueue jobs, NotificationDeliverer deliverer, IOptions<NotificationOptions> options)
+public sealed class NotificationFanoutHandler(NpgsqlDataSource db, IJobQueue jobs, IOptions<NotificationOptions> options)
     : IJobHandler<NotificationFanoutArgs>
 {
     public async Task HandleAsync(NotificationFanoutArgs args, JobContext context)
@@ -75,10 +75,6 @@ public sealed class NotificationFanoutHandler(NpgsqlDataSource db, IJobQueue job
         {
             await jobs.EnqueueManyAsync(queued, ct: ct);
         }
-        foreach (var (id, _) in created.Where(d => d.Channel == ChannelNames.InApp))
-        {
-            await deliverer.DeliverAsync(id, 1, isLastAttempt: true, ct);
-        }
     }
 
     public static JobOptions SendOptions(long deliveryId, NotificationOptions options) =>
@@ -100,9 +96,9 @@ public sealed class NotificationRetryException(string message) : Exception(messa
 /// attempt (append-only) and the state transition pending → sent | failed | suppressed.
 /// </summary>
 public sealed partial class NotificationDeliverer(
-    NpgsqlDataSource db, IConnectionMultiplexer redis, NotificationPreferences preferences, IOptions<NotificationOptions> options,
+    NpgsqlDataSource db, NotificationPreferences preferences, IOptions<NotificationOptions> options,
     NotificationHttp http, TimeProvider time, ILogger<NotificationDeliverer> logger, PiiVault vault, ChannelPreferences channelPreferences,
-    EmailChannel email)
+    EmailChannel email, IJobQueue jobs)
 {
     private sealed record Work(long Id, Guid TenantId, long OutboxId, string Channel, string Target, string State, string UserId, string SubjectId,
         string Type, string PayloadJson, DateTimeOffset CreatedAt, DateTimeOffset? ReadAt);
@@ -112,9 +108,10 @@ public sealed partial class NotificationDeliverer(
     public async Task DeliverAsync(long deliveryId, int attempt, bool isLastAttempt, CancellationToken ct)
     {
         var work = await LoadAsync(deliveryId, ct);
-        if (work is null || work.State != DeliveryStates.Pending)
+        if (work is null || work.State != DeliveryStates.Pending || work.Channel == ChannelNames.InApp)
         {
-            return; // already final (a rerun after a lost completion): nothing to do
+            // Already final (a rerun after a lost completion): nothing to do. In-app rows belong to the in-app relay.
+            return;
         }
         var started = Stopwatch.GetTimestamp();
         if (work.Channel != ChannelNames.Webhook && work.Type != SafetyEscalation.Type)
@@ -134,9 +131,6 @@ public sealed partial class NotificationDeliverer(
         }
         switch (work.Channel)
         {
-            case ChannelNames.InApp:
-                await DeliverInAppAsync(work, attempt, started, ct);
-                break;
             case ChannelNames.WebPush:
                 await DeliverWebPushAsync(work, attempt, isLastAttempt, started, ct);
                 break;
@@ -149,27 +143,12 @@ public sealed partial class NotificationDeliverer(
         }
     }
 
-    private async Task DeliverInAppAsync(Work work, int attempt, long started, CancellationToken ct)
-    {
-        // Commit "sent" before publishing: a stream that connects in between finds it in PostgreSQL instead.
-        await FinishAsync(work, attempt, Outcome.Sent, null, null, started, ct);
-        using var payload = JsonDocument.Parse(work.PayloadJson);
-        var doorbell = new UserDoorbell(new InAppNotification(work.OutboxId, work.Type, work.SubjectId, payload.RootElement, work.CreatedAt, work.ReadAt),
-            work.CreatedAt.ToUnixTimeMilliseconds());
-        try
-        {
-            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(UserDoorbell.Channel(work.TenantId, work.UserId)),
-                JsonSerializer.SerializeToUtf8Bytes(doorbell, NotificationJsonContext.Default.UserDoorbell));
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            // Stored as sent and unread: the user's next connect replays it.
-            LogPublishFailed(logger, work.OutboxId, ex.Message);
-        }
-    }
-
     private async Task DeliverWebPushAsync(Work work, int attempt, bool isLast, long started, CancellationToken ct)
     {
+        if (await DeferredForQuietHoursAsync(work, null, ct))
+        {
+            return;
+        }
         var subscription = await SubscriptionAsync(work, ct);
         if (subscription is null || subscription.Status != "active")
         {
@@ -265,6 +244,45 @@ public sealed partial class NotificationDeliverer(
             return;
         }
         await RetryOrFailAsync(work, attempt, isLast, status, message, started, ct);
+    }
+
+    /// <summary>
+    /// Quiet hours hold back what would wake the person (push and immediate email; in-app is silent and goes at once):
+    /// the delivery stays pending with reason <c>quiet-hours</c> and a send job is scheduled for the end of the quiet
+    /// period in the person's time zone. Safety alerts ignore quiet hours.
+    /// </summary>
+    private async Task<bool> DeferredForQuietHoursAsync(Work work, NotificationProfile? profile, CancellationToken ct)
+    {
+        if (work.Type == SafetyEscalation.Type)
+        {
+            return false;
+        }
+        profile ??= await email.Profiles.GetAsync(work.TenantId, work.UserId, ct);
+        var now = time.GetUtcNow();
+        if (!profile.IsQuiet(now))
+        {
+            return false;
+        }
+        var until = profile.QuietUntil(now);
+        await using var conn = await db.OpenForTenantAsync(work.TenantId, ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var mark = new NpgsqlCommand(
+            "UPDATE ops.notification_deliveries SET reason = $2, updated_at = now() WHERE id = $1 AND state = 'pending'", conn, tx))
+        {
+            mark.Parameters.Add(new NpgsqlParameter<long> { TypedValue = work.Id });
+            mark.Parameters.Add(new NpgsqlParameter<string> { TypedValue = SuppressionReasons.QuietHours });
+            await mark.ExecuteNonQueryAsync(ct);
+        }
+        // Its own unique key: this job still holds the delivery's key until it returns.
+        await jobs.EnqueueAsync(tx, new NotificationSendArgs(work.Id), new JobOptions
+        {
+            UniqueKey = $"notification-delivery:{work.Id}:after-quiet:{until.ToUnixTimeSeconds()}",
+            MaxAttempts = options.Value.MaxAttempts,
+            RunAt = until,
+        }, ct);
+        await tx.CommitAsync(ct);
+        LogDeferred(logger, work.Id, work.Channel, until);
+        return true;
     }
 
     private async Task RetryOrFailAsync(Work work, int attempt, bool isLast, int? status, string error, long started, CancellationToken ct)
@@ -381,8 +399,8 @@ public sealed partial class NotificationDeliverer(
             : (null, null, null);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "In-app notification {OutboxId} stored but not published ({Reason}); it is replayed on connect")]
-    private static partial void LogPublishFailed(ILogger logger, long outboxId, string reason);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivery {DeliveryId} ({Channel}) held for the person's quiet hours until {Until}")]
+    private static partial void LogDeferred(ILogger logger, long deliveryId, string channel, DateTimeOffset until);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook endpoint {EndpointId} disabled after {Failures} consecutive failed attempts")]
     private static partial void LogEndpointDisabled(ILogger logger, string endpointId, int failures);
@@ -474,16 +492,21 @@ public sealed class NotificationReplay(NpgsqlDataSource db, IJobQueue jobs, IOpt
             return null;
         }
         await using var reset = new NpgsqlCommand("""
-            UPDATE ops.notification_deliveries SET state = 'pending', reason = NULL, updated_at = now()
-            WHERE outbox_id = $1 RETURNING id
+            UPDATE ops.notification_deliveries SET state = 'pending', reason = NULL, published_at = NULL, updated_at = now()
+            WHERE outbox_id = $1 RETURNING id, channel
             """, connection, tx);
         reset.Parameters.Add(new NpgsqlParameter<long> { TypedValue = outboxId });
         var ids = new List<long>();
+        var sends = new List<long>();
         await using (var r = await reset.ExecuteReaderAsync(ct))
         {
             while (await r.ReadAsync(ct))
             {
                 ids.Add(r.GetInt64(0));
+                if (r.GetString(1) != ChannelNames.InApp)
+                {
+                    sends.Add(r.GetInt64(0)); // a pending in-app row wakes the in-app relay by itself
+                }
             }
         }
         if (ids.Count == 0)
@@ -491,9 +514,9 @@ public sealed class NotificationReplay(NpgsqlDataSource db, IJobQueue jobs, IOpt
             // Not fanned out yet (or no targets then): fan out now, which also picks up targets added since.
             await jobs.EnqueueAsync(tx, new NotificationFanoutArgs(outboxId), new JobOptions { UniqueKey = $"notification:{outboxId}" }, ct);
         }
-        else
+        else if (sends.Count > 0)
         {
-            await jobs.EnqueueManyAsync(ids.Select(id => (new NotificationSendArgs(id), NotificationFanoutHandler.SendOptions(id, options.Value))), tx, ct);
+            await jobs.EnqueueManyAsync(sends.Select(id => (new NotificationSendArgs(id), NotificationFanoutHandler.SendOptions(id, options.Value))), tx, ct);
         }
         await tx.CommitAsync(ct);
         return ids.Count;

@@ -56,6 +56,8 @@ public static class SuppressionReasons
     public const string AddressDisabled = "address-disabled";
     public const string EmailNotConfigured = "email-not-configured";
     public const string Digested = "digested";
+    /// <summary>Not a final state: the delivery is pending, held until the person's quiet hours end.</summary>
+    public const string QuietHours = "quiet-hours";
 }
 
 /// <summary>The roles a user-scoped client token may carry (other modules authorise by them).</summary>

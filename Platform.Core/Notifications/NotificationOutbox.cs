@@ -23,11 +23,18 @@ public sealed class NotificationOutbox(IJobQueue jobs)
         NotificationRules.Validate(n);
         var key = DedupeKey(n.UserId, n.SubjectId, n.NotificationType);
         // ON CONFLICT waits for a concurrent producer's transaction, then does nothing: exactly one row wins.
+        // The in-app delivery row is written in the same statement: its trigger NOTIFYs the in-app relay at commit,
+        // so in-app delivery never waits for a job (InAppRelay).
         await using (var insert = new NpgsqlCommand("""
-            INSERT INTO ops.notification_outbox (tenant_id, user_id, subject_id, notification_type, payload, channels, dedupe_key)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
-            ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
-            RETURNING id
+            WITH o AS (
+              INSERT INTO ops.notification_outbox (tenant_id, user_id, subject_id, notification_type, payload, channels, dedupe_key)
+              VALUES ($1, $2, $3, $4, $5, $6, $7)
+              ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
+              RETURNING id, tenant_id, channels),
+            in_app AS (
+              INSERT INTO ops.notification_deliveries (outbox_id, tenant_id, channel, target)
+              SELECT id, tenant_id, 'in_app', '' FROM o WHERE 'in_app' = ANY (channels))
+            SELECT id FROM o
             """, tx.Connection, tx))
         {
             insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = n.TenantId });
@@ -39,8 +46,12 @@ public sealed class NotificationOutbox(IJobQueue jobs)
             insert.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = key });
             if (await insert.ExecuteScalarAsync(ct) is long id)
             {
-                await jobs.EnqueueAsync(tx, new NotificationFanoutArgs(id),
-                    new JobOptions { UniqueKey = $"notification:{id}", MaxAttempts = 10 }, ct);
+                if ((n.Channels & ~NotificationChannels.InApp) != 0)
+                {
+                    // Push, email and webhooks fan out through a job (retries with backoff); in-app is already written.
+                    await jobs.EnqueueAsync(tx, new NotificationFanoutArgs(id),
+                        new JobOptions { UniqueKey = $"notification:{id}", MaxAttempts = 10 }, ct);
+                }
                 NotificationMetrics.Enqueued.Add(1);
                 return new NotificationEnqueued(id, Duplicate: false);
             }

@@ -28,13 +28,15 @@ public static class NotificationsExtensions
         return builder;
     }
 
-    /// <summary>Delivery: the fan-out and send job handlers (Worker).</summary>
+    /// <summary>Delivery: the in-app relay and the fan-out and send job handlers (Worker).</summary>
     public static IHostApplicationBuilder AddNotificationDelivery(this IHostApplicationBuilder builder)
     {
         builder.AddNotifications();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<NotificationHttp>();
         builder.Services.AddSingleton<NotificationDeliverer>();
+        builder.Services.AddOptions<InAppRelayOptions>().BindConfiguration(InAppRelayOptions.Section);
+        builder.Services.AddHostedService<InAppRelay>();
         builder.Services.AddJobHandler<NotificationFanoutArgs, NotificationFanoutHandler>();
         builder.Services.AddJobHandler<NotificationSendArgs, NotificationSendHandler>();
         builder.Services.AddJobHandler<SafetyEscalationArgs, SafetyEscalationHandler>();

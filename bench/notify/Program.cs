@@ -1,10 +1,12 @@
 // In-app notification latency: enqueue (producer commit) → frame on the user's WebSocket, at a steady rate to
-// many connected users, through the real Worker (fan-out job) and real Realtime nodes (Redis backplane).
-// Usage (after `dotnet build -c Release Platform.Local.slnf`):
+// many connected users, through the real Workers (in-app relay) and real Realtime nodes (Redis backplane); then
+// email throughput: a burst of email notifications sent by the Workers' send jobs to a loopback SMTP server.
+// Usage (after `dotnet build -c Release Platform.sln`):
 //   ConnectionStrings__platformdb="Host=…;Username=…" ConnectionStrings__redis="127.0.0.1:6379" \
 //     dotnet run -c Release --project bench/notify [-- --smoke] [--users 1000] [--rate 100] [--seconds 30] [--nodes 2]
-// It creates a scratch database (dropped afterwards), starts 1 Worker and N Realtime processes from their
-// Release builds, mints user tokens itself (shared signing key), and produces through NotificationOutbox.
+//       [--workers 2] [--emails 500]
+// It creates a scratch database (dropped afterwards), starts the Workers, N Realtime processes and an aiosmtpd sink
+// (Debian python3-aiosmtpd), mints user tokens itself (shared signing key), and produces through NotificationOutbox.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -25,6 +27,8 @@ var users = int.Parse(ArgValue("--users") ?? (smoke ? "100" : "1000"), CultureIn
 var rate = double.Parse(ArgValue("--rate") ?? "100", CultureInfo.InvariantCulture);
 var seconds = double.Parse(ArgValue("--seconds") ?? (smoke ? "3" : "30"), CultureInfo.InvariantCulture);
 var nodeCount = int.Parse(ArgValue("--nodes") ?? "2", CultureInfo.InvariantCulture);
+var workerCount = int.Parse(ArgValue("--workers") ?? "2", CultureInfo.InvariantCulture);
+var emails = int.Parse(ArgValue("--emails") ?? (smoke ? "20" : "500"), CultureInfo.InvariantCulture);
 var root = FindRepoRoot();
 var outDir = ArgValue("--out") ?? Path.Combine(root, "bench", "results", smoke ? "raw" : "");
 
@@ -62,6 +66,15 @@ try
         ["Logging__LogLevel__Default"] = "Warning",
         ["Platform__Jobs__Queues__default"] = "32",
     };
+    // A sink SMTP server on loopback: accepts every message and keeps nothing.
+    var smtpPort = FreePort();
+    // Debian's own interpreter: python3-aiosmtpd installs into its dist-packages, not into whatever python3 is on PATH.
+    var python = Directory.Exists("/usr/lib/python3/dist-packages/aiosmtpd") && File.Exists("/usr/bin/python3") ? "/usr/bin/python3"
+        : throw new InvalidOperationException("aiosmtpd was not found. Install it (Debian: apt-get install python3-aiosmtpd; ./platform.sh does).");
+    var smtp = Process.Start(new ProcessStartInfo(python, ["-m", "aiosmtpd", "-n", "-l", $"127.0.0.1:{smtpPort}", "-c", "aiosmtpd.handlers.Sink"])
+    { RedirectStandardOutput = true, RedirectStandardError = true })!;
+    processes.Add(smtp);
+    env["ConnectionStrings__smtp"] = $"Endpoint=smtp://127.0.0.1:{smtpPort};Security=None;From=bench@example.org";
     var nodes = new List<Uri>();
     for (var i = 0; i < nodeCount; i++)
     {
@@ -69,7 +82,29 @@ try
         nodes.Add(new Uri($"http://127.0.0.1:{port}"));
         processes.Add(Start("Platform.Realtime", env, $"http://127.0.0.1:{port}"));
     }
-    processes.Add(Start("Platform.Worker", env, $"http://127.0.0.1:{FreePort()}"));
+    // One Worker after another, each started again if it exits at start-up: a Worker can time out on Hangfire's
+    // recurring-job lock while registering its schedules and exit (a known start-up problem of the Worker, being
+    // fixed separately); the benchmark counts the restarts and reports them.
+    var workerRestarts = 0;
+    for (var w = 0; w < workerCount; w++)
+    {
+        for (var tries = 1; ; tries++)
+        {
+            var workerUri = new Uri($"http://127.0.0.1:{FreePort()}");
+            var worker = Start("Platform.Worker", env, workerUri.ToString());
+            processes.Add(worker);
+            if (await WaitHealthyAsync(workerUri, worker))
+            {
+                break;
+            }
+            if (tries == 5)
+            {
+                throw new InvalidOperationException($"Worker {w + 1} exited at start-up {tries} times.");
+            }
+            workerRestarts++;
+            Console.WriteLine($"  Worker {w + 1} exited at start-up (code {worker.ExitCode}); starting it again");
+        }
+    }
     foreach (var node in nodes)
     {
         await WaitHealthyAsync(node);
@@ -80,7 +115,7 @@ try
     var committed = new ConcurrentDictionary<long, long>();
     var duplicates = 0;
     using var stop = new CancellationTokenSource();
-    Console.WriteLine($"Notify benchmark ({(smoke ? "smoke" : "full")}): {users} users on {nodeCount} Realtime nodes, {rate}/s for {seconds} s");
+    Console.WriteLine($"Notify benchmark ({(smoke ? "smoke" : "full")}): {users} users on {nodeCount} Realtime nodes, {workerCount} Workers, {rate}/s for {seconds} s, then {emails} emails");
 
     var sockets = new List<ClientWebSocket>();
     var readers = new List<Task>();
@@ -136,7 +171,45 @@ try
     // Percentiles over all notifications: an undelivered one counts as infinitely late and is written as null.
     double? P(double q) => latencies.Length == 0 ? null
         : latencies[Math.Clamp((int)Math.Ceiling(q * latencies.Length) - 1, 0, latencies.Length - 1)] is var v && double.IsFinite(v) ? Math.Round(v, 1) : null;
+    var within100 = latencies.Count(l => l <= 100) / (double)latencies.Length;
     var within500 = latencies.Count(l => l <= 500) / (double)latencies.Length;
+    var delivered = latencies.Count(double.IsFinite);
+    var loadDuringInApp = LoadAverage();
+
+    // Email throughput: a burst of email-only notifications to people with an address, each a send job that opens
+    // one SMTP connection; measured from the first commit until every delivery is final.
+    await using (var conn = await db.OpenConnectionAsync())
+    await using (var insert = new NpgsqlCommand("""
+        INSERT INTO ops.notification_profiles (tenant_id, user_id, email)
+        SELECT $1, 'mail-' || i, 'mail-' || i || '@example.org' FROM generate_series(0, $2 - 1) i
+        """, conn))
+    {
+        insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenant });
+        insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = emails });
+        await insert.ExecuteNonQueryAsync();
+    }
+    var emailClock = Stopwatch.StartNew();
+    await Parallel.ForEachAsync(Enumerable.Range(0, emails), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+    {
+        var payload = JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["title"] = $"bench mail {i}", ["body"] = "A benchmark message." });
+        await outbox.EnqueueAsync(db, new Notification(tenant, $"mail-{i}", $"mail-{i}", "bench.mail", payload, NotificationChannels.Email), ct);
+    });
+    long emailSent = 0, emailOther = 0;
+    var emailDeadline = TimeSpan.FromSeconds(smoke ? 60 : 300);
+    while (emailClock.Elapsed < emailDeadline)
+    {
+        await using var count = db.CreateCommand(
+            "SELECT count(*) FILTER (WHERE state = 'sent'), count(*) FILTER (WHERE state IN ('failed', 'suppressed')) FROM ops.notification_deliveries WHERE channel = 'email'");
+        await using var r = await count.ExecuteReaderAsync();
+        await r.ReadAsync();
+        (emailSent, emailOther) = (r.GetInt64(0), r.GetInt64(1));
+        if (emailSent + emailOther >= emails)
+        {
+            break;
+        }
+        await Task.Delay(100);
+    }
+    var emailSeconds = emailClock.Elapsed.TotalSeconds;
     var result = new
     {
         scenario = "notify",
@@ -146,18 +219,25 @@ try
         realtimeNodes = nodeCount,
         targetRate = rate,
         offeredRate = Math.Round(offeredRate, 1),
+        workers = workerCount,
+        workerRestartsAtStartUp = workerRestarts,
         notifications = total,
-        delivered = latencies.Count(double.IsFinite),
+        delivered,
+        lost = total - delivered,
         duplicates,
+        shareWithin100ms = Math.Round(within100, 4),
         shareWithin500ms = Math.Round(within500, 4),
         p50Ms = P(0.50),
         p95Ms = P(0.95),
         p99Ms = P(0.99),
         maxMs = P(1.0),
-        machine = new { cores = Environment.ProcessorCount, loadAverage = LoadAverage() },
+        email = new { notifications = emails, sent = emailSent, failedOrSuppressed = emailOther, seconds = Math.Round(emailSeconds, 1),
+            perSecond = Math.Round(emailSent / emailSeconds, 1) },
+        machine = new { cores = Environment.ProcessorCount, loadAverage = loadDuringInApp, loadAverageAfterEmail = LoadAverage() },
         startedAt = DateTimeOffset.UtcNow,
         // The shape bench/run.sh validates for every scenario.
-        results = new { shareWithin500ms = Math.Round(within500, 4), p50Ms = P(0.50), p99Ms = P(0.99) },
+        results = new { shareWithin100ms = Math.Round(within100, 4), shareWithin500ms = Math.Round(within500, 4), p50Ms = P(0.50), p99Ms = P(0.99),
+            emailsPerSecond = Math.Round(emailSent / emailSeconds, 1) },
     };
     var json = JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true });
     Console.WriteLine(json);
@@ -166,15 +246,22 @@ try
     await File.WriteAllTextAsync(Path.Combine(outDir, "notify.md"), $"""
         # notify: in-app delivery latency (enqueue → frame)
 
-        {result.users} connected users (user-scoped streams) on {result.realtimeNodes} Realtime nodes, one Worker, producers calling
-        `NotificationOutbox.EnqueueAsync` at {result.targetRate}/s (offered {result.offeredRate}/s) for {result.notifications} notifications,
-        each to a random user. Latency is measured in one process from the producer's commit to the frame arriving on the user's WebSocket.
+        {result.users} connected users (user-scoped streams) on {result.realtimeNodes} Realtime nodes, {result.workers} Workers (in-app relays),
+        producers calling `NotificationOutbox.EnqueueAsync` at {result.targetRate}/s (offered {result.offeredRate}/s) for {result.notifications}
+        notifications, each to a random user. Latency is measured in one process from the producer's commit to the frame arriving on the
+        user's WebSocket; a notification not received within 15 s of the last commit is lost.
 
-        | share within 500 ms | p50 | p95 | p99 | max | delivered | duplicates |
-        |---|---|---|---|---|---|---|
-        | {result.shareWithin500ms:P1} | {result.p50Ms} ms | {result.p95Ms} ms | {result.p99Ms} ms | {result.maxMs} ms | {result.delivered}/{result.notifications} | {result.duplicates} |
+        | within 100 ms | within 500 ms | p50 | p95 | p99 | max | delivered | lost | duplicates |
+        |---|---|---|---|---|---|---|---|---|
+        | {result.shareWithin100ms:P2} | {result.shareWithin500ms:P2} | {result.p50Ms} ms | {result.p95Ms} ms | {result.p99Ms} ms | {result.maxMs} ms | {result.delivered}/{result.notifications} | {result.lost} | {result.duplicates} |
 
-        Machine: {result.machine.cores} cores, load average {result.machine.loadAverage} (shared with other work while it ran). Mode: {result.mode}. Run at {result.startedAt:u}.
+        Email: {result.email.notifications} email notifications committed at once, sent by the Workers' send jobs (one SMTP connection each) to
+        an aiosmtpd sink on loopback: {result.email.sent} sent, {result.email.failedOrSuppressed} failed or suppressed, in {result.email.seconds} s
+        = **{result.email.perSecond} emails/s** (commit of the first → the last delivery final).
+
+        Machine: {result.machine.cores} cores, load average {result.machine.loadAverage} during the in-app run, {result.machine.loadAverageAfterEmail}
+        after the email run (shared with other work while it ran). Workers started again after exiting at start-up: {result.workerRestartsAtStartUp}.
+        Mode: {result.mode}. Run at {result.startedAt:u}.
         """ + "\n");
     foreach (var ws in sockets)
     {
@@ -256,17 +343,21 @@ Process Start(string project, Dictionary<string, string> env, string url)
     return process;
 }
 
-static async Task WaitHealthyAsync(Uri node)
+static async Task<bool> WaitHealthyAsync(Uri node, Process? process = null)
 {
     using var http = new HttpClient();
     var deadline = Stopwatch.StartNew();
-    while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+    while (deadline.Elapsed < TimeSpan.FromSeconds(120))
     {
+        if (process is { HasExited: true })
+        {
+            return false;
+        }
         try
         {
             if ((await http.GetAsync(new Uri(node, "/health"))).StatusCode == HttpStatusCode.OK)
             {
-                return;
+                return true;
             }
         }
         catch (HttpRequestException)
@@ -274,7 +365,7 @@ static async Task WaitHealthyAsync(Uri node)
         }
         await Task.Delay(200);
     }
-    throw new TimeoutException($"{node} did not become healthy within 60 s.");
+    throw new TimeoutException($"{node} did not become healthy within 120 s.");
 }
 
 static int FreePort()

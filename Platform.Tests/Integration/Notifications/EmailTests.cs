@@ -276,3 +276,40 @@ public sealed class DigestTests(EmailFixture fx) : IClassFixture<EmailFixture>
         Assert.False(NotificationDigests.IsDigestible(SafetyEscalation.Type));
     }
 }
+
+public sealed class QuietHoursTests(EmailFixture fx) : IClassFixture<EmailFixture>
+{
+    [Fact]
+    public async Task Quiet_hours_hold_email_until_they_end_in_the_persons_time_zone_while_in_app_and_safety_alerts_go_at_once()
+    {
+        var tenant = await fx.CreateTenantAsync("quiet-hours");
+        var (token, streamUrl) = await fx.UserTokenAsync(tenant.ApiKey, "lea");
+        // Tokyo has no daylight saving time: local = UTC+9 all year.
+        var local = DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(9));
+        var (start, end) = (local.AddHours(-1), local.AddHours(1));
+        var saved = await fx.Client(token).PatchAsync("/v1/me/notification-settings", NotificationsFixture.Body(
+            $$$"""{"email":"lea@example.net","timeZone":"Asia/Tokyo","quietHours":{"start":"{{{start:HH\:mm}}}","end":"{{{end:HH\:mm}}}"}}"""));
+        Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+        await using var stream = await NotificationStreamClient.ConnectAsync(streamUrl);
+
+        var held = await fx.ProduceAsync(tenant.Id, "lea", "quiet-1", "civic.agenda", NotificationChannels.InApp | NotificationChannels.Email);
+        await stream.WaitForAsync(held.OutboxId); // in-app is silent: it is not held
+        await fx.WaitForDeliveriesAsync(held.OutboxId, d => d.Any(x => x.Channel == ChannelNames.Email && x.Reason == SuppressionReasons.QuietHours),
+            "the email is held for the quiet hours");
+        var delivery = Assert.Single(await fx.DeliveriesAsync(held.OutboxId), d => d.Channel == ChannelNames.Email);
+        Assert.Equal(DeliveryStates.Pending, delivery.State);
+        // Its send is scheduled for the end of the quiet hours, in Tokyo time.
+        var deliveryId = await fx.ScalarAsync("SELECT id FROM ops.notification_deliveries WHERE outbox_id = $1 AND channel = 'email'", held.OutboxId);
+        var runAt = await fx.ScalarAsync("SELECT extract(epoch FROM run_at)::bigint FROM ops.job_requests WHERE unique_key LIKE $1",
+            $"notification-delivery:{deliveryId}:after-quiet:%");
+        var expectedEnd = new DateTimeOffset(end.Year, end.Month, end.Day, end.Hour, end.Minute, 0, end.Offset);
+        Assert.Equal(expectedEnd.ToUnixTimeSeconds(), runAt);
+
+        // A safety alert is not held.
+        var alert = await fx.ProduceAsync(tenant.Id, "lea", "flag-1", SafetyEscalation.Type, NotificationChannels.Email, new { title = "Safety flag" });
+        await fx.Smtp.WaitForAsync(m => m.RcptTos.Contains("lea@example.net"), "the safety alert is emailed during quiet hours");
+        await fx.WaitForDeliveriesAsync(alert.OutboxId, d => d.Count == 1 && d[0].State == DeliveryStates.Sent, "the alert is sent");
+        Assert.Single(fx.Smtp.Received(), m => m.RcptTos.Contains("lea@example.net"));
+        Assert.Equal(DeliveryStates.Pending, Assert.Single(await fx.DeliveriesAsync(held.OutboxId), d => d.Channel == ChannelNames.Email).State);
+    }
+}

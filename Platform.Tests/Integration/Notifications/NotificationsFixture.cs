@@ -32,9 +32,16 @@ public class NotificationsFixture : RealtimeFixture
         settings["Platform:Outbound:AllowedHosts:0"] = AllowedHost;
     }
 
+    /// <summary>False for a fixture whose tests run their own in-app relays (and need no Worker).</summary>
+    protected virtual bool StartsWorker => true;
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
+        if (!StartsWorker)
+        {
+            return;
+        }
         var settings = FastJobSettings.For(Database, Redis, "notifications-worker");
         settings["Platform:Outbound:AllowedHosts:0"] = AllowedHost;
         settings["Platform:Notifications:WebhookDisableAfterFailures"] = DisableAfterFailures.ToString();
@@ -93,7 +100,10 @@ public class NotificationsFixture : RealtimeFixture
 
     public override async Task DisposeAsync()
     {
-        await Worker.DisposeAsync();
+        if (StartsWorker)
+        {
+            await Worker.DisposeAsync();
+        }
         await base.DisposeAsync();
     }
 }
