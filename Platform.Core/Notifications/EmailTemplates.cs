@@ -20,14 +20,14 @@ public static class EmailTemplates
     private static readonly Dictionary<string, Template> ByType = new(StringComparer.Ordinal)
     {
         ["civic.meeting-summary"] = new(t => $"Meeting summary: {t}", "A meeting in a city you follow has a new summary."),
-        // Civic's publish notification carries ids only (meeting, city, version, status), no title.
-        ["civic.meeting.published"] = new(_ => "A meeting you follow was published", "A meeting in a city you follow was published.",
-            "Its summary and minutes are ready to read."),
+        // Civic's publish notification carries the city, meeting and date as its title and the short summary; one
+        // queued before it did carries ids only and reads with the default title.
+        ["civic.meeting.published"] = new(t => $"Meeting summary: {t}", "A meeting in a city you follow has a new summary.",
+            "a meeting in a city you follow"),
         ["civic.agenda"] = new(t => $"New agenda: {t}", "A city you follow published an agenda."),
         ["safety.escalation"] = new(_ => "Safety alert: a check-in needs attention now",
             "A check-in or feedback text was flagged for self-harm or violence. Please review it in the safety queue now."),
         ["community.champion"] = new(t => $"Champion: {t}", "News about your community's champions."),
-        ["civic.meeting.published"] = new(t => $"Meeting summary: {t}", "A meeting in a city you follow has a new summary."),
         ["digest.day-ahead"] = new(t => t, "Your conference day ahead: where to be and whom to meet."),
         ["digest.community-pulse"] = new(t => t, "How your community did this week, and who carried it."),
     };
