@@ -22,6 +22,9 @@ public sealed record IdentityClientList(IReadOnlyList<IdentityClientView> Client
 public sealed record BrandingRequest(string? DisplayName, string? PrimaryColor, string? LogoUrl);
 public sealed record MembershipRequest(string? Role, string? ScopeId);
 public sealed record MembershipView(string Role, string? ScopeId);
+public sealed record TrustedIssuerRequest(string? Issuer, string? Audience, string? JwksUri, string? UserClaim, string? RolesClaim);
+public sealed record TrustedIssuerView(string Issuer, string Audience, string JwksUri, string UserClaim, string? RolesClaim);
+public sealed record TrustedIssuerList(IReadOnlyList<TrustedIssuerView> Issuers);
 public sealed record IdentityUserView(Guid Id, string Email, IReadOnlyList<MembershipView> Roles);
 
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
@@ -31,6 +34,8 @@ public sealed record IdentityUserView(Guid Id, string Email, IReadOnlyList<Membe
 [JsonSerializable(typeof(BrandingRequest))]
 [JsonSerializable(typeof(MembershipRequest))]
 [JsonSerializable(typeof(IdentityUserView))]
+[JsonSerializable(typeof(TrustedIssuerRequest))]
+[JsonSerializable(typeof(TrustedIssuerList))]
 internal sealed partial class IdentityJsonContext : JsonSerializerContext;
 
 /// <summary>
@@ -62,7 +67,64 @@ public static class IdentityApi
             .Accepts<MembershipRequest>("application/json").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/users/{userId}/roles/remove", RemoveRole).WithName("RemoveIdentityRole").WithSummary("Take a role away from a user.")
             .Accepts<MembershipRequest>("application/json").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPut("/trusted-issuers", SetTrustedIssuer).WithName("SetTrustedIssuer")
+            .WithSummary("Trust the tenant's own issuer: its JWTs (checked against its JWKS) are accepted as user tokens of this tenant.")
+            .Accepts<TrustedIssuerRequest>("application/json").ProducesProblem(StatusCodes.Status400BadRequest);
+        api.MapGet("/trusted-issuers", ListTrustedIssuers).WithName("ListTrustedIssuers").WithSummary("The issuers this tenant trusts.");
+        api.MapPost("/trusted-issuers/remove", RemoveTrustedIssuer).WithName("RemoveTrustedIssuer").WithSummary("Stop trusting an issuer.")
+            .Accepts<TrustedIssuerRequest>("application/json").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         return api;
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> SetTrustedIssuer(HttpRequest request, ClaimsPrincipal user, TrustedIssuers issuers,
+        Platform.Core.Security.OutboundOptions outbound)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(request, IdentityJsonContext.Default.TrustedIssuerRequest);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        if (body!.Issuer is not { Length: > 0 and <= 2000 } issuer || issuer.Any(char.IsControl))
+        {
+            return Problems.Invalid("issuer", "issuer must be the issuer's identifier (its iss claim), 1–2000 characters.");
+        }
+        if (body.Audience is not { Length: > 0 and <= 500 } audience || audience.Any(char.IsControl))
+        {
+            return Problems.Invalid("audience", "audience must be the aud the issuer puts in tokens for this platform, 1–500 characters.");
+        }
+        if (body.JwksUri is not { Length: > 0 and <= 2000 } jwks || !Uri.TryCreate(jwks, UriKind.Absolute, out var jwksUri)
+            || Platform.Core.Security.OutboundHttp.WhyRefused(jwksUri, outbound, requireHttps: true) is not null)
+        {
+            return Problems.Invalid("jwksUri", "jwksUri must be an https URL of a public host, at most 2000 characters.");
+        }
+        foreach (var (field, value) in new[] { ("userClaim", body.UserClaim), ("rolesClaim", body.RolesClaim) })
+        {
+            if (value is not null && (value.Length is 0 or > 100 || value.Any(char.IsControl)))
+            {
+                return Problems.Invalid(field, $"{field} must be a claim name of 1–100 characters.");
+            }
+        }
+        await issuers.SetAsync(new TrustedIssuer(Tenant(user), issuer, audience, jwks, body.UserClaim ?? "sub", body.RolesClaim),
+            request.HttpContext.RequestAborted);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Ok<TrustedIssuerList>> ListTrustedIssuers(ClaimsPrincipal user, TrustedIssuers issuers, HttpContext http) =>
+        TypedResults.Ok(new TrustedIssuerList([.. (await issuers.ListAsync(Tenant(user), http.RequestAborted))
+            .Select(i => new TrustedIssuerView(i.Issuer, i.Audience, i.JwksUri, i.UserClaim, i.RolesClaim))]));
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> RemoveTrustedIssuer(HttpRequest request, ClaimsPrincipal user, TrustedIssuers issuers)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(request, IdentityJsonContext.Default.TrustedIssuerRequest);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        if (body!.Issuer is not { Length: > 0 and <= 2000 } issuer)
+        {
+            return Problems.Invalid("issuer", "issuer must be 1–2000 characters.");
+        }
+        return await issuers.DeleteAsync(Tenant(user), issuer, request.HttpContext.RequestAborted) ? TypedResults.NoContent() : Problems.NotFound("Trusted issuer");
     }
 
     private static Guid Tenant(ClaimsPrincipal user) => Caller.From(user).TenantId;

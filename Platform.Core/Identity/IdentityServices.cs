@@ -1,6 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Core.Identity;
+using Platform.Core.Security;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -20,6 +23,8 @@ public static class IdentityServiceExtensions
             .ReplaceDefaultEntities<IdentityClient, IdentityAuthorization, IdentityScope, IdentityToken, Guid>());
         services.AddSingleton<IdentityUsers>();
         services.AddSingleton<IdentityBranding>();
+        services.TryAddSingleton(sp => OutboundOptions.From(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<TrustedIssuers>();
         return services;
     }
 }

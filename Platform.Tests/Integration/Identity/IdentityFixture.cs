@@ -21,6 +21,8 @@ public class IdentityFixture : ConversationsFixture
         var (privatePem, _) = ClientTokens.GenerateKeyPair();
         settings["Platform:Jwt:Keys:0:Id"] = "idtest";
         settings["Platform:Jwt:Keys:0:PrivateKey"] = privatePem;
+        // The trusted-issuer tests serve a JWKS from a stub on loopback.
+        settings["Platform:Outbound:AllowedHosts:0"] = "127.0.0.1";
     }
 
     /// <summary>A browser-like client: keeps cookies, does not follow redirects (the test follows them).</summary>
