@@ -80,11 +80,16 @@ public sealed class IdentityBrowserTests(IdentityBrowserFixture fx) : IClassFixt
         Assert.Equal(HttpStatusCode.NoContent, branding.StatusCode);
         // The client app: a real server on loopback that records what the issuer sends back to it.
         var callbacks = new System.Collections.Concurrent.ConcurrentQueue<Uri>();
-        await using var app = await StubServer.StartAsync(a => a.MapGet("/{**path}", (HttpContext http) =>
+        await using var app = await StubServer.StartAsync(a =>
         {
-            callbacks.Enqueue(new Uri(Microsoft.AspNetCore.Http.Extensions.UriHelper.GetDisplayUrl(http.Request)));
-            return Results.Content("<!DOCTYPE html><html lang=\"en\"><title>App</title><p>back in the app</p></html>", "text/html");
-        }));
+            IResult Record(HttpContext http)
+            {
+                callbacks.Enqueue(new Uri(Microsoft.AspNetCore.Http.Extensions.UriHelper.GetDisplayUrl(http.Request)));
+                return Results.Content("<!DOCTYPE html><html lang=\"en\"><title>App</title><p>back in the app</p></html>", "text/html");
+            }
+            a.MapGet("/callback", Record);
+            a.MapGet("/signed-out", Record);
+        });
         var redirectUri = new Uri(app.BaseAddress, "/callback").ToString();
         var postLogoutUri = new Uri(app.BaseAddress, "/signed-out").ToString();
         var registered = await fx.Client(apiKey).PostAsJsonAsync("/v1/identity/clients", new
@@ -110,7 +115,14 @@ public sealed class IdentityBrowserTests(IdentityBrowserFixture fx) : IClassFixt
         await page.GetByLabel("Password").FillAsync("blue hair is a lifestyle");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create an account" }).ClickAsync();
 
-        await Eventually.TrueAsync(() => Task.FromResult(callbacks.Count == 1), TimeSpan.FromSeconds(20), "the app receives the code");
+        try
+        {
+            await Eventually.TrueAsync(() => Task.FromResult(callbacks.Count == 1), TimeSpan.FromSeconds(20), "the app receives the code");
+        }
+        catch (TimeoutException)
+        {
+            throw new Xunit.Sdk.XunitException($"The app got no code; the browser is at {page.Url}:\n{await page.ContentAsync()}");
+        }
         var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(callbacks.First().Query);
         var token = await fx.Client().PostAsync($"/t/{tenantId}/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
         {
