@@ -131,13 +131,10 @@ public static class IdentityApi
 
     private static string IssuerOf(HttpRequest request, Guid tenantId) => $"{request.Scheme}://{request.Host}{request.PathBase}/t/{tenantId:D}";
 
+    /// <remarks>Registration works even while the issuers are off (no ES256 key): the client is used once they are on.</remarks>
     public static async Task<Results<Created<IdentityClientView>, ProblemHttpResult>> RegisterClient(HttpRequest request, ClaimsPrincipal user,
-        IOpenIddictApplicationManager applications, IdentityOptions options)
+        IOpenIddictApplicationManager applications)
     {
-        if (!options.Enabled)
-        {
-            return Problems.Unavailable("The OpenID Connect issuers are off: Api holds no ES256 token key (Platform:Jwt:Keys:n:PrivateKey).");
-        }
         var (body, problem) = await JsonBody.ReadAsync(request, IdentityJsonContext.Default.RegisterClientRequest);
         if (problem is not null)
         {
