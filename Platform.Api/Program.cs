@@ -1,4 +1,5 @@
 using Platform.Api.Apis;
+using Platform.Api.Identity;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -33,5 +34,7 @@ app.MapWebhooksApi();
 app.MapImpactApi();
 app.MapPrivacyApi();
 app.MapSafetyApi();
+app.MapIdentityApi();
+app.MapIdentityPages();
 
 app.Run();

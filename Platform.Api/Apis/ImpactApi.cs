@@ -55,20 +55,26 @@ public static partial class ImpactApi
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
+        // A company's reports are also open to its own company users (a signed-in user holding company_user:{id});
+        // to them every other company does not exist.
+        var reads = app.MapGroup("/v1/impact").WithTags("Impact").RequireAuthorization(AuthPolicies.TenantOrUser)
+            .AddEndpointFilter<TenantRateLimitFilter>().AddEndpointFilter<CompanyUserScope>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+        reads.MapGet("/companies", ListCompanies).WithName("ListImpactCompanies").WithSummary("List the tenant's companies.");
+        reads.MapGet("/companies/{id}", GetCompany).WithName("GetImpactCompany").WithSummary("Get a company.").ProducesProblem(StatusCodes.Status404NotFound);
+        reads.MapGet("/companies/{id}/sroi", GetSroi).WithName("GetSroi").WithSummary("SROI ratio for [from, to) with its full calculation.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        reads.MapGet("/companies/{id}/vis", GetVis).WithName("GetVis").WithSummary("Volunteer Impact Score of every volunteer in [from, to), with components.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        reads.MapGet("/companies/{id}/report", GetReport).WithName("GetImpactReport")
+            .WithSummary("Company report for ?period= (2026, 2026-Q1, 2026-03, 2026-01..2026-06) as JSON, CSV (?format=csv) or printable HTML (?format=html).")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/companies", CreateCompany).WithName("CreateImpactCompany").WithSummary("Create a company (corporate sponsor).")
             .Accepts<CreateCompanyRequest>("application/json").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
-        api.MapGet("/companies", ListCompanies).WithName("ListImpactCompanies").WithSummary("List the tenant's companies.");
-        api.MapGet("/companies/{id}", GetCompany).WithName("GetImpactCompany").WithSummary("Get a company.").ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPut("/companies/{id}/sroi-inputs", PutSroiInputs).WithName("PutSroiInputs")
             .WithSummary("Set the company's SROI impact map: investment, discount rate, outcomes with proxies, deadweight, attribution, displacement, drop-off.")
             .Accepts<SroiSettings>("application/json").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapGet("/companies/{id}/sroi", GetSroi).WithName("GetSroi").WithSummary("SROI ratio for [from, to) with its full calculation.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        api.MapGet("/companies/{id}/vis", GetVis).WithName("GetVis").WithSummary("Volunteer Impact Score of every volunteer in [from, to), with components.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapGet("/companies/{id}/report", GetReport).WithName("GetImpactReport")
-            .WithSummary("Company report for ?period= (2026, 2026-Q1, 2026-03, 2026-01..2026-06) as JSON, CSV (?format=csv) or printable HTML (?format=html).")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/companies/{id}/metrics", QueueMetrics).WithName("QueueCompanyMetrics")
             .WithSummary("Queue the metrics_company_period job for each month of ?period=.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
@@ -115,8 +121,11 @@ public static partial class ImpactApi
             : TypedResults.Created($"/v1/impact/companies/{company!.Id}", company);
     }
 
-    public static async Task<Ok<CompanyList>> ListCompanies(ClaimsPrincipal user, Companies companies, CancellationToken ct) =>
-        TypedResults.Ok(new CompanyList(await companies.ListAsync(Caller.From(user).TenantId, ct)));
+    public static async Task<Ok<CompanyList>> ListCompanies(ClaimsPrincipal user, Companies companies, CancellationToken ct)
+    {
+        var all = await companies.ListAsync(Caller.From(user).TenantId, ct);
+        return TypedResults.Ok(new CompanyList(CompanyUserScope.Companies(user) is { } own ? [.. all.Where(c => own.Contains(c.Id))] : all));
+    }
 
     public static async Task<Results<Ok<Company>, ProblemHttpResult>> GetCompany(string id, ClaimsPrincipal user, Companies companies, CancellationToken ct)
     {
@@ -515,5 +524,29 @@ public static partial class ImpactApi
             ArrayPool<byte>.Shared.Return(chunk);
         }
         return (buffer.WrittenSpan.ToArray(), false);
+    }
+}
+
+/// <summary>
+/// For a user token: only the companies named by its <c>company_user:{companyId}</c> roles exist (404 for any other id);
+/// tenant API keys pass unchanged.
+/// </summary>
+public sealed class CompanyUserScope : IEndpointFilter
+{
+    /// <summary>The companies a user caller may see; null for a tenant API key (every company).</summary>
+    public static IReadOnlySet<Guid>? Companies(ClaimsPrincipal user) =>
+        user.FindFirstValue(PlatformClaims.Kind) != CallerKinds.User
+            ? null
+            : Platform.Core.Identity.Roles.ScopesOf(user.FindAll(PlatformClaims.Role).Select(c => c.Value), Platform.Core.Identity.Roles.CompanyUser)
+                .Select(s => Guid.TryParse(s, out var g) ? g : Guid.Empty).Where(g => g != Guid.Empty).ToHashSet();
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        if (Companies(context.HttpContext.User) is { } own && context.HttpContext.GetRouteValue("id") is string id
+            && (!Guid.TryParse(id, out var company) || !own.Contains(company)))
+        {
+            return Problems.NotFound("Company");
+        }
+        return await next(context);
     }
 }

@@ -16,6 +16,8 @@ internal static class Extensions
         builder.AddPlatformDb();
         builder.AddPlatformRedis();
         builder.AddPlatformSecurity();
+        Platform.Api.Identity.IdentitySetup.AddPlatformIdentity(builder);
+        builder.Services.AddSingleton<Platform.Api.Identity.IdentityPagesRenderer>();
         builder.AddJobQueue();
 
         // Api sets the schema up (as the owner) before it starts listening; the services themselves never run DDL.
@@ -102,6 +104,7 @@ internal static class Extensions
     /// </summary>
     public static WebApplication UsePlatformSecurity(this WebApplication app)
     {
+        Platform.Api.Identity.IdentitySetup.UseTenantIssuers(app);
         app.UseQueryTextGuard();
         app.UseRateLimiter();
         app.UseAuthentication();

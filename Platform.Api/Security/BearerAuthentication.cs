@@ -55,7 +55,7 @@ public static class ProblemTypes
 /// </summary>
 public sealed class BearerAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IConfiguration configuration,
-    CredentialLookup credentials, ClientTokens tokens)
+    CredentialLookup credentials, ClientTokens tokens, Platform.Core.Identity.TrustedIssuers trustedIssuers)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "PlatformBearer";
@@ -93,7 +93,9 @@ public sealed class BearerAuthenticationHandler(
                 Context.Items[FailureKey] = ExpiredFailure;
                 return AuthenticateResult.Fail("The client token has expired.");
             case TokenValidationOutcome.Invalid:
-                return AuthenticateResult.Fail("Unrecognised credential.");
+                return await trustedIssuers.ValidateAsync(bearer, Context.RequestAborted) is { } external
+                    ? await UserTokenAsync(new ClientTokenClaims(external.TenantId, external.UserId, null, external.Roles, external.ExpiresAt))
+                    : AuthenticateResult.Fail("Unrecognised credential.");
         }
         var claims = validation.Claims!;
         if (claims.ConversationId is not { } conversationId)

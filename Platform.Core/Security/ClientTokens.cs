@@ -39,6 +39,9 @@ public static class TokenOrigins
     public static string ChannelSecret(Guid channelId, string secretHash) => $"c:{channelId}:{SecretVersion(secretHash)}";
 
     public static string SecretVersion(string secretHash) => secretHash[..16];
+
+    /// <summary>A sign-in at the tenant's OpenID Connect issuer (the OpenIddict authorization): <c>a:{authorizationId}</c>.</summary>
+    public static string Authorization(Guid authorizationId) => $"a:{authorizationId}";
 }
 
 public enum TokenValidationOutcome { Valid, Expired, Invalid }
@@ -119,7 +122,11 @@ public sealed class ClientTokens
         }
         _validation = new TokenValidationParameters
         {
-            ValidIssuer = Issuer,
+            // Tokens minted by Api name the issuer "platform"; tokens of a tenant's OpenID Connect issuer (the same keys)
+            // name that issuer, whose path ends in /t/{tenant id}/ and must be the tenant the token carries.
+            IssuerValidator = (issuer, token, _) => issuer == Issuer || IsTenantIssuer(issuer, token)
+                ? issuer
+                : throw new SecurityTokenInvalidIssuerException("The token's issuer is not this platform's."),
             ValidAudience = Audience,
             IssuerSigningKeys = _keys,
             ValidAlgorithms = Asymmetric ? [SecurityAlgorithms.EcdsaSha256] : [SecurityAlgorithms.HmacSha256],
@@ -127,6 +134,29 @@ public sealed class ClientTokens
             LifetimeValidator = (nbf, exp, _, _) => exp is { } e && e > _time.GetUtcNow().UtcDateTime - TimeSpan.FromSeconds(30),
             NameClaimType = JwtRegisteredClaimNames.Sub,
         };
+    }
+
+    /// <summary>Whether <paramref name="issuer"/> is the OpenID Connect issuer of the tenant the token names (…/t/{tid}/).</summary>
+    public static bool IsTenantIssuer(string issuer, SecurityToken token) =>
+        token is JsonWebToken jwt && jwt.TryGetPayloadValue<string>(TenantClaim, out var tid) && Guid.TryParse(tid, out var tenant)
+        && Uri.TryCreate(issuer, UriKind.Absolute, out var uri)
+        && uri.AbsolutePath.TrimEnd('/').EndsWith($"/t/{tenant}", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The signing key of ES256 tokens (null with the legacy shared key): the OpenID Connect issuers sign with it too.</summary>
+    public SecurityKey? AsymmetricSigningKey => Asymmetric ? _signing?.Key : null;
+
+    /// <summary>
+    /// A symmetric key derived from the ES256 private key for one purpose (HKDF-SHA256), so a second secret need not be
+    /// configured and rotated: the OpenID Connect issuers encrypt their codes and refresh tokens with it.
+    /// </summary>
+    public byte[]? DeriveKey(string purpose)
+    {
+        if (AsymmetricSigningKey is not ECDsaSecurityKey { ECDsa: var ec })
+        {
+            return null;
+        }
+        var d = ec.ExportParameters(true).D!;
+        return HKDF.DeriveKey(HashAlgorithmName.SHA256, d, 32, info: Encoding.UTF8.GetBytes(purpose));
     }
 
     /// <summary>A P-256 key from PEM: the private key (PKCS#8 or SEC1; its public half follows) or only the public key (SPKI).</summary>

@@ -16,6 +16,8 @@ public sealed partial class Revocations(IConnectionMultiplexer redis, ILogger<Re
     public static string Tenant(Guid id) => $"tenant:{id}";
     public static string ChannelOf(Guid id) => $"channel:{id}";
     public static string ApiKey(Guid id) => $"apikey:{id}";
+    /// <summary>A sign-in at a tenant's OpenID Connect issuer was revoked or signed out.</summary>
+    public static string Authorization(Guid id) => $"authorization:{id}";
 
     public async Task PublishAsync(string subject)
     {

@@ -73,7 +73,7 @@ public sealed class CredentialLookup(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<TokenStanding?> StandingAsync(ClientTokenClaims claims, CancellationToken ct = default)
     {
-        Guid? keyId = null, channelId = null;
+        Guid? keyId = null, channelId = null, authorizationId = null;
         string? version = null;
         var origin = claims.IssuedUnder?.Split(':');
         if (origin is ["k", var k] && Guid.TryParse(k, out var key))
@@ -84,12 +84,19 @@ public sealed class CredentialLookup(NpgsqlDataSource dataSource)
         {
             (channelId, version) = (channel, v);
         }
+        else if (origin is ["a", var a] && Guid.TryParse(a, out var authorization))
+        {
+            authorizationId = authorization;
+        }
         await using var cmd = await dataSource.CreateTenantCommandAsync(claims.TenantId, """
             SELECT t.status = 'active',
                    CASE WHEN $2::uuid IS NULL THEN true ELSE EXISTS (SELECT 1 FROM core.api_keys k WHERE k.tenant_id = t.id AND k.id = $2 AND k.revoked_at IS NULL) END,
                    CASE WHEN $3::uuid IS NULL THEN true ELSE EXISTS (SELECT 1 FROM core.channels c WHERE c.tenant_id = t.id AND c.id = $3 AND left(c.secret_hash, 16) = $4) END,
                    CASE WHEN $5::uuid IS NULL THEN true ELSE EXISTS (SELECT 1 FROM core.conversations v JOIN core.channels c ON c.tenant_id = v.tenant_id AND c.id = v.channel_id
-                                                                     WHERE v.tenant_id = t.id AND v.id = $5 AND c.status = 'active') END
+                                                                     WHERE v.tenant_id = t.id AND v.id = $5 AND c.status = 'active') END,
+                   CASE WHEN $6::uuid IS NULL THEN true ELSE EXISTS (SELECT 1 FROM identity.authorizations a WHERE a.tenant_id = t.id AND a.id = $6 AND a.status = 'valid')
+                        -- a revoked token in the sign-in (revocation, or a used refresh token presented again) ends all of it
+                        AND NOT EXISTS (SELECT 1 FROM identity.tokens x WHERE x.authorization_id = $6 AND x.tenant_id = t.id AND x.status = 'revoked') END
             FROM core.tenants t WHERE t.id = $1
             """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = claims.TenantId });
@@ -97,6 +104,7 @@ public sealed class CredentialLookup(NpgsqlDataSource dataSource)
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)channelId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)version ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)claims.ConversationId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)authorizationId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         await using var r = await cmd.ExecuteReaderAsync(ct);
         if (!await r.ReadAsync(ct))
         {
@@ -109,6 +117,10 @@ public sealed class CredentialLookup(NpgsqlDataSource dataSource)
         if (!r.GetBoolean(2))
         {
             return new TokenStanding(true, "the channel secret that issued this token was rotated");
+        }
+        if (!r.GetBoolean(4))
+        {
+            return new TokenStanding(true, "the sign-in that issued this token was revoked or signed out");
         }
         if (!r.GetBoolean(0))
         {

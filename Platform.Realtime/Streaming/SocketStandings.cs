@@ -124,6 +124,7 @@ public sealed partial class SocketStandings(IConnectionMultiplexer redis, Creden
             "tenant" => s.Claims.TenantId == guid,
             "channel" => s.ChannelId == guid || s.Claims.IssuedUnder?.StartsWith($"c:{guid}:", StringComparison.Ordinal) == true,
             "apikey" => s.Claims.IssuedUnder == TokenOrigins.ApiKey(guid),
+            "authorization" => s.Claims.IssuedUnder == TokenOrigins.Authorization(guid),
             _ => false,
         }).ToList();
         await RecheckAsync(concerned, CancellationToken.None);

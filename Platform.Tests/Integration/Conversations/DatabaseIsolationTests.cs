@@ -146,6 +146,8 @@ public sealed class DatabaseIsolationTests(ConversationsFixture fx) : IClassFixt
         "impact.webhook_sources", "impact.domain_events", "impact.safety_flags", "impact.privacy_requests",
         "ops.notification_outbox", "ops.notification_deliveries", "ops.notification_attempts", "ops.push_subscriptions",
         "community.members", "events.conferences",
+        "identity.clients", "identity.scopes", "identity.authorizations", "identity.tokens", "identity.users", "identity.memberships",
+        "identity.branding",
     ];
 
     [Fact]
