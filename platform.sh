@@ -262,6 +262,11 @@ cmd_test() {
   fi
 }
 
+cmd_train_outcomes() {
+  # Retrains the outcome classifier's weights from seeds/impact/training-sentences.jsonl and prints rubric vs classifier.
+  dotnet run -c Release --project "$ROOT/tools/impact/train" -- "$@"
+}
+
 cmd_bench() {
   [ -x "$ROOT/bench/run.sh" ] || die "bench/run.sh is missing"
   ensure_test_deps
@@ -279,6 +284,7 @@ main() {
     logs) cmd_logs "$@" ;;
     test) cmd_test "$@" ;;
     bench) cmd_bench "$@" ;;
+    train-outcomes) cmd_train_outcomes "$@" ;;
     seed) load_seeds ;;
     *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' ;;
   esac
