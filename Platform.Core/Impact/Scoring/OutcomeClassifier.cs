@@ -56,7 +56,7 @@ public sealed record OutcomeClassifierWeights(
 /// length, SHA-256, the rubric cues the sentence also matched, and the probabilities. Deterministic: the same text,
 /// weights and model give the same score (probabilities are rounded before they are combined).
 /// </summary>
-public sealed class OutcomeClassifier(LocalMiniLmEmbeddingGenerator embeddings, OutcomeClassifierWeights weights)
+public sealed class OutcomeClassifier(LocalMiniLmEmbeddingGenerator embeddings, OutcomeClassifierWeights weights) : IOutcomeModel
 {
     public OutcomeClassifier() : this(LocalMiniLmEmbeddingGenerator.Shared, OutcomeClassifierWeights.Embedded)
     {
@@ -70,6 +70,19 @@ public sealed class OutcomeClassifier(LocalMiniLmEmbeddingGenerator embeddings, 
     /// <summary>Scores many texts with one batched pass of the embedding model over all their sentences.</summary>
     public IReadOnlyList<OutcomeScore> ScoreMany(IReadOnlyList<string> texts, CancellationToken ct = default)
     {
+        var (sentences, rubric) = Split(texts);
+        return Combine(texts.Count, sentences, rubric, embeddings.Encode(sentences.Select(s => s.Sentence).ToList(), ct));
+    }
+
+    /// <summary>As <see cref="ScoreMany"/>, sharing model batches with concurrent callers (parallel scoring jobs).</summary>
+    public async Task<IReadOnlyList<OutcomeScore>> ScoreManyAsync(IReadOnlyList<string> texts, CancellationToken ct)
+    {
+        var (sentences, rubric) = Split(texts);
+        return Combine(texts.Count, sentences, rubric, await embeddings.EncodeAsync(sentences.Select(s => s.Sentence).ToList(), ct));
+    }
+
+    private static (List<(int Text, int Start, int Length, string Sentence)>, OutcomeScore[]) Split(IReadOnlyList<string> texts)
+    {
         var sentences = new List<(int Text, int Start, int Length, string Sentence)>();
         var rubric = new OutcomeScore[texts.Count];
         for (var t = 0; t < texts.Count; t++)
@@ -79,9 +92,13 @@ public sealed class OutcomeClassifier(LocalMiniLmEmbeddingGenerator embeddings, 
             foreach (var (start, length) in OutcomeScorer.Sentences(texts[t]))
                 sentences.Add((t, start, length, texts[t].Substring(start, length)));
         }
-        var vectors = embeddings.Encode(sentences.Select(s => s.Sentence).ToList(), ct);
-        var evidence = new List<OutcomeEvidence>[texts.Count][];
-        for (var t = 0; t < texts.Count; t++)
+        return (sentences, rubric);
+    }
+
+    private OutcomeScore[] Combine(int count, List<(int Text, int Start, int Length, string Sentence)> sentences, OutcomeScore[] rubric, float[][] vectors)
+    {
+        var evidence = new List<OutcomeEvidence>[count][];
+        for (var t = 0; t < count; t++)
             evidence[t] = OutcomeDimensions.All.Select(_ => new List<OutcomeEvidence>()).ToArray();
         var features = new double[weights.Mean.Length];
         for (var s = 0; s < sentences.Count; s++)
@@ -100,8 +117,8 @@ public sealed class OutcomeClassifier(LocalMiniLmEmbeddingGenerator embeddings, 
                 evidence[t][d].Add(new OutcomeEvidence(dim, sentence, start, length, cues, Math.Round(pPos - pNeg, 4), OutcomeScorer.Sha256Hex(sentence)));
             }
         }
-        var result = new OutcomeScore[texts.Count];
-        for (var t = 0; t < texts.Count; t++)
+        var result = new OutcomeScore[count];
+        for (var t = 0; t < count; t++)
         {
             var dims = new Dictionary<string, DimensionScore>();
             for (var d = 0; d < OutcomeDimensions.All.Count; d++)
