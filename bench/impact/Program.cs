@@ -126,7 +126,7 @@ try
     var scoringSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
     await host.StopAsync();
     var scored = await Scalar(db, "SELECT count(*) FROM impact.texts WHERE status = 'scored' AND body_enc IS NOT NULL");
-    Console.WriteLine($"Scored {scored} texts through impact.score-text jobs in {scoringSeconds:F2} s = {scored / scoringSeconds:F0} texts/s ({workers} handlers, {modelVersion})");
+    Console.WriteLine($"Scored {scored} texts through impact.score-texts jobs (batches of {Platform.Core.Impact.Programs.ScoreTextsArgs.BatchSize}) in {scoringSeconds:F2} s = {scored / scoringSeconds:F0} texts/s ({workers} handlers, {modelVersion})");
 
     // The model alone, without the job path: the same texts in one ScoreManyAsync call (batched model passes).
     var sample = Enumerable.Range(0, texts).Select(i => bank[i % bank.Length]).ToList();
@@ -160,7 +160,7 @@ try
         data = new { participants, volunteers, sessions = participants * sessionsPerParticipant, texts, queuedForScoring = queued },
         scoring = new
         {
-            path = "impact.score-text jobs on Platform.Core.Jobs: decrypt (AES-GCM) → outcome model → scores + encrypted evidence + pii_access_log in one transaction",
+            path = "impact.score-texts jobs (64 texts each) on Platform.Core.Jobs: decrypt (AES-GCM) → outcome model → scores + encrypted evidence + pii_access_log in one transaction",
             model = modelVersion, workers, texts = scored, seconds = Math.Round(scoringSeconds, 2), textsPerSecond = Math.Round(scored / scoringSeconds, 1),
             modelAloneTextsPerSecond = Math.Round(sample.Count / modelSeconds, 1),
         },
