@@ -10,6 +10,7 @@
 #   ./platform.sh seed               load the demo data again (the AppHost loads it on the first run)
 #   ./platform.sh test               the whole test suite (what CI runs)
 #   ./platform.sh bench [scenario…]  benchmarks (bench/README.md); --smoke for the short CI version
+#   ./platform.sh train-outcomes     retrain the outcome classifier and print it beside the rubric (docs/impact-scoring.md)
 #
 # Ports (override with environment variables): PLATFORM_PG_PORT=55432 PLATFORM_REDIS_PORT=56379
 # PLATFORM_API_PORT=5080 PLATFORM_REALTIME_PORTS="5090 5091" PLATFORM_WORKER_PORT=5070 PLATFORM_ADMIN_PORT=5060;
@@ -262,6 +263,11 @@ cmd_test() {
   fi
 }
 
+cmd_train_outcomes() {
+  # Retrains the outcome classifier's weights from seeds/impact/training-sentences.jsonl and prints rubric vs classifier.
+  dotnet run -c Release --project "$ROOT/tools/impact/train" -- "$@"
+}
+
 cmd_bench() {
   [ -x "$ROOT/bench/run.sh" ] || die "bench/run.sh is missing"
   ensure_test_deps
@@ -279,8 +285,9 @@ main() {
     logs) cmd_logs "$@" ;;
     test) cmd_test "$@" ;;
     bench) cmd_bench "$@" ;;
+    train-outcomes) cmd_train_outcomes "$@" ;;
     seed) load_seeds ;;
-    *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' ;;
   esac
 }
 

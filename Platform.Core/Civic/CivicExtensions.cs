@@ -152,22 +152,6 @@ public static class CivicExtensions
 /// <summary>The <see cref="IChatClient"/> a configuration names.</summary>
 public static class GenerativeClients
 {
-    public static Microsoft.Extensions.AI.IChatClient Create(GenerativeOptions options)
-    {
-        var endpoint = new Uri(options.Endpoint!);
-        return options.Provider.ToLowerInvariant() switch
-        {
-            // Ollama, Azure OpenAI (/openai/v1/), vLLM and llama.cpp all serve the chat-completions protocol.
-            "openai" or "azure" or "ollama" => Microsoft.Extensions.AI.OpenAIClientExtensions.AsIChatClient(new OpenAI.Chat.ChatClient(options.Model,
-                new System.ClientModel.ApiKeyCredential(string.IsNullOrEmpty(options.ApiKey) ? "none" : options.ApiKey),
-                new OpenAI.OpenAIClientOptions
-                {
-                    Endpoint = endpoint,
-                    // One attempt: a slow or failing model is replaced by the extractive summary, not waited for.
-                    RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0),
-                    NetworkTimeout = options.Timeout,
-                })),
-            _ => throw new InvalidOperationException($"Platform:Civic:Generative:Provider '{options.Provider}' is not one of openai, azure, ollama."),
-        };
-    }
+    public static Microsoft.Extensions.AI.IChatClient Create(GenerativeOptions options) =>
+        Ai.ModelClients.CreateChat(options.Provider, options.Endpoint!, options.ApiKey, options.Model, options.Timeout);
 }

@@ -24,6 +24,7 @@ public static class ImpactServiceCollectionExtensions
         services.AddSingleton<PrivacyRequests>();
         services.AddSingleton<ImpactReports>();
         services.AddSingleton<SafetyFlags>();
+        services.AddSingleton(sp => OutcomeModels.FromConfiguration(sp.GetService<Microsoft.Extensions.Configuration.IConfiguration>()));
         return services;
     }
 
@@ -32,6 +33,7 @@ public static class ImpactServiceCollectionExtensions
     {
         services.AddImpactServices();
         services.AddJobHandler<ScoreTextArgs, ScoreTextHandler>();
+        services.AddJobHandler<ScoreTextsArgs, ScoreTextHandler>();
         services.AddJobHandler<ApplyDomainEventArgs, ApplyDomainEventHandler>();
         services.AddJobHandler<ComputeCompanyMetricsArgs, ComputeCompanyMetricsHandler>();
         services.AddJobHandler<PrivacyRequestArgs, PrivacyRequestHandler>();
@@ -46,57 +48,79 @@ public static class ImpactServiceCollectionExtensions
 }
 
 /// <summary>
-/// Scores one text with <see cref="OutcomeScorer"/> and stores the five dimensions (abstentions as NULL) with
-/// the model version, and each evidence sentence encrypted under the person's key with its SHA-256. Only
+/// Scores texts with the configured <see cref="IOutcomeModel"/> and stores the five dimensions (abstentions as NULL)
+/// with the model version, and each evidence sentence encrypted under the person's key with its SHA-256. Only
 /// <c>pending</c> texts are scored: a flagged text waits for its review, an erased person's text is never read.
-/// Re-running replaces this model version's scores, so a retry never duplicates.
+/// Re-running replaces this model version's scores, so a retry never duplicates. One job scores one text
+/// (<see cref="ScoreTextArgs"/>, after a review) or a batch (<see cref="ScoreTextsArgs"/>, on ingestion): a batch
+/// shares one transaction and one pass of the model over all its sentences.
 /// </summary>
-public sealed class ScoreTextHandler(NpgsqlDataSource dataSource, PiiVault vault) : IJobHandler<ScoreTextArgs>
+public sealed class ScoreTextHandler(NpgsqlDataSource dataSource, PiiVault vault, IOutcomeModel model) : IJobHandler<ScoreTextArgs>, IJobHandler<ScoreTextsArgs>
 {
-    public async Task HandleAsync(ScoreTextArgs args, JobContext context)
+    private sealed record PendingText(Guid TextId, Guid Person, Guid Company, string Kind, DateTimeOffset OccurredAt, PiiKeyring Keyring, string Body);
+
+    public Task HandleAsync(ScoreTextArgs args, JobContext context) => ScoreAsync(args.TenantId, [args.TextId], ScoreTextArgs.Kind, context.CancellationToken);
+
+    public Task HandleAsync(ScoreTextsArgs args, JobContext context) => ScoreAsync(args.TenantId, args.TextIds, ScoreTextsArgs.Kind, context.CancellationToken);
+
+    private async Task ScoreAsync(Guid tenantId, IReadOnlyList<Guid> textIds, string jobKind, CancellationToken ct)
     {
-        var ct = context.CancellationToken;
-        await using var conn = await dataSource.OpenForTenantAsync(args.TenantId, ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        Guid person, company;
-        string kind;
-        DateTimeOffset occurredAt;
-        byte[]? body;
-        await using (var cmd = new NpgsqlCommand("""
-            SELECT person_id, company_id, kind, occurred_at, body_enc FROM impact.texts
-             WHERE tenant_id = $1 AND id = $2 AND status = 'pending' FOR UPDATE
-            """, conn, tx))
+        var pending = new List<PendingText>();
+        foreach (var textId in textIds.Distinct())
         {
-            cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = args.TenantId });
-            cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = args.TextId });
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            if (!await reader.ReadAsync(ct))
+            Guid person, company;
+            string kind;
+            DateTimeOffset occurredAt;
+            byte[]? body;
+            await using (var cmd = new NpgsqlCommand("""
+                SELECT person_id, company_id, kind, occurred_at, body_enc FROM impact.texts
+                 WHERE tenant_id = $1 AND id = $2 AND status = 'pending' FOR UPDATE
+                """, conn, tx))
             {
-                return; // scored already, flagged, excluded or erased
+                cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
+                cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = textId });
+                await using var reader = await cmd.ExecuteReaderAsync(ct);
+                if (!await reader.ReadAsync(ct))
+                {
+                    continue; // scored already, flagged, excluded or erased
+                }
+                person = reader.GetGuid(0);
+                company = reader.GetGuid(1);
+                kind = reader.GetString(2);
+                occurredAt = reader.GetFieldValue<DateTimeOffset>(3);
+                body = reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4);
             }
-            person = reader.GetGuid(0);
-            company = reader.GetGuid(1);
-            kind = reader.GetString(2);
-            occurredAt = reader.GetFieldValue<DateTimeOffset>(3);
-            body = reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4);
+            var keyring = await vault.KeyringAsync(conn, tx, tenantId, [person], "outcome-scoring", $"job:{jobKind}", ct);
+            var text = keyring.Read(person, "text", body);
+            if (text is null)
+            {
+                await SetStatusAsync(conn, tx, tenantId, textId, "erased", ct);
+                await keyring.FlushAsync(conn, tx, ct);
+                continue;
+            }
+            pending.Add(new PendingText(textId, person, company, kind, occurredAt, keyring, text));
         }
-        var keyring = await vault.KeyringAsync(conn, tx, args.TenantId, [person], "outcome-scoring", $"job:{ScoreTextArgs.Kind}", ct);
-        var text = keyring.Read(person, "text", body);
-        if (text is null)
+        var scores = pending.Count == 0 ? [] : await model.ScoreManyAsync([.. pending.Select(p => p.Body)], ct);
+        for (var k = 0; k < pending.Count; k++)
         {
-            await SetStatusAsync(conn, tx, args, "erased", ct);
-            await keyring.FlushAsync(conn, tx, ct);
-            await tx.CommitAsync(ct);
-            return;
+            await StoreAsync(conn, tx, tenantId, pending[k], scores[k], ct);
+            await SetStatusAsync(conn, tx, tenantId, pending[k].TextId, "scored", ct);
+            await pending[k].Keyring.FlushAsync(conn, tx, ct);
         }
-        var score = OutcomeScorer.Score(text);
+        await tx.CommitAsync(ct);
+    }
+
+    private static async Task StoreAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid tenantId, PendingText text, OutcomeScore score, CancellationToken ct)
+    {
         await using (var clear = new NpgsqlCommand("DELETE FROM impact.outcome_scores WHERE text_id = $1 AND model_version = $2", conn, tx))
         {
-            clear.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = args.TextId });
+            clear.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = text.TextId });
             clear.Parameters.Add(new NpgsqlParameter<string> { TypedValue = score.ModelVersion });
             await clear.ExecuteNonQueryAsync(ct);
         }
-        var key = keyring.KeyOf(person)!;
+        var key = text.Keyring.KeyOf(text.Person)!;
         var ids = new List<Guid>();
         var dims = new List<string>();
         var values = new List<decimal?>();
@@ -120,7 +144,7 @@ public sealed class ScoreTextHandler(NpgsqlDataSource dataSource, PiiVault vault
             {
                 evScore.Add(id);
                 evId.Add(Guid.CreateVersion7());
-                evText.Add(PiiVault.Encrypt(key, e.Sentence, person));
+                evText.Add(PiiVault.Encrypt(key, e.Sentence, text.Person));
                 evSha.Add(e.Sha256);
                 evStart.Add(e.Start);
                 evLength.Add(e.Length);
@@ -134,16 +158,16 @@ public sealed class ScoreTextHandler(NpgsqlDataSource dataSource, PiiVault vault
             """, conn, tx))
         {
             insert.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids.ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = args.TenantId });
-            insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = company });
-            insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = args.TextId });
-            insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = person });
-            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = kind });
+            insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
+            insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = text.Company });
+            insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = text.TextId });
+            insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = text.Person });
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = text.Kind });
             insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = dims.ToArray() });
             insert.Parameters.Add(new NpgsqlParameter { Value = values.Select(v => (object?)v ?? DBNull.Value).ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Numeric });
             insert.Parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = confidences.ToArray() });
             insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = score.ModelVersion });
-            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = occurredAt });
+            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = text.OccurredAt });
             await insert.ExecuteNonQueryAsync(ct);
         }
         if (evId.Count > 0)
@@ -154,7 +178,7 @@ public sealed class ScoreTextHandler(NpgsqlDataSource dataSource, PiiVault vault
                   FROM unnest($1::uuid[], $3::uuid[], $4::bytea[], $5::text[], $6::int[], $7::int[], $8::text[], $9::float8[]) AS t(i, o, e, h, s, l, c, w)
                 """, conn, tx);
             evidence.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = evId.ToArray() });
-            evidence.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = args.TenantId });
+            evidence.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
             evidence.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = evScore.ToArray() });
             evidence.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = evText.ToArray() });
             evidence.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = evSha.ToArray() });
@@ -164,16 +188,13 @@ public sealed class ScoreTextHandler(NpgsqlDataSource dataSource, PiiVault vault
             evidence.Parameters.Add(new NpgsqlParameter<double[]> { TypedValue = evContribution.ToArray() });
             await evidence.ExecuteNonQueryAsync(ct);
         }
-        await SetStatusAsync(conn, tx, args, "scored", ct);
-        await keyring.FlushAsync(conn, tx, ct);
-        await tx.CommitAsync(ct);
     }
 
-    private static async Task SetStatusAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ScoreTextArgs args, string status, CancellationToken ct)
+    private static async Task SetStatusAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid tenantId, Guid textId, string status, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand("UPDATE impact.texts SET status = $3 WHERE tenant_id = $1 AND id = $2", conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = args.TenantId });
-        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = args.TextId });
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = textId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = status });
         await cmd.ExecuteNonQueryAsync(ct);
     }

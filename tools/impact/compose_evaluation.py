@@ -216,6 +216,88 @@ STANDALONE = [
  ("Nothing new this week, same routine as before.", {}),
 ]
 
+# Training-only sentences for the embedding classifier (outcome-embed): more voices and wordings than POOL, so the
+# classifier learns the outcome rather than the cue words. Never part of evaluation.jsonl; written before the
+# classifier was first evaluated. The held-out parts (STANDALONE s021-s060, evaluation-heldout2.jsonl) are not here.
+TRAINING_EXTRA = [
+ ("Now I talk in the meetings, before I was only listen.", {C: 1}),
+ ("I can do the appointments by myself, I don't need my brother anymore.", {C: 1}),
+ ("{n} volunteered to read aloud in front of everybody.", {C: 1}),
+ ("I said no to my boss for the first time and explained why.", {C: 1}),
+ ("{n} walked into the job centre alone and asked for what {p} needed.", {C: 1, J: 1}),
+ ("I feel I can handle whatever comes now.", {C: 1}),
+ ("{n} keeps apologising for everything and won't look anyone in the eye.", {C: -1}),
+ ("I want to ask but I am afraid I say something wrong.", {C: -1}),
+ ("I think everyone here is smarter than me.", {C: -1}),
+ ("{n} let the others answer for {pp} again.", {C: -1}),
+ ("My hands shake when I have to talk to officials.", {C: -1, W: -1}),
+ ("I dont like to speak, people will laugh at my accent.", {C: -1}),
+ ("The ladies from the sewing circle saved me a seat.", {B: 1}),
+ ("We have a WhatsApp group now and people message every day.", {B: 1}),
+ ("{n} was invited to a colleague's wedding.", {B: 1}),
+ ("When I walk in the street people greet me, I feel this is my town.", {B: 1}),
+ ("{n} and the neighbour's family celebrate holidays together now.", {B: 1}),
+ ("Nobody says hello to me in the building.", {B: -1}),
+ ("At the break everyone speaks their language and I sit alone.", {B: -1}),
+ ("I have nobody here, only my phone.", {B: -1}),
+ ("{n} feels people look at {pp} like {p} does not belong.", {B: -1}),
+ ("Weekends are the worst, I don't see a single person.", {B: -1}),
+ ("I watched the news and I understood almost everything.", {L: 1}),
+ ("{n} wrote the complaint letter in Norwegian with only two mistakes.", {L: 1}),
+ ("Now I understand jokes at work, before I only smile.", {L: 1}),
+ ("I can explain to the pharmacist what medicine I need.", {L: 1}),
+ ("{n} switched from the beginner to the intermediate class.", {L: 1}),
+ ("I speak to my kids' teacher without help now.", {L: 1}),
+ ("When they answer me I don't catch anything.", {L: -1}),
+ ("{n} answers in English because {p} cannot manage in Norwegian yet.", {L: -1}),
+ ("I only know hello, thank you and sorry.", {L: -1}),
+ ("The letters from the municipality I cannot read, I take photo and ask my friend.", {L: -1}),
+ ("{n} still needs someone to interpret at the doctor.", {L: -1}),
+ ("Words disappear from my head when someone waits for my answer.", {L: -1}),
+ ("The warehouse wants me to start next month.", {J: 1}),
+ ("{n} got through to the second round at the hotel.", {J: 1}),
+ ("I sent five applications and got two calls back.", {J: 1}),
+ ("{n} finished the forklift course and has an appointment with the agency.", {J: 1}),
+ ("My boss says I can become team leader next year.", {J: 1}),
+ ("I started working part-time at the daycare.", {J: 1}),
+ ("They never call back, not one company.", {J: -1}),
+ ("{n} was let go after the probation period.", {J: -1}),
+ ("Without a driving licence nobody takes me.", {J: -1}),
+ ("My papers from home are not valid here so I cannot work as a nurse.", {J: -1}),
+ ("{n} stopped looking for work, {p} says there is no point.", {J: -1}),
+ ("The agency told me to come back in six months.", {J: -1}),
+ ("I feel light, like a stone is gone from my chest.", {W: 1}),
+ ("{n} was cheerful and joking the whole time.", {W: 1}),
+ ("I enjoy my mornings again, coffee on the balcony.", {W: 1}),
+ ("The headaches are gone since I started walking every day.", {W: 1}),
+ ("{n} says {p} finally feels at peace.", {W: 1}),
+ ("I feel good, really, things are okay now.", {W: 1}),
+ ("I can't stop thinking about the war, my head is full.", {W: -1}),
+ ("{n} looked pale and said {p} has not eaten properly for days.", {W: -1}),
+ ("Everything feels grey and heavy.", {W: -1}),
+ ("I get angry for small things and then I feel bad.", {W: -1}),
+ ("{n} has nightmares again since the letter from immigration.", {W: -1}),
+ ("My body hurts and I have no energy for anything.", {W: -1}),
+ ("Great, the bus was late again and I missed my appointment.", {}),
+ ("Just another day of forms and waiting rooms.", {}),
+ ("We talked mostly about the new metro line.", {}),
+ ("{n} asked about the recycling days.", {}),
+ ("I bought a winter jacket at the flea market.", {}),
+ ("My cousin visits next week.", {}),
+ ("ok week", {}),
+ ("Nothing to report.", {}),
+ ("Fine.", {}),
+ ("We checked the opening hours of the swimming pool.", {}),
+ ("I started the job, but I feel alone there, no one talks to me.", {J: 1, B: -1}),
+ ("My speaking is better, but I am still shy in big groups.", {L: 1, C: -1}),
+ ("I have work now, it's hard, but I am happy.", {J: 1, W: 1}),
+ ("Some days are good, some days are bad.", {W: 0}),
+ ("I like the people, but I don't feel part of it yet.", {B: 0}),
+ ("Tired but proud: I presented my idea to the manager.", {C: 1}),
+ ("Yeah right, 'we will contact you'. They never do.", {J: -1}),
+ ("Lovely, sitting alone at the Christmas party again.", {B: -1}),
+]
+
 def fill(s, name):
     p, pp = PRONOUNS.get(name, ("he", "his"))
     return s.replace("{n}", name).replace("{pp}", pp).replace("{p}", p)
@@ -248,6 +330,13 @@ def main():
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     print(len(rows), "texts")
+    # Training sentences for the embedding classifier: every POOL and NEUTRAL sentence, the standalone notes
+    # written before the cue lists were frozen (s001-s020) and TRAINING_EXTRA. Labels: +1 / -1 / 0 (mixed).
+    train = [(s, lab) for s, lab in POOL] + [(s, {}) for s in NEUTRAL] + STANDALONE[:20] + TRAINING_EXTRA
+    with open("seeds/impact/training-sentences.jsonl", "w") as f:
+        for j, (s, lab) in enumerate(train):
+            f.write(json.dumps({"text": fill(s, NAMES[j % len(NAMES)]), "labels": {d: lab[d] for d in dims if d in lab}}, ensure_ascii=False) + "\n")
+    print(len(train), "training sentences")
 
 if __name__ == "__main__":
     main()

@@ -47,6 +47,15 @@ public sealed record ScoreTextArgs(Guid TenantId, Guid TextId) : IJobArgs
     public static string Queue => "impact";
 }
 
+/// <summary>Scores a batch of texts of one tenant in one transaction and one model pass (queued on ingestion).</summary>
+public sealed record ScoreTextsArgs(Guid TenantId, Guid[] TextIds) : IJobArgs
+{
+    public static string Kind => "impact.score-texts";
+    public static string Queue => "impact";
+    /// <summary>Texts per job: large enough to fill a batch of the embedding model, small enough to keep a transaction short.</summary>
+    public const int BatchSize = 64;
+}
+
 /// <summary>
 /// Writes program data for one company inside one transaction: the single path for CSV imports and domain
 /// events, so both map connector ids to people the same way. Each connector's <c>(source, external id)</c>
@@ -293,7 +302,9 @@ public sealed class ProgramIngest(NpgsqlConnection conn, NpgsqlTransaction tx, P
         {
             return 0;
         }
-        var n = await jobs.EnqueueManyAsync(_toScore, new JobOptions { Queue = "default", MaxAttempts = 10 }, tx, ct);
+        var batches = _toScore.Chunk(ScoreTextsArgs.BatchSize).Select(b => new ScoreTextsArgs(tenantId, [.. b.Select(a => a.TextId)])).ToList();
+        await jobs.EnqueueManyAsync(batches, new JobOptions { Queue = "default", MaxAttempts = 10 }, tx, ct);
+        var n = _toScore.Count;
         _toScore.Clear();
         return n;
     }

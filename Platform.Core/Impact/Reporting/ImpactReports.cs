@@ -32,7 +32,7 @@ public sealed record CompanyReport(Company Company, string Period, DateOnly From
     string ModelVersion, DateTimeOffset GeneratedAt);
 
 /// <summary>SROI, VIS and the company report, computed from the program data on request.</summary>
-public sealed class ImpactReports(NpgsqlDataSource dataSource, Companies companies)
+public sealed class ImpactReports(NpgsqlDataSource dataSource, Companies companies, IOutcomeModel? outcomeModel = null)
 {
     public const decimal DefaultVolunteerHourValue = 29.95m;
 
@@ -170,7 +170,7 @@ public sealed class ImpactReports(NpgsqlDataSource dataSource, Companies compani
         var sroi = await SroiAsync(tenantId, companyId, from, to, ct);
         var vis = await VisAsync(tenantId, companyId, from, to, ct);
         return new CompanyReport(company, period, from, to, new ReportTotals(t.Participants, t.Volunteers, t.Sessions, t.Hours, t.CoursesCompleted, t.Credentials),
-            months, trends, slopes, sroi, vis, OutcomeScorer.ModelVersion, DateTimeOffset.UtcNow);
+            months, trends, slopes, sroi, vis, outcomeModel?.ModelVersion ?? OutcomeScorer.ModelVersion, DateTimeOffset.UtcNow);
     }
 
     /// <summary>Least-squares slope of the monthly means, per month (null with fewer than two scored months): the trend's direction.</summary>

@@ -203,7 +203,7 @@ public static partial class OutcomeScorer
         return true;
     }
 
-    private static IEnumerable<(int Start, int Length)> Sentences(string text)
+    internal static IEnumerable<(int Start, int Length)> Sentences(string text)
     {
         foreach (Match m in SentenceRegex().Matches(text))
         {

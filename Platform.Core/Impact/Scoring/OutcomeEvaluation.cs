@@ -1,0 +1,60 @@
+using System.Text.Json;
+
+namespace Platform.Core.Impact.Scoring;
+
+/// <summary>A labelled text: gold label per dimension, <c>positive | negative | absent | mixed</c>.</summary>
+public sealed record LabelledText(string Id, string Text, Dictionary<string, string> Labels);
+
+public sealed record PolarMetrics(double Precision, double Recall, int GoldPolar);
+
+/// <summary>
+/// Polar precision/recall per dimension, the measure every outcome model is reported and gated on: precision =
+/// correct polar predictions / polar predictions, recall = correct polar predictions / polar gold labels; texts whose
+/// gold label is <c>mixed</c> are left out for that dimension. A score reads ≥ 0.55 positive, ≤ 0.45 negative, between
+/// mixed, <c>null</c> absent.
+/// </summary>
+public static class OutcomeEvaluation
+{
+    public static List<LabelledText> Load(string path)
+    {
+        var options = new JsonSerializerOptions { PropertyNameCaseInsensitive = true };
+        return File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<LabelledText>(l, options)!).ToList();
+    }
+
+    public static string Label(DimensionScore s) =>
+        s.Score is null ? "absent" : s.Score >= 0.55 ? "positive" : s.Score <= 0.45 ? "negative" : "mixed";
+
+    public static Dictionary<string, PolarMetrics> Measure(IReadOnlyList<LabelledText> set, IReadOnlyList<OutcomeScore> scores, Action<string>? log = null)
+    {
+        var result = new Dictionary<string, PolarMetrics>();
+        foreach (var dim in OutcomeDimensions.All)
+        {
+            int predictedPolar = 0, goldPolar = 0, correct = 0;
+            for (var i = 0; i < set.Count; i++)
+            {
+                var gold = set[i].Labels[dim];
+                if (gold == "mixed") continue;
+                var pred = Label(scores[i].Dimensions[dim]);
+                var predIsPolar = pred is "positive" or "negative";
+                var goldIsPolar = gold is "positive" or "negative";
+                if (predIsPolar) predictedPolar++;
+                if (goldIsPolar) goldPolar++;
+                if (predIsPolar && pred == gold) correct++;
+                else if (predIsPolar || goldIsPolar) log?.Invoke($"{dim}: gold {gold} pred {pred} ({scores[i].Dimensions[dim].Score}) [{set[i].Id}] {set[i].Text}");
+            }
+            result[dim] = new PolarMetrics(predictedPolar == 0 ? 0 : (double)correct / predictedPolar, goldPolar == 0 ? 0 : (double)correct / goldPolar, goldPolar);
+        }
+        return result;
+    }
+
+    /// <summary>The evaluation parts, by the rule that decides what may be trained on.</summary>
+    public static (List<LabelledText> Composed, List<LabelledText> StandaloneTrain, List<LabelledText> HeldOut1, List<LabelledText> HeldOut2) Parts(string seedsImpactDir)
+    {
+        var all = Load(Path.Combine(seedsImpactDir, "evaluation.jsonl"));
+        static int Standalone(string id) => int.Parse(id["eval-s".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        var composed = all.Where(t => !t.Id.StartsWith("eval-s", StringComparison.Ordinal)).ToList();
+        var standalone = all.Where(t => t.Id.StartsWith("eval-s", StringComparison.Ordinal)).ToList();
+        return (composed, standalone.Where(t => Standalone(t.Id) <= 20).ToList(), standalone.Where(t => Standalone(t.Id) > 20).ToList(),
+            Load(Path.Combine(seedsImpactDir, "evaluation-heldout2.jsonl")));
+    }
+}
