@@ -42,6 +42,10 @@ public sealed record RunView(Guid Id, Guid CityId, Guid? MeetingId, Guid? Artifa
 public sealed record RunAccepted(Guid RunId);
 public sealed record SafetyFlagRow(Guid Id, Guid TenantId, string TenantName, string TextKind, IReadOnlyList<string> Categories,
     string? Excerpt, DateTime CreatedAt);
+public sealed record ChannelDeliveries(string Channel, long Sent, long Failed, long Pending, long Suppressed);
+public sealed record NotificationHealthFigures(long PendingDeliveries, double? OldestPendingAgeSeconds, long OutboxLastDay,
+    IReadOnlyList<ChannelDeliveries> LastDay, int DisabledWebhooks, DateTime At);
+public sealed record DisabledWebhookRow(Guid Id, Guid TenantId, string TenantName, string Url, int FailureStreak, DateTime DisabledAt, DateTime CreatedAt);
 
 /// <summary>
 /// The panel's only way to data: Api over HTTP (<c>http://api</c> through service discovery and the standard
@@ -140,6 +144,19 @@ public sealed class PlatformApi
 
     public Task ReviewSafetyFlagAsync(Guid id, string decision, string? note, CancellationToken ct = default) =>
         SendAsync<JsonElement>(HttpMethod.Post, $"/v1/admin/safety/flags/{id}/review", new { decision, note }, ct);
+
+    // Notifications across tenants
+    public Task<NotificationHealthFigures> NotificationHealthAsync(CancellationToken ct = default) =>
+        GetAsync<NotificationHealthFigures>("/v1/admin/notifications/health", ct);
+
+    public Task<Page<DisabledWebhookRow>> DisabledWebhooksAsync(string? cursor, int limit, CancellationToken ct = default) =>
+        GetAsync<Page<DisabledWebhookRow>>($"/v1/admin/notifications/webhooks/disabled{Query(("cursor", cursor), ("limit", limit.ToString()))}", ct);
+
+    public Task EnableWebhookAsync(Guid id, CancellationToken ct = default) =>
+        SendAsync<JsonElement>(HttpMethod.Post, $"/v1/admin/notifications/webhooks/{id}/enable", null, ct);
+
+    public Task ReplayNotificationAsync(long outboxId, CancellationToken ct = default) =>
+        SendAsync<JsonElement>(HttpMethod.Post, $"/v1/internal/notifications/replay/{outboxId}", null, ct);
 
     private Task<T> GetAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Get, path, null, ct)!;
 

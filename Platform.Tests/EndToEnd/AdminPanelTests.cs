@@ -10,7 +10,7 @@ namespace Platform.Tests.EndToEnd;
 /// The Admin panel in headless Chromium against a running Api + Worker + Admin on real PostgreSQL and Redis.
 /// Every test ends with a screenshot in Platform.Tests/artifacts/.
 /// </summary>
-public sealed class AdminPanelTests(AdminSystemFixture system) : IClassFixture<AdminSystemFixture>
+public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassFixture<AdminSystemFixture>
 {
     [Fact]
     public async Task Operator_signs_in_and_sees_service_health_and_figures()

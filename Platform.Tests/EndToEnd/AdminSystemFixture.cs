@@ -54,6 +54,8 @@ public sealed class AdminSystemFixture : IAsyncLifetime
         await Eventually.TrueAsync(async () => (await OperatorClient.GetAsync("/health")).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "Api healthy");
 
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        // Two cores shared with the whole system under test: an answer through the circuit may take a few seconds.
+        Assertions.SetDefaultExpectTimeout(15_000);
         Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = "/usr/bin/chromium",
