@@ -70,6 +70,7 @@ ensure_test_deps() {
   ensure_runtime_deps
   [ -x /usr/bin/chromium ] || apt_install chromium
   command -v node >/dev/null 2>&1 || apt_install nodejs npm
+  [ -d /usr/lib/python3/dist-packages/aiosmtpd ] || apt_install python3-aiosmtpd  # loopback SMTP server of the email tests
   if [ -f "$ROOT/Platform.Tests/js/package.json" ] && [ ! -d "$ROOT/Platform.Tests/js/node_modules" ]; then
     say "installing the test suite's npm packages"
     (cd "$ROOT/Platform.Tests/js" && npm ci --no-audit --no-fund --loglevel=error >"$LOGS/npm.log" 2>&1) || die "npm ci failed (see $LOGS/npm.log)"

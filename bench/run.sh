@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks (bench/README.md).
 #
-#   bench/run.sh [--smoke] [scenario…]     scenarios: api throughput connections resume jobs notify (default: all)
+#   bench/run.sh [--smoke] [scenario…]     scenarios: api api-rls throughput connections resume jobs notify
+#                                           (default: all but api-rls)
 #
 # Uses the running system (./platform.sh start, .platform/env) or starts one — with the tenant rate limits off —
 # and stops what it started. Always measures the machine's limits first (pgbench single-row INSERT, redis-benchmark
@@ -20,7 +21,7 @@ for a in "$@"; do
   case "$a" in
     --smoke) SMOKE=1 ;;
     -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    api|throughput|connections|resume|jobs|notify) SCENARIOS+=("$a") ;;
+    api|api-rls|throughput|connections|resume|jobs|notify) SCENARIOS+=("$a") ;;
     *) echo "unknown scenario: $a (one of: ${ALL[*]})" >&2; exit 2 ;;
   esac
 done
@@ -82,9 +83,11 @@ free_port() { local p="$1"; while port_busy "$p"; do p=$((p + 1)); done; echo "$
 
 STARTED=0
 CHILD=""
+OWNER_API=""
 cleanup() {
   local rc=$?
   [ -n "$CHILD" ] && kill "$CHILD" 2>/dev/null || true
+  [ -n "$OWNER_API" ] && kill "$OWNER_API" 2>/dev/null || true
   if [ $STARTED = 1 ]; then say "stopping the system this run started"; "$ROOT/platform.sh" stop >/dev/null 2>&1 || true; fi
   exit $rc
 }
@@ -138,6 +141,39 @@ done
   echo ".NET SDK $(dotnet --version), services built $CONFIG, PostgreSQL client $(psql --version | awk '{print $3}'), pgbench $(pgbench --version | awk '{print $3}'), $(redis-server --version | awk '{print "Redis " $3}' | sed 's/v=//'), redis-benchmark $(redis-benchmark --version | awk '{print $2}'), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo n/a), $(uname -sr)"
 } > "$OUT/versions.txt"
 
+# api-rls: a second Api process, the running one's command line and environment but connected as the schema owner
+# (ConnectionStrings:platformdb := ConnectionStrings:platformdb-owner, a superuser, which row-level security does not
+# bind) on its own port, so the same run measures the API path with row-level security on (API_URL) and off.
+start_owner_api() {
+  local api_pid port cwd owner e deadline
+  api_pid="$(cat "$STATE/pids/api.pid" 2>/dev/null || true)"
+  [ -n "$api_pid" ] && [ -r "/proc/$api_pid/environ" ] || { say "api-rls: no readable Api process (.platform/pids/api.pid)"; return 1; }
+  local -a envs=() keep=() cmd=()
+  mapfile -d '' envs < "/proc/$api_pid/environ"
+  mapfile -d '' cmd < "/proc/$api_pid/cmdline"
+  cwd="$(readlink "/proc/$api_pid/cwd")"
+  owner=""
+  for e in "${envs[@]}"; do
+    case "$e" in
+      ConnectionStrings__platformdb-owner=*) owner="${e#*=}"; keep+=("$e") ;;
+      ConnectionStrings__platformdb=*|ASPNETCORE_URLS=*|HTTP_PORTS=*|HTTPS_PORTS=*|ASPNETCORE_HTTP_PORTS=*|ASPNETCORE_HTTPS_PORTS=*|Kestrel__*) ;;
+      *) keep+=("$e") ;;
+    esac
+  done
+  [ -n "$owner" ] || { say "api-rls: the running Api has no ConnectionStrings__platformdb-owner"; return 1; }
+  port="$(free_port 5180)"
+  OWNER_API_URL="http://127.0.0.1:$port"
+  ( cd "$cwd" && exec env -i "${keep[@]}" "ConnectionStrings__platformdb=$owner" "ASPNETCORE_URLS=$OWNER_API_URL" "${cmd[@]}" ) \
+    >"$LOGDIR/bench-owner-api.log" 2>&1 < /dev/null &
+  OWNER_API=$!
+  deadline=$((SECONDS + 120))
+  until [ "$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$OWNER_API_URL/health")" = 200 ]; do
+    kill -0 "$OWNER_API" 2>/dev/null && [ $SECONDS -lt $deadline ] || { tail -n 20 "$LOGDIR/bench-owner-api.log" >&2; say "api-rls: the owner-connected Api did not start"; return 1; }
+    sleep 1
+  done
+  say "api-rls: owner-connected Api (RLS off) at $OWNER_API_URL, pid $OWNER_API"
+}
+
 FAILED=()
 run_step() {
   # $1: name (its JSON: $OUT/<name>.json; "-" after the name: the caller checks the output), $2: timeout seconds,
@@ -166,6 +202,13 @@ for s in "${SCENARIOS[@]}"; do
   case "$s" in
     api|throughput|resume)
       run_step "$s" "$T" dotnet "$LOAD_DLL" "$s" "${SMOKEFLAG[@]}" --out "$OUT/$s.json" ;;
+    api-rls)
+      if start_owner_api; then
+        run_step api-rls "$T" dotnet "$LOAD_DLL" api-rls "${SMOKEFLAG[@]}" --out "$OUT/api-rls.json" --owner-api-url "$OWNER_API_URL"
+        kill "$OWNER_API" 2>/dev/null || true; OWNER_API=""
+      else
+        FAILED+=(api-rls)
+      fi ;;
     connections)
       run_step connections "$T" dotnet "$LOAD_DLL" connections "${SMOKEFLAG[@]}" --out "$OUT/connections.json" --nodes "$NODES" ;;
     jobs)

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 using NpgsqlTypes;
 using Platform.Api.Security;
+using Platform.Core.Data;
 using Platform.Core.Civic;
 using Platform.Core.Security;
 using Platform.Core.Jobs;
@@ -80,7 +81,14 @@ public static partial class CivicApi
     private static bool Active(ClaimsPrincipal user) => !user.HasClaim(c => c.Type == PlatformClaims.Inactive);
 
     /// <summary>The tenant a query is narrowed to; null for the operator, who sees every tenant.</summary>
-    private static Guid? TenantScope(ClaimsPrincipal user) => Kind(user) == CallerKinds.Operator ? null : Caller.From(user).TenantId;
+    private static Guid? CallerTenant(ClaimsPrincipal user) => Kind(user) == CallerKinds.Operator ? null : Caller.From(user).TenantId;
+
+    /// <summary>The tenant's scope for a tenant caller; the operator's civic operations span every tenant's cities.</summary>
+    private static Task<NpgsqlConnection> OpenScopedAsync(NpgsqlDataSource db, Guid? tenant, CancellationToken ct) =>
+        tenant is { } t ? db.OpenForTenantAsync(t, ct) : db.OpenSystemScopeAsync("operator's civic operations across tenants", ct);
+
+    private static async Task<ScopedCommand> ScopedCommandAsync(NpgsqlDataSource db, Guid? tenant, string sql, CancellationToken ct) =>
+        tenant is { } t ? await db.CreateTenantCommandAsync(t, sql, ct) : await db.CreateSystemCommandAsync("operator's civic operations across tenants", sql, ct);
 
     // ---- cities ----
 
@@ -137,7 +145,7 @@ public static partial class CivicApi
         }
         var tenant = Caller.From(user).TenantId;
         var cityId = Guid.CreateVersion7();
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.OpenForTenantAsync(tenant, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using (var cmd = new NpgsqlCommand(
             "INSERT INTO civic.cities (id, tenant_id, slug, name, cron, next_scan_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, slug) DO NOTHING", conn, tx))
@@ -176,11 +184,11 @@ public static partial class CivicApi
 
     private static async Task<IReadOnlyList<CityView>> LoadCitiesAsync(NpgsqlDataSource db, Guid tenant, Guid? cityId, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await db.CreateTenantCommandAsync(tenant, """
             SELECT c.id, c.slug, c.name, c.cron, c.next_scan_at, s.id, s.kind, s.location, s.last_checked_at, s.last_success_at, s.last_error
             FROM civic.cities c LEFT JOIN civic.sources s ON s.city_id = c.id
             WHERE c.tenant_id = $1 AND ($2::uuid IS NULL OR c.id = $2) ORDER BY c.slug, s.id
-            """);
+            """, ct);
         cmd.Parameters.Add(new() { Value = tenant });
         cmd.Parameters.Add(new() { Value = (object?)cityId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
         var cities = new List<(CityView City, List<CitySourceView> Sources)>();
@@ -230,7 +238,7 @@ public static partial class CivicApi
             return Problems.Invalid("cursor", "cursor is not one this API returned.");
         }
         var tenant = Caller.From(user).TenantId;
-        await using (var exists = db.CreateCommand("SELECT 1 FROM civic.cities WHERE id = $1 AND tenant_id = $2"))
+        await using (var exists = await db.CreateTenantCommandAsync(tenant, "SELECT 1 FROM civic.cities WHERE id = $1 AND tenant_id = $2", ct))
         {
             exists.Parameters.Add(new() { Value = cityId });
             exists.Parameters.Add(new() { Value = tenant });
@@ -239,13 +247,13 @@ public static partial class CivicApi
                 return Problems.NotFound("City");
             }
         }
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await db.CreateTenantCommandAsync(tenant, """
             SELECT id, city_id, meeting_uid, title, meeting_date, status, published_at, COALESCE(meeting_date, '0001-01-01'::date)
             FROM civic.meetings
             WHERE city_id = $1 AND tenant_id = $2 AND ($3::text IS NULL OR status = $3)
               AND ($4::boolean = false OR (COALESCE(meeting_date, '0001-01-01'::date), id) < ($5::date, $6::uuid))
             ORDER BY COALESCE(meeting_date, '0001-01-01'::date) DESC, id DESC LIMIT $7
-            """);
+            """, ct);
         cmd.Parameters.Add(new() { Value = cityId });
         cmd.Parameters.Add(new() { Value = tenant });
         cmd.Parameters.Add(new() { Value = (object?)status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
@@ -288,13 +296,13 @@ public static partial class CivicApi
         {
             return bad!;
         }
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await db.CreateTenantCommandAsync(Caller.From(user).TenantId, """
             SELECT m.id, m.city_id, m.meeting_uid, m.title, m.meeting_date, m.status, m.published_at, m.artifact_id,
                    v.id, v.version, v.short_summary, v.key_decisions::text, v.notable_topics::text, v.confidence_label, v.evidence_coverage, v.summarizer, v.created_at,
                    v.model, v.prompt_version, v.fallback_reason
             FROM civic.meetings m LEFT JOIN civic.summary_versions v ON v.meeting_id = m.id AND v.is_current
             WHERE m.id = $1 AND m.tenant_id = $2
-            """);
+            """, ct);
         cmd.Parameters.Add(new() { Value = meetingId });
         cmd.Parameters.Add(new() { Value = Caller.From(user).TenantId });
         await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -315,14 +323,14 @@ public static partial class CivicApi
         {
             return bad!;
         }
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await db.CreateTenantCommandAsync(Caller.From(user).TenantId, """
             SELECT v.version, c.ordinal, c.kind, c.text, e.artifact_id, e.section_ref, e.start_offset, e.end_offset, e.excerpt, e.page
             FROM civic.meetings m
             JOIN civic.summary_versions v ON v.meeting_id = m.id AND v.is_current
             JOIN civic.claims c ON c.summary_version_id = v.id
             LEFT JOIN civic.claim_evidence e ON e.claim_id = c.id
             WHERE m.id = $1 AND m.tenant_id = $2 ORDER BY c.ordinal, e.start_offset
-            """);
+            """, ct);
         cmd.Parameters.Add(new() { Value = meetingId });
         cmd.Parameters.Add(new() { Value = Caller.From(user).TenantId });
         var claims = new List<(ClaimView Claim, List<EvidenceView> Evidence)>();
@@ -379,7 +387,7 @@ public static partial class CivicApi
         }
         if (patch.HomeCityId is { } city)
         {
-            await using var cmd = db.CreateCommand("SELECT 1 FROM civic.cities WHERE id = $1 AND tenant_id = $2");
+            await using var cmd = await db.CreateTenantCommandAsync(caller.TenantId, "SELECT 1 FROM civic.cities WHERE id = $1 AND tenant_id = $2", ct);
             cmd.Parameters.Add(new() { Value = city });
             cmd.Parameters.Add(new() { Value = caller.TenantId });
             if (await cmd.ExecuteScalarAsync(ct) is null)
@@ -396,7 +404,7 @@ public static partial class CivicApi
 
     private static async Task<ProfileView> UpsertProfileAsync(NpgsqlDataSource db, Guid tenant, string userId, ProfilePatch? patch, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await db.CreateTenantCommandAsync(tenant, """
             INSERT INTO civic.profiles (tenant_id, user_id, display_name, email, home_city_id, notifications_enabled, pause_until)
             VALUES ($1, $2, $3, $4, $5, COALESCE($6, true), $7)
             ON CONFLICT (tenant_id, user_id) DO UPDATE SET
@@ -407,7 +415,7 @@ public static partial class CivicApi
                 pause_until = CASE WHEN $8 THEN NULL ELSE COALESCE($7, civic.profiles.pause_until) END,
                 updated_at = CASE WHEN $9 THEN now() ELSE civic.profiles.updated_at END
             RETURNING user_id, display_name, email, home_city_id, notifications_enabled, pause_until
-            """);
+            """, ct);
         cmd.Parameters.Add(new() { Value = tenant });
         cmd.Parameters.Add(new() { Value = userId });
         cmd.Parameters.Add(new() { Value = (object?)patch?.DisplayName ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
@@ -440,9 +448,10 @@ public static partial class CivicApi
         {
             return bad!;
         }
-        await using var cmd = db.CreateCommand("SELECT tenant_id FROM civic.cities WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2)");
+        var scope = CallerTenant(user);
+        await using var cmd = await ScopedCommandAsync(db, scope, "SELECT tenant_id FROM civic.cities WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2)", ct);
         cmd.Parameters.Add(new() { Value = cityId });
-        cmd.Parameters.Add(new() { Value = (object?)TenantScope(user) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        cmd.Parameters.Add(new() { Value = (object?)scope ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
         if (await cmd.ExecuteScalarAsync(ct) is not Guid tenant)
         {
             return Problems.NotFound("City");
@@ -460,14 +469,14 @@ public static partial class CivicApi
         {
             return bad!;
         }
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await OpenScopedAsync(db, CallerTenant(user), ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         Guid tenant, cityId, artifactId;
         await using (var cmd = new NpgsqlCommand(
             "SELECT tenant_id, city_id, artifact_id FROM civic.meetings WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2) FOR UPDATE", conn, tx))
         {
             cmd.Parameters.Add(new() { Value = meetingId });
-            cmd.Parameters.Add(new() { Value = (object?)TenantScope(user) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+            cmd.Parameters.Add(new() { Value = (object?)CallerTenant(user) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
             await using var r = await cmd.ExecuteReaderAsync(ct);
             if (!await r.ReadAsync(ct))
             {
@@ -508,7 +517,7 @@ public static partial class CivicApi
         {
             return bad!;
         }
-        var runs = await LoadRunsAsync(db, TenantScope(user), runId, null, 1, ct);
+        var runs = await LoadRunsAsync(db, CallerTenant(user), runId, null, 1, ct);
         return runs.Count == 0 ? Problems.NotFound("Run") : TypedResults.Ok(runs[0]);
     }
 
@@ -523,17 +532,17 @@ public static partial class CivicApi
         {
             return bad!;
         }
-        return TypedResults.Ok(await LoadRunsAsync(db, TenantScope(user), null, cityId, (int)take, ct));
+        return TypedResults.Ok(await LoadRunsAsync(db, CallerTenant(user), null, cityId, (int)take, ct));
     }
 
     private static async Task<IReadOnlyList<RunView>> LoadRunsAsync(NpgsqlDataSource db, Guid? tenant, Guid? runId, Guid? cityId, int limit, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await ScopedCommandAsync(db, tenant, """
             SELECT id, city_id, meeting_id, artifact_id, trigger, status, stages::text, gate::text, error, trace_id, created_at, finished_at
             FROM civic.processing_runs
             WHERE ($1::uuid IS NULL OR tenant_id = $1) AND ($2::uuid IS NULL OR id = $2) AND ($3::uuid IS NULL OR city_id = $3)
             ORDER BY created_at DESC, id DESC LIMIT $4
-            """);
+            """, ct);
         cmd.Parameters.Add(new() { Value = (object?)tenant ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
         cmd.Parameters.Add(new() { Value = (object?)runId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
         cmd.Parameters.Add(new() { Value = (object?)cityId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 using Platform.Api.Security;
+using Platform.Core.Data;
 using Platform.Core.Impact.Privacy;
 using Platform.Core.Impact.Programs;
 using Platform.Core.Impact.Reporting;
@@ -376,7 +377,7 @@ public static partial class ImpactApi
             return problem!;
         }
         var tenant = Caller.From(user).TenantId;
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenant, ct);
         await using var cmd = new NpgsqlCommand("""
             SELECT company_id, role, name_enc, email_enc, journey::text, created_at, erased_at,
                    ARRAY(SELECT source || '|' || external_id FROM impact.external_ids x WHERE x.person_id = p.id ORDER BY 1),
@@ -415,7 +416,7 @@ public static partial class ImpactApi
             return problem!;
         }
         var tenant = Caller.From(user).TenantId;
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenant, ct);
         Guid person;
         string status;
         await using (var text = new NpgsqlCommand("SELECT person_id, status FROM impact.texts WHERE tenant_id = $1 AND id = $2", conn))

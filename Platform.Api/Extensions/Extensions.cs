@@ -90,6 +90,7 @@ internal static class Extensions
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ActivityJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, ApiJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, NotificationsApiJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(2, NotificationChannelsJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, ImpactJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, Platform.Core.Events.EventsJsonContext.Default);
         });
@@ -124,10 +125,12 @@ internal static class Extensions
 /// <summary>
 /// Sets the database up at start-up as the schema owner (<c>ConnectionStrings:platformdb-owner</c>, or
 /// <c>platformdb</c> when unset: a deployment that migrates separately, where this finds nothing to do), retrying while
-/// PostgreSQL is still coming up: migrations, the job storage's tables and the services' login role.
+/// PostgreSQL is still coming up: migrations, the job storage's tables and the services' login role; then the webhook
+/// signing secrets still stored in plaintext are sealed with the vault key.
 /// </summary>
 internal sealed partial class MigrationHostedService(IConfiguration configuration,
-    Microsoft.Extensions.Options.IOptions<Platform.Core.Jobs.JobWorkerOptions> jobs, ILogger<MigrationHostedService> logger) : IHostedService
+    Microsoft.Extensions.Options.IOptions<Platform.Core.Jobs.JobWorkerOptions> jobs, Platform.Core.Impact.Privacy.PiiVault vault,
+    ILogger<MigrationHostedService> logger) : IHostedService
 {
     public const string OwnerConnectionName = "platformdb-owner";
 
@@ -151,6 +154,8 @@ internal sealed partial class MigrationHostedService(IConfiguration configuratio
                 {
                     await setup.RunAsync(service, jobs.Value.Schema, cancellationToken);
                 }
+                // Webhook secrets stored in plaintext before they were sealed: sealed once the schema has their column.
+                await Platform.Core.Notifications.WebhookSecrets.SealStoredAsync(owner, vault, logger, cancellationToken);
                 return;
             }
             catch (Npgsql.NpgsqlException ex) when (ex.IsTransient && attempt < 40)

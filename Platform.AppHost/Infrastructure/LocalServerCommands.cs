@@ -37,6 +37,16 @@ public static class LocalServerCommands
             "redis-server was not found. Install it (Debian: apt-get install redis-server; ./platform.sh does) or run with a container runtime.");
 
     /// <summary>
+    /// The Python interpreter that has Debian's aiosmtpd (python3-aiosmtpd), for a loopback SMTP server. Debian's own
+    /// /usr/bin/python3, not whatever python3 is first on PATH: the package installs into its dist-packages.
+    /// </summary>
+    public static string AiosmtpdPython() =>
+        Directory.Exists("/usr/lib/python3/dist-packages/aiosmtpd") && File.Exists("/usr/bin/python3")
+            ? "/usr/bin/python3"
+            : throw new InvalidOperationException(
+                "aiosmtpd was not found. Install it (Debian: apt-get install python3-aiosmtpd; ./platform.sh does).");
+
+    /// <summary>
     /// The command and arguments that run <paramref name="binary"/> as the PostgreSQL account when we are root.
     /// setpriv replaces itself with the program (no extra parent process), so signals reach the server directly.
     /// </summary>

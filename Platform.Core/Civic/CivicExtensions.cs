@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Jobs;
 using Platform.Core.Security;
 
@@ -15,7 +16,8 @@ public sealed class ScanDueHandler(NpgsqlDataSource db, IJobQueue jobs) : IJobHa
     {
         var ct = context.CancellationToken;
         var due = new List<(Guid Id, Guid Tenant, string Cron)>();
-        await using (var cmd = db.CreateCommand("SELECT id, tenant_id, cron FROM civic.cities WHERE cron IS NOT NULL AND next_scan_at <= now()"))
+        await using (var cmd = await db.CreateSystemCommandAsync("scheduler scan for cities of every tenant whose scan is due",
+            "SELECT id, tenant_id, cron FROM civic.cities WHERE cron IS NOT NULL AND next_scan_at <= now()", ct))
         await using (var r = await cmd.ExecuteReaderAsync(ct))
         {
             while (await r.ReadAsync(ct))
@@ -25,7 +27,7 @@ public sealed class ScanDueHandler(NpgsqlDataSource db, IJobQueue jobs) : IJobHa
         }
         foreach (var city in due)
         {
-            await using var conn = await db.OpenConnectionAsync(ct);
+            await using var conn = await db.OpenForTenantAsync(city.Tenant, ct);
             await using var tx = await conn.BeginTransactionAsync(ct);
             await using (var cmd = new NpgsqlCommand("UPDATE civic.cities SET next_scan_at = $2 WHERE id = $1", conn, tx))
             {
@@ -67,11 +69,11 @@ public sealed class ProfileDeleteHandler(NpgsqlDataSource db) : IJobHandler<Prof
     public async Task HandleAsync(ProfileDeleteArgs args, JobContext context)
     {
         var anonymous = CivicProfiles.AnonymousId(args.TenantId, args.UserId);
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await db.CreateTenantCommandAsync(args.TenantId, """
             UPDATE civic.profiles SET user_id = $3, display_name = NULL, email = NULL, home_city_id = NULL, notifications_enabled = false,
                    pause_until = NULL, deleted_at = COALESCE(deleted_at, now()), updated_at = now()
             WHERE tenant_id = $1 AND user_id = $2
-            """);
+            """, context.CancellationToken);
         cmd.Parameters.Add(new() { Value = args.TenantId });
         cmd.Parameters.Add(new() { Value = args.UserId });
         cmd.Parameters.Add(new() { Value = anonymous });

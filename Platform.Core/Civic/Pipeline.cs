@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Platform.Core.Data;
 using NpgsqlTypes;
 using Platform.Core.Jobs;
 
@@ -16,10 +17,10 @@ public sealed partial class RunLedger(NpgsqlDataSource db, ILogger<RunLedger> lo
 
     public sealed record RunState(Guid Id, Guid TenantId, Guid CityId, Guid MeetingId, Guid ArtifactId, string Status, DateTimeOffset CreatedAt);
 
-    public async Task<RunState?> GetRunningAsync(Guid runId, CancellationToken ct)
+    public async Task<RunState?> GetRunningAsync(Guid tenantId, Guid runId, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand(
-            "SELECT id, tenant_id, city_id, meeting_id, artifact_id, status, created_at FROM civic.processing_runs WHERE id = $1");
+        await using var cmd = await db.CreateTenantCommandAsync(tenantId,
+            "SELECT id, tenant_id, city_id, meeting_id, artifact_id, status, created_at FROM civic.processing_runs WHERE id = $1", ct);
         cmd.Parameters.Add(new() { Value = runId });
         await using var r = await cmd.ExecuteReaderAsync(ct);
         if (!await r.ReadAsync(ct))
@@ -54,9 +55,9 @@ public sealed partial class RunLedger(NpgsqlDataSource db, ILogger<RunLedger> lo
     /// Runs a stage: records its timing and error; a <see cref="RunFailedException"/> or the last attempt ends the
     /// run as failed (never the job queue's problem), any other exception is retried by the job engine.
     /// </summary>
-    public async Task RunStageAsync(Guid runId, string stage, JobContext context, Func<RunState, Task> body)
+    public async Task RunStageAsync(Guid tenantId, Guid runId, string stage, JobContext context, Func<RunState, Task> body)
     {
-        var run = await GetRunningAsync(runId, context.CancellationToken);
+        var run = await GetRunningAsync(tenantId, runId, context.CancellationToken);
         if (run is null)
         {
             return;
@@ -73,7 +74,7 @@ public sealed partial class RunLedger(NpgsqlDataSource db, ILogger<RunLedger> lo
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            await using var conn = await db.OpenConnectionAsync(context.CancellationToken);
+            await using var conn = await db.OpenForTenantAsync(run.TenantId, context.CancellationToken);
             await using var cmd = StageCommand(conn, null, runId, stage, "retrying", started, ex.Message, context.Attempt);
             await cmd.ExecuteNonQueryAsync(context.CancellationToken);
             throw;
@@ -82,7 +83,7 @@ public sealed partial class RunLedger(NpgsqlDataSource db, ILogger<RunLedger> lo
 
     public async Task FailAsync(RunState run, string stage, DateTimeOffset started, string error, int attempt, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.OpenForTenantAsync(run.TenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using (var s = StageCommand(conn, tx, run.Id, stage, "failed", started, error, attempt))
         {
@@ -116,10 +117,10 @@ public sealed partial class CityScanHandler(NpgsqlDataSource db, IJobQueue jobs,
         var ct = context.CancellationToken;
         var sources = new List<SourceRow>();
         string? citySlug = null;
-        await using (var cmd = db.CreateCommand("""
+        await using (var cmd = await db.CreateTenantCommandAsync(args.TenantId, """
             SELECT s.id, s.city_id, s.kind, s.location, s.etag, s.last_modified, c.slug
             FROM civic.sources s JOIN civic.cities c ON c.id = s.city_id WHERE s.city_id = $1 AND c.tenant_id = $2 ORDER BY s.id
-            """))
+            """, ct))
         {
             cmd.Parameters.Add(new() { Value = args.CityId });
             cmd.Parameters.Add(new() { Value = args.TenantId });
@@ -143,9 +144,9 @@ public sealed partial class CityScanHandler(NpgsqlDataSource db, IJobQueue jobs,
                 {
                     queued += await OfferAsync(args, source, doc, ct) ? 1 : 0;
                 }
-                await using var ok = db.CreateCommand("""
+                await using var ok = await db.CreateTenantCommandAsync(args.TenantId, """
                     UPDATE civic.sources SET etag = $2, last_modified = $3, last_checked_at = now(), last_success_at = now(), last_error = NULL WHERE id = $1
-                    """);
+                    """, ct);
                 ok.Parameters.Add(new() { Value = source.Id });
                 ok.Parameters.Add(new() { Value = (object?)listing.ETag ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
                 ok.Parameters.Add(new() { Value = (object?)listing.LastModified ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
@@ -166,10 +167,10 @@ public sealed partial class CityScanHandler(NpgsqlDataSource db, IJobQueue jobs,
     private async Task<bool> OfferAsync(CityScanArgs args, SourceRow source, SourceDocument doc, CancellationToken ct)
     {
         var sha = LocalFolderArtifactStore.Sha256Of(doc.Bytes);
-        await using (var cmd = db.CreateCommand("""
+        await using (var cmd = await db.CreateTenantCommandAsync(args.TenantId, """
             SELECT 1 FROM civic.meetings m JOIN civic.artifacts a ON a.id = m.artifact_id
             WHERE m.city_id = $1 AND m.meeting_uid = $2 AND a.sha256 = $3
-            """))
+            """, ct))
         {
             cmd.Parameters.Add(new() { Value = args.CityId });
             cmd.Parameters.Add(new() { Value = doc.MeetingUid });
@@ -193,11 +194,12 @@ public sealed partial class CityScanHandler(NpgsqlDataSource db, IJobQueue jobs,
         {
             ["scan"] = new { status = "failed", startedAt = started, finishedAt = DateTimeOffset.UtcNow, source = source.Id, error },
         }, RunLedger.Json);
-        await using var cmd = db.CreateCommand("""
+        await using var conn = await db.OpenForTenantAsync(args.TenantId, ct);
+        await using var cmd = new NpgsqlCommand("""
             UPDATE civic.sources SET last_checked_at = now(), last_error = $2 WHERE id = $1;
             INSERT INTO civic.processing_runs (id, tenant_id, city_id, trigger, status, stages, error, trace_id, finished_at)
             VALUES ($3, $4, $5, $6, 'failed', $7, $2, $8, now());
-            """);
+            """, conn);
         cmd.Parameters.Add(new() { Value = source.Id });
         cmd.Parameters.Add(new() { Value = $"scan {source.Kind} {source.Location}: {error}" });
         cmd.Parameters.Add(new() { Value = Guid.CreateVersion7() });
@@ -206,7 +208,7 @@ public sealed partial class CityScanHandler(NpgsqlDataSource db, IJobQueue jobs,
         cmd.Parameters.Add(new() { Value = args.Trigger });
         cmd.Parameters.Add(new() { Value = stages, NpgsqlDbType = NpgsqlDbType.Jsonb });
         cmd.Parameters.Add(new() { Value = (object?)args.TraceId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        await cmd.ExecuteAllAsync(db, ct);
+        await cmd.ExecuteAllAsync(null, ct);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Scanned {City} ({Kind}): {Documents} documents, {Queued} new or changed, not modified: {NotModified}")]
@@ -222,7 +224,7 @@ public sealed class MeetingIngestHandler(NpgsqlDataSource db, IJobQueue jobs) : 
     public async Task HandleAsync(MeetingIngestArgs args, JobContext context)
     {
         var ct = context.CancellationToken;
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.OpenForTenantAsync(args.TenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         Guid artifactId;
         await using (var cmd = new NpgsqlCommand("""
@@ -304,13 +306,13 @@ public sealed class MeetingIngestHandler(NpgsqlDataSource db, IJobQueue jobs) : 
 /// <summary><c>meeting.extract</c>: document → text (kept on the artifact) → agenda items, motions and votes.</summary>
 public sealed class MeetingExtractHandler(NpgsqlDataSource db, IJobQueue jobs, IArtifactStore store, RunLedger ledger, CivicOptions options) : IJobHandler<MeetingExtractArgs>
 {
-    public Task HandleAsync(MeetingExtractArgs args, JobContext context) => ledger.RunStageAsync(args.RunId, "extract", context, async run =>
+    public Task HandleAsync(MeetingExtractArgs args, JobContext context) => ledger.RunStageAsync(args.TenantId, args.RunId, "extract", context, async run =>
     {
         var ct = context.CancellationToken;
         var started = DateTimeOffset.UtcNow;
         string sha, mediaType;
         string? text;
-        await using (var cmd = db.CreateCommand("SELECT sha256, media_type, text_content FROM civic.artifacts WHERE id = $1"))
+        await using (var cmd = await db.CreateTenantCommandAsync(args.TenantId, "SELECT sha256, media_type, text_content FROM civic.artifacts WHERE id = $1", ct))
         {
             cmd.Parameters.Add(new() { Value = run.ArtifactId });
             await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -328,7 +330,7 @@ public sealed class MeetingExtractHandler(NpgsqlDataSource db, IJobQueue jobs, I
             {
                 throw new RunFailedException($"unreadable {mediaType} document: {ex.Message}");
             }
-            await using var save = db.CreateCommand("UPDATE civic.artifacts SET text_content = $2 WHERE id = $1 AND text_content IS NULL");
+            await using var save = await db.CreateTenantCommandAsync(args.TenantId, "UPDATE civic.artifacts SET text_content = $2 WHERE id = $1 AND text_content IS NULL", ct);
             save.Parameters.Add(new() { Value = run.ArtifactId });
             save.Parameters.Add(new() { Value = text });
             await save.ExecuteNonQueryAsync(ct);
@@ -338,7 +340,7 @@ public sealed class MeetingExtractHandler(NpgsqlDataSource db, IJobQueue jobs, I
         {
             throw new RunFailedException("no agenda items or votes found: the document does not look like meeting minutes.");
         }
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.OpenForTenantAsync(args.TenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using (var cmd = new NpgsqlCommand("""
             UPDATE civic.processing_runs SET extraction = $2 WHERE id = $1;
@@ -365,15 +367,15 @@ public sealed class MeetingExtractHandler(NpgsqlDataSource db, IJobQueue jobs, I
 /// <summary><c>meeting.summarize</c>: a draft summary (extractive by default; generative if configured).</summary>
 public sealed class MeetingSummarizeHandler(NpgsqlDataSource db, IJobQueue jobs, ISummarizer summarizer, RunLedger ledger) : IJobHandler<MeetingSummarizeArgs>
 {
-    public Task HandleAsync(MeetingSummarizeArgs args, JobContext context) => ledger.RunStageAsync(args.RunId, "summarize", context, async run =>
+    public Task HandleAsync(MeetingSummarizeArgs args, JobContext context) => ledger.RunStageAsync(args.TenantId, args.RunId, "summarize", context, async run =>
     {
         var ct = context.CancellationToken;
         var started = DateTimeOffset.UtcNow;
         string text, extractionJson, title;
-        await using (var cmd = db.CreateCommand("""
+        await using (var cmd = await db.CreateTenantCommandAsync(args.TenantId, """
             SELECT a.text_content, r.extraction::text, m.title FROM civic.processing_runs r
             JOIN civic.artifacts a ON a.id = r.artifact_id JOIN civic.meetings m ON m.id = r.meeting_id WHERE r.id = $1
-            """))
+            """, ct))
         {
             cmd.Parameters.Add(new() { Value = run.Id });
             await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -382,7 +384,7 @@ public sealed class MeetingSummarizeHandler(NpgsqlDataSource db, IJobQueue jobs,
         }
         var extraction = JsonSerializer.Deserialize<MeetingExtraction>(extractionJson, RunLedger.Json)!;
         var draft = await summarizer.SummarizeAsync(new SummaryInput(run.ArtifactId, text, extraction, title), ct);
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.OpenForTenantAsync(args.TenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using (var cmd = new NpgsqlCommand("UPDATE civic.processing_runs SET draft = $2 WHERE id = $1", conn, tx))
         {
@@ -407,11 +409,11 @@ public sealed class MeetingSummarizeHandler(NpgsqlDataSource db, IJobQueue jobs,
 public sealed partial class MeetingPublishHandler(NpgsqlDataSource db, RunLedger ledger, CivicOptions options, INotificationOutbox outbox,
     ILogger<MeetingPublishHandler> logger) : IJobHandler<MeetingPublishArgs>
 {
-    public Task HandleAsync(MeetingPublishArgs args, JobContext context) => ledger.RunStageAsync(args.RunId, "publish", context, async run =>
+    public Task HandleAsync(MeetingPublishArgs args, JobContext context) => ledger.RunStageAsync(args.TenantId, args.RunId, "publish", context, async run =>
     {
         var ct = context.CancellationToken;
         var started = DateTimeOffset.UtcNow;
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.OpenForTenantAsync(args.TenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         string draftJson, text, cityId;
         await using (var cmd = new NpgsqlCommand("""

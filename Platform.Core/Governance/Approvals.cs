@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Core.Governance;
 
@@ -33,10 +34,10 @@ public sealed class Approvals(NpgsqlDataSource dataSource, ProvenanceLedger ledg
 
     public async Task<Approval> RequestAsync(Guid tenantId, string kind, string subjectUserId, string requestedBy, string payloadJson, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand($"""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"""
             INSERT INTO governance.approvals (id, tenant_id, kind, subject_user_id, requested_by, payload) VALUES ($1, $2, $3, $4, $5, $6::jsonb)
             RETURNING {Columns}
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Guid.CreateVersion7() });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = kind });
@@ -50,7 +51,7 @@ public sealed class Approvals(NpgsqlDataSource dataSource, ProvenanceLedger ledg
 
     public async Task<Approval?> FindAsync(Guid tenantId, Guid id, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand($"SELECT {Columns} FROM governance.approvals WHERE tenant_id = $1 AND id = $2");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"SELECT {Columns} FROM governance.approvals WHERE tenant_id = $1 AND id = $2", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -59,7 +60,7 @@ public sealed class Approvals(NpgsqlDataSource dataSource, ProvenanceLedger ledg
 
     public async Task<IReadOnlyList<Approval>> OfSubjectAsync(Guid tenantId, string subjectUserId, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand($"SELECT {Columns} FROM governance.approvals WHERE tenant_id = $1 AND subject_user_id = $2 ORDER BY created_at");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"SELECT {Columns} FROM governance.approvals WHERE tenant_id = $1 AND subject_user_id = $2 ORDER BY created_at", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subjectUserId });
         var list = new List<Approval>();
@@ -75,7 +76,7 @@ public sealed class Approvals(NpgsqlDataSource dataSource, ProvenanceLedger ledg
     public async Task<(ApprovalDecisionOutcome Outcome, Approval? Approval, ProvenanceEvent? Event)> DecideAsync(
         Guid tenantId, Guid id, bool approve, string decidedBy, IReadOnlyCollection<string> deciderRoles, CancellationToken ct = default)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         Approval? current;
         await using (var find = new NpgsqlCommand($"SELECT {Columns} FROM governance.approvals WHERE tenant_id = $1 AND id = $2 FOR UPDATE", conn, tx))

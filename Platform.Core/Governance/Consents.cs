@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Core.Governance;
 
@@ -27,11 +28,11 @@ public sealed class Consents(NpgsqlDataSource dataSource)
 {
     public async Task<Consent> SetAsync(Guid tenantId, string userId, string purpose, bool granted, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
             INSERT INTO governance.consents (tenant_id, user_id, purpose, granted) VALUES ($1, $2, $3, $4)
             ON CONFLICT (tenant_id, user_id, purpose) DO UPDATE SET granted = EXCLUDED.granted, updated_at = now()
             RETURNING updated_at
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = purpose });
@@ -43,7 +44,7 @@ public sealed class Consents(NpgsqlDataSource dataSource)
     /// <summary>Every purpose for one user, absent ones as not granted.</summary>
     public async Task<IReadOnlyList<Consent>> OfAsync(Guid tenantId, string userId, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("SELECT purpose, granted, updated_at FROM governance.consents WHERE tenant_id = $1 AND user_id = $2");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, "SELECT purpose, granted, updated_at FROM governance.consents WHERE tenant_id = $1 AND user_id = $2", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         var found = new Dictionary<string, Consent>();
@@ -60,10 +61,10 @@ public sealed class Consents(NpgsqlDataSource dataSource)
     /// <summary>The users among <paramref name="userIds"/> (all of the tenant's when null) who granted <paramref name="purpose"/>.</summary>
     public async Task<HashSet<string>> GrantedAsync(Guid tenantId, string purpose, IReadOnlyCollection<string>? userIds = null, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
             SELECT user_id FROM governance.consents
             WHERE tenant_id = $1 AND purpose = $2 AND granted AND ($3::text[] IS NULL OR user_id = ANY($3))
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = purpose });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)userIds?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });

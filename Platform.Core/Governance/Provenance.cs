@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
+using Platform.Core.Data;
 using NpgsqlTypes;
 
 namespace Platform.Core.Governance;
@@ -42,7 +43,7 @@ public sealed class ProvenanceLedger(NpgsqlDataSource dataSource, TimeProvider t
 
     public async Task<ProvenanceEvent> AppendAsync(Guid tenantId, ProvenanceEntry entry, CancellationToken ct = default)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var e = await AppendAsync(conn, tx, tenantId, entry, ct);
         await tx.CommitAsync(ct);
@@ -107,12 +108,12 @@ public sealed class ProvenanceLedger(NpgsqlDataSource dataSource, TimeProvider t
     /// <summary>A page of the tenant's events in chain order; the cursor is the last seq returned.</summary>
     public async Task<(IReadOnlyList<ProvenanceEvent> Items, long? Next)> ListAsync(Guid tenantId, Query q, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand($"""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"""
             SELECT {Columns} FROM governance.provenance_events
             WHERE tenant_id = $1 AND seq > $2 AND ($3::text IS NULL OR subject_id = $3) AND ($4::text IS NULL OR action = $4)
               AND ($5::timestamptz IS NULL OR computed_at >= $5) AND ($6::timestamptz IS NULL OR computed_at < $6)
             ORDER BY seq LIMIT $7
-            """);
+            """, ct);
         var p = cmd.Parameters;
         p.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         p.Add(new NpgsqlParameter<long> { TypedValue = q.AfterSeq });
@@ -139,7 +140,7 @@ public sealed class ProvenanceLedger(NpgsqlDataSource dataSource, TimeProvider t
     /// <summary>Walks the tenant's chain in seq order, recomputing each hash; stops at the first row that does not match.</summary>
     public async Task<ChainVerification> VerifyAsync(Guid tenantId, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand($"SELECT {Columns} FROM governance.provenance_events WHERE tenant_id = $1 ORDER BY seq");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"SELECT {Columns} FROM governance.provenance_events WHERE tenant_id = $1 ORDER BY seq", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var prev = Genesis;

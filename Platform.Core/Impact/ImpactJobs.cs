@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Impact.Privacy;
 using Platform.Core.Impact.Programs;
 using Platform.Core.Impact.Reporting;
@@ -55,7 +56,7 @@ public sealed class ScoreTextHandler(NpgsqlDataSource dataSource, PiiVault vault
     public async Task HandleAsync(ScoreTextArgs args, JobContext context)
     {
         var ct = context.CancellationToken;
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(args.TenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         Guid person, company;
         string kind;
@@ -184,7 +185,7 @@ public sealed class ApplyDomainEventHandler(NpgsqlDataSource dataSource, PiiVaul
     public async Task HandleAsync(ApplyDomainEventArgs args, JobContext context)
     {
         var ct = context.CancellationToken;
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(args.TenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         string source, json;
         Guid company;
@@ -250,7 +251,7 @@ public sealed partial class PrivacyRequestHandler(NpgsqlDataSource dataSource, P
     public async Task HandleAsync(PrivacyRequestArgs args, JobContext context)
     {
         var ct = context.CancellationToken;
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(args.TenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         Guid subject;
         string kind;
@@ -318,7 +319,8 @@ public sealed class MetricsSweepHandler(NpgsqlDataSource dataSource, IJobQueue j
         var at = context.ScheduledAt.UtcDateTime;
         var month = new DateOnly(at.Year, at.Month, 1);
         var work = new List<(ComputeCompanyMetricsArgs, JobOptions)>();
-        await using (var cmd = dataSource.CreateCommand("SELECT tenant_id, id FROM impact.companies"))
+        await using (var cmd = await dataSource.CreateSystemCommandAsync("nightly metrics sweep over every tenant's companies",
+            "SELECT tenant_id, id FROM impact.companies", context.CancellationToken))
         await using (var reader = await cmd.ExecuteReaderAsync(context.CancellationToken))
         {
             while (await reader.ReadAsync(context.CancellationToken))
@@ -346,7 +348,8 @@ public sealed class PruneRejectionsHandler(NpgsqlDataSource dataSource) : IJobHa
 {
     public async Task HandleAsync(PruneRejectionsArgs args, JobContext context)
     {
-        await using var cmd = dataSource.CreateCommand("DELETE FROM impact.webhook_rejections WHERE window_start < now() - $1");
+        await using var cmd = await dataSource.CreateSystemCommandAsync("pruning every tenant's old webhook rejection windows",
+            "DELETE FROM impact.webhook_rejections WHERE window_start < now() - $1", context.CancellationToken);
         cmd.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = PruneRejectionsArgs.Retention });
         await cmd.ExecuteNonQueryAsync(context.CancellationToken);
     }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Transactions;
 using Hangfire;
 using Hangfire.Common;
 using Hangfire.States;
@@ -13,9 +13,8 @@ namespace Platform.Core.Jobs;
 /// <summary>
 /// Hands committed outbox requests to Hangfire. Woken by NOTIFY (sent at the enqueuer's commit), it takes up to a
 /// batch of requests with <c>FOR UPDATE SKIP LOCKED</c> (so several Worker processes share the backlog), creates their
-/// Hangfire jobs in parallel and marks them handed over in one statement, all in one transaction. A crash after
-/// Hangfire has a job but before the mark commits hands that request over again: at most a duplicate run, which the
-/// idempotent handlers absorb. It also prunes old requests, releases unique keys whose release was lost and
+/// Hangfire jobs and marks them handed over in one statement, all in one database transaction: a request is handed
+/// over exactly once or stays in the outbox. It also prunes old requests, releases unique keys whose release was lost and
 /// publishes queue depth for the gauges.
 /// </summary>
 public sealed partial class JobRelay(
@@ -71,65 +70,121 @@ public sealed partial class JobRelay(
         }
     }
 
-    /// <summary>Hands over one batch; returns how many requests it took.</summary>
-    public async Task<int> RelayBatchAsync(CancellationToken ct)
+    /// <summary>
+    /// Hands over one batch; returns how many requests it took. The batch is ONE PostgreSQL transaction: an ambient
+    /// <see cref="TransactionScope"/> that Hangfire.PostgreSql joins (its <c>EnableTransactionScopeEnlistment</c>), so
+    /// taking the requests, creating their Hangfire jobs and marking them handed over commit together, with one WAL
+    /// flush for the whole batch. Every connection is opened and closed in turn, so Npgsql lends the same physical
+    /// connection to each (no distributed transaction). If the batch fails, each of its requests is handed over in a
+    /// transaction of its own, so one bad request cannot hold back the others.
+    /// </summary>
+    public Task<int> RelayBatchAsync(CancellationToken ct) => Task.Run(() => RelayBatch(ct), ct);
+
+    private int RelayBatch(CancellationToken ct)
     {
         var o = options.Value;
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var batch = new List<Request>();
-        await using (var cmd = new NpgsqlCommand("""
-            SELECT id, kind, queue, args::text, args_version, max_attempts, run_at, unique_key, concurrency_key, trace_parent, created_at
-            FROM ops.job_requests WHERE hangfire_job_id IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
-            """, conn, tx))
+        List<Request> batch;
+        try
         {
-            cmd.Parameters.Add(new() { Value = o.RelayBatchSize });
-            await using var r = await cmd.ExecuteReaderAsync(ct);
-            while (await r.ReadAsync(ct))
+            using var scope = NewScope();
+            batch = Take(o.RelayBatchSize, null);
+            if (batch.Count == 0)
             {
-                batch.Add(new Request(r.GetInt64(0), r.GetString(1), new JobPayload(
-                    r.GetInt64(0), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5),
-                    r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8), r.IsDBNull(9) ? null : r.GetString(9),
-                    r.GetDateTime(10), r.IsDBNull(6) ? null : r.GetDateTime(6))));
+                return 0;
             }
+            var jobIds = batch.Select(HandOver).ToArray();
+            Mark(batch, jobIds);
+            scope.Complete();
         }
-        if (batch.Count == 0)
+        catch (Exception ex) when (!ct.IsCancellationRequested && ex is not OperationCanceledException)
         {
-            return 0;
+            LogBatchFailed(logger, ex);
+            return RelayOneByOne(ct);
         }
+        CountHandedOver(batch);
+        return batch.Count;
+    }
 
-        var ids = new long[batch.Count];
-        var jobIds = new string?[batch.Count];
-        await Parallel.ForAsync(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = o.RelayParallelism, CancellationToken = ct }, (i, _) =>
+    /// <summary>The fallback after a failed batch: each pending request in its own transaction.</summary>
+    private int RelayOneByOne(CancellationToken ct)
+    {
+        var o = options.Value;
+        List<Request> pending;
+        using (var scope = NewScope())
         {
-            ids[i] = batch[i].Id;
+            pending = Take(o.RelayBatchSize, null);
+            scope.Complete();
+        }
+        var handed = 0;
+        foreach (var candidate in pending)
+        {
+            ct.ThrowIfCancellationRequested();
             try
             {
-                jobIds[i] = HandOver(batch[i]);
+                using var scope = NewScope();
+                if (Take(1, candidate.Id) is not [var request])
+                {
+                    continue; // taken by another relay meanwhile
+                }
+                Mark([request], [HandOver(request)]);
+                scope.Complete();
+                CountHandedOver([request]);
+                handed++;
             }
-            catch (Exception ex)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // Left in the outbox: the next batch tries again.
-                LogHandOverFailed(logger, ex, batch[i].Id, batch[i].Kind);
+                // Left in the outbox: the next round tries again.
+                LogHandOverFailed(logger, ex, candidate.Id, candidate.Kind);
             }
-            return ValueTask.CompletedTask;
-        });
-
-        await using (var mark = new NpgsqlCommand("""
-            UPDATE ops.job_requests r SET hangfire_job_id = h.job_id, handed_over_at = now()
-            FROM unnest($1::bigint[], $2::text[]) AS h(id, job_id) WHERE r.id = h.id AND h.job_id IS NOT NULL
-            """, conn, tx))
-        {
-            mark.Parameters.Add(new() { Value = ids });
-            mark.Parameters.Add(new() { Value = jobIds, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
-            await mark.ExecuteNonQueryAsync(ct);
         }
-        await tx.CommitAsync(ct);
-        foreach (var group in batch.Where((_, i) => jobIds[i] is not null).GroupBy(b => (b.Kind, b.Payload.Queue)))
+        return handed;
+    }
+
+    private static TransactionScope NewScope() => new(
+        TransactionScopeOption.RequiresNew,
+        new TransactionOptions { IsolationLevel = IsolationLevel.ReadCommitted, Timeout = TimeSpan.FromMinutes(2) },
+        TransactionScopeAsyncFlowOption.Suppress);
+
+    private List<Request> Take(int limit, long? id)
+    {
+        var batch = new List<Request>();
+        using var conn = db.OpenConnection();
+        using var cmd = new NpgsqlCommand("""
+            SELECT id, kind, queue, args::text, args_version, max_attempts, run_at, unique_key, concurrency_key, trace_parent, created_at
+            FROM ops.job_requests WHERE hangfire_job_id IS NULL AND ($2::bigint IS NULL OR id = $2)
+            ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+            """, conn);
+        cmd.Parameters.Add(new() { Value = limit });
+        cmd.Parameters.Add(new() { Value = (object?)id ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            batch.Add(new Request(r.GetInt64(0), r.GetString(1), new JobPayload(
+                r.GetInt64(0), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5),
+                r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8), r.IsDBNull(9) ? null : r.GetString(9),
+                r.GetDateTime(10), r.IsDBNull(6) ? null : r.GetDateTime(6))));
+        }
+        return batch;
+    }
+
+    private void Mark(IReadOnlyList<Request> batch, string[] jobIds)
+    {
+        using var conn = db.OpenConnection();
+        using var mark = new NpgsqlCommand("""
+            UPDATE ops.job_requests r SET hangfire_job_id = h.job_id, handed_over_at = now()
+            FROM unnest($1::bigint[], $2::text[]) AS h(id, job_id) WHERE r.id = h.id
+            """, conn);
+        mark.Parameters.Add(new() { Value = batch.Select(b => b.Id).ToArray() });
+        mark.Parameters.Add(new() { Value = jobIds, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+        mark.ExecuteNonQuery();
+    }
+
+    private static void CountHandedOver(IEnumerable<Request> handed)
+    {
+        foreach (var group in handed.GroupBy(b => (b.Kind, b.Payload.Queue)))
         {
             JobTelemetry.HandedOver.Add(group.Count(), JobTelemetry.Tags(group.Key.Kind, group.Key.Queue));
         }
-        return batch.Count;
     }
 
     private string HandOver(Request request)
@@ -260,6 +315,9 @@ public sealed partial class JobRelay(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Outbox relay round failed")]
     private static partial void LogRelayFailed(ILogger logger, Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox batch hand-over failed; handing its requests over one by one")]
+    private static partial void LogBatchFailed(ILogger logger, Exception ex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not hand job request {RequestId} ({Kind}) to Hangfire; it stays in the outbox")]
     private static partial void LogHandOverFailed(ILogger logger, Exception ex, long requestId, string kind);

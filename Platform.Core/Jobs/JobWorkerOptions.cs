@@ -18,13 +18,16 @@ public sealed class JobWorkerOptions
     };
 
     /// <summary>
-    /// Long polling: new jobs wake the fetchers at once through LISTEN/NOTIFY. Each Hangfire worker then holds a
-    /// connection of its own, so the pool needs at least the sum of the worker counts plus headroom. Off: every idle
-    /// worker polls its queue every <see cref="QueuePollInterval"/>.
+    /// Hangfire.PostgreSql's long polling (LISTEN/NOTIFY per fetch). Off by default: with it on, a fetch cancels its
+    /// LISTEN task after taking a job, and a cancellation that lands in a short window of Npgsql's
+    /// <c>WaitAsync</c> is lost, so that worker waits, holding the job it fetched (kept invisible by the sliding
+    /// heartbeat), until the next NOTIFY (docs/jobs.md, "Known problems"). Off, jobs created in this process (the
+    /// relay, retries, delayed jobs, schedules) still wake an idle worker at once through Hangfire.PostgreSql's
+    /// in-process queue signal; jobs created by another process are found at the next <see cref="QueuePollInterval"/>.
     /// </summary>
-    public bool LongPolling { get; set; } = true;
+    public bool LongPolling { get; set; }
 
-    /// <summary>Poll of a queue: the fallback with long polling, the only wake-up without.</summary>
+    /// <summary>Poll of an idle queue: how soon a job enqueued by another process (another Worker's relay, an operator's retry in Api) starts.</summary>
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>A fetched job whose server died becomes visible to other servers again after this long.</summary>
@@ -52,12 +55,10 @@ public sealed class JobWorkerOptions
         ["community.extract-activity-signals"] = TimeSpan.FromMinutes(5),
     };
 
-    /// <summary>The outbox relay: whether this process runs it, its batch size and how many hand-overs run at once.</summary>
+    /// <summary>The outbox relay: whether this process runs it, and how many requests it hands over per transaction.</summary>
     public bool RelayEnabled { get; set; } = true;
 
     public int RelayBatchSize { get; set; } = 500;
-
-    public int RelayParallelism { get; set; } = 8;
 
     /// <summary>Fallback poll of the outbox when no NOTIFY arrives (lost notification, reconnect).</summary>
     public TimeSpan RelayPollInterval { get; set; } = TimeSpan.FromSeconds(1);

@@ -5,6 +5,8 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Core.Data;
+using Platform.Core.Impact.Privacy;
 using Platform.Core.Jobs;
 using Platform.Core.Security;
 using StackExchange.Redis;
@@ -23,7 +25,19 @@ public sealed class NotificationFanoutHandler(NpgsqlDataSource db, IJobQueue job
     {
         var ct = context.CancellationToken;
         var created = new List<(long Id, string Channel)>();
-        await using (var cmd = db.CreateCommand("""
+        // The job names only the outbox row; its tenant is read first, and the fan-out runs in that tenant's scope.
+        Guid tenantId;
+        await using (var find = await db.CreateSystemCommandAsync("notification job resolving its outbox row's tenant",
+            "SELECT tenant_id FROM ops.notification_outbox WHERE id = $1", ct))
+        {
+            find.Parameters.Add(new NpgsqlParameter<long> { TypedValue = args.OutboxId });
+            if (await find.ExecuteScalarAsync(ct) is not Guid found)
+            {
+                return;
+            }
+            tenantId = found;
+        }
+        await using (var cmd = await db.CreateTenantCommandAsync(tenantId, """
             WITH o AS (SELECT * FROM ops.notification_outbox WHERE id = $1),
             targets AS (
               SELECT o.id, o.tenant_id, 'in_app' AS channel, '' AS target FROM o WHERE 'in_app' = ANY (o.channels)
@@ -35,12 +49,17 @@ public sealed class NotificationFanoutHandler(NpgsqlDataSource db, IJobQueue job
               SELECT o.id, o.tenant_id, 'webhook', w.id::text FROM o
                 JOIN ops.webhook_endpoints w ON w.tenant_id = o.tenant_id AND w.status = 'active'
                   AND (cardinality(w.event_types) = 0 OR o.notification_type = ANY (w.event_types))
-                WHERE 'webhook' = ANY (o.channels))
+                WHERE 'webhook' = ANY (o.channels)
+              UNION ALL
+              SELECT o.id, o.tenant_id, 'email', '' FROM o
+                JOIN ops.notification_profiles p ON p.tenant_id = o.tenant_id AND p.user_id = o.user_id
+                  AND p.email IS NOT NULL AND p.email_status = 'active'
+                WHERE 'email' = ANY (o.channels))
             INSERT INTO ops.notification_deliveries (outbox_id, tenant_id, channel, target)
             SELECT id, tenant_id, channel, target FROM targets
             ON CONFLICT (outbox_id, channel, target) DO NOTHING
             RETURNING id, channel
-            """))
+            """, ct))
         {
             cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = args.OutboxId });
             await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -82,7 +101,8 @@ public sealed class NotificationRetryException(string message) : Exception(messa
 /// </summary>
 public sealed partial class NotificationDeliverer(
     NpgsqlDataSource db, IConnectionMultiplexer redis, NotificationPreferences preferences, IOptions<NotificationOptions> options,
-    NotificationHttp http, TimeProvider time, ILogger<NotificationDeliverer> logger)
+    NotificationHttp http, TimeProvider time, ILogger<NotificationDeliverer> logger, PiiVault vault, ChannelPreferences channelPreferences,
+    EmailChannel email)
 {
     private sealed record Work(long Id, Guid TenantId, long OutboxId, string Channel, string Target, string State, string UserId, string SubjectId,
         string Type, string PayloadJson, DateTimeOffset CreatedAt, DateTimeOffset? ReadAt);
@@ -97,7 +117,7 @@ public sealed partial class NotificationDeliverer(
             return; // already final (a rerun after a lost completion): nothing to do
         }
         var started = Stopwatch.GetTimestamp();
-        if (work.Channel != ChannelNames.Webhook)
+        if (work.Channel != ChannelNames.Webhook && work.Type != SafetyEscalation.Type)
         {
             // Preferences govern what reaches the person; webhooks are the tenant's integrations and filter by event type.
             var reason = (await preferences.GetAsync(work.TenantId, work.UserId, ct)).SuppressionReason(work.Type, time.GetUtcNow());
@@ -106,6 +126,11 @@ public sealed partial class NotificationDeliverer(
                 await FinishAsync(work, attempt, Outcome.Suppressed, null, reason, started, ct);
                 return;
             }
+        }
+        if (!await channelPreferences.IsEnabledAsync(work.TenantId, work.UserId, work.Type, work.Channel, ct))
+        {
+            await FinishAsync(work, attempt, Outcome.Suppressed, null, SuppressionReasons.ChannelDisabled, started, ct);
+            return;
         }
         switch (work.Channel)
         {
@@ -117,6 +142,9 @@ public sealed partial class NotificationDeliverer(
                 break;
             case ChannelNames.Webhook:
                 await DeliverWebhookAsync(work, attempt, isLastAttempt, started, ct);
+                break;
+            case ChannelNames.Email:
+                await DeliverEmailAsync(work, attempt, isLastAttempt, started, ct);
                 break;
         }
     }
@@ -170,7 +198,7 @@ public sealed partial class NotificationDeliverer(
         else if (status is 404 or 410)
         {
             // The push service says the subscription is gone for good (RFC 8030 §7.3): stop using it.
-            await using var cmd = db.CreateCommand("UPDATE ops.push_subscriptions SET status = 'suppressed', reason = $2 WHERE id = $1");
+            await using var cmd = await db.CreateTenantCommandAsync(work.TenantId, "UPDATE ops.push_subscriptions SET status = 'suppressed', reason = $2 WHERE id = $1", ct);
             cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = subscription.Id });
             cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"push service answered {status}" });
             await cmd.ExecuteNonQueryAsync(ct);
@@ -209,18 +237,18 @@ public sealed partial class NotificationDeliverer(
         var (status, error, refused) = await http.SendAsync(request, ct);
         if (status is >= 200 and < 300)
         {
-            await using var reset = db.CreateCommand("UPDATE ops.webhook_endpoints SET failure_streak = 0 WHERE id = $1::uuid AND failure_streak <> 0");
+            await using var reset = await db.CreateTenantCommandAsync(work.TenantId, "UPDATE ops.webhook_endpoints SET failure_streak = 0 WHERE id = $1::uuid AND failure_streak <> 0", ct);
             reset.Parameters.Add(new NpgsqlParameter<string> { TypedValue = work.Target });
             await reset.ExecuteNonQueryAsync(ct);
             await FinishAsync(work, attempt, Outcome.Sent, status, null, started, ct);
             return;
         }
-        await using var bump = db.CreateCommand("""
+        await using var bump = await db.CreateTenantCommandAsync(work.TenantId, """
             UPDATE ops.webhook_endpoints SET failure_streak = failure_streak + 1,
               status = CASE WHEN failure_streak + 1 >= $2 AND status = 'active' THEN 'disabled' ELSE status END,
               disabled_at = CASE WHEN failure_streak + 1 >= $2 AND status = 'active' THEN now() ELSE disabled_at END
             WHERE id = $1::uuid RETURNING status
-            """);
+            """, ct);
         bump.Parameters.Add(new NpgsqlParameter<string> { TypedValue = work.Target });
         bump.Parameters.Add(new NpgsqlParameter<int> { TypedValue = options.Value.WebhookDisableAfterFailures });
         var after = (string?)await bump.ExecuteScalarAsync(ct);
@@ -261,7 +289,8 @@ public sealed partial class NotificationDeliverer(
             Outcome.Suppressed => (DeliveryStates.Suppressed, "suppressed"),
             _ => (DeliveryStates.Pending, "retry"),
         };
-        await using var batch = db.CreateBatch();
+        await using var conn = await db.OpenForTenantAsync(work.TenantId, ct);
+        await using var batch = new NpgsqlBatch(conn);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("""
             INSERT INTO ops.notification_attempts (tenant_id, delivery_id, attempt, outcome, status_code, error, latency_ms)
             VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -311,12 +340,13 @@ public sealed partial class NotificationDeliverer(
 
     private async Task<Work?> LoadAsync(long deliveryId, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("""
+        // The job names only the delivery row: this read finds its tenant, and everything after runs in that tenant's scope.
+        await using var cmd = await db.CreateSystemCommandAsync("notification job resolving its delivery row's tenant", """
             SELECT d.id, d.tenant_id, d.outbox_id, d.channel, d.target, d.state, o.user_id, o.subject_id, o.notification_type, o.payload::text,
                    o.created_at, o.read_at
             FROM ops.notification_deliveries d JOIN ops.notification_outbox o ON o.id = d.outbox_id
             WHERE d.id = $1
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = deliveryId });
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct)
@@ -327,8 +357,8 @@ public sealed partial class NotificationDeliverer(
 
     private async Task<PushSubscription?> SubscriptionAsync(Work work, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand(
-            "SELECT id, endpoint, p256dh, auth, status, reason, created_at FROM ops.push_subscriptions WHERE id = $1::uuid AND tenant_id = $2");
+        await using var cmd = await db.CreateTenantCommandAsync(work.TenantId,
+            "SELECT id, endpoint, p256dh, auth, status, reason, created_at FROM ops.push_subscriptions WHERE id = $1::uuid AND tenant_id = $2", ct);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = work.Target });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = work.TenantId });
         await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -340,11 +370,15 @@ public sealed partial class NotificationDeliverer(
 
     private async Task<(string? Url, string? Secret, string? Status)> EndpointAsync(Work work, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("SELECT url, secret, status FROM ops.webhook_endpoints WHERE id = $1::uuid AND tenant_id = $2");
+        await using var cmd = await db.CreateTenantCommandAsync(work.TenantId,
+            "SELECT url, secret, secret_enc, status FROM ops.webhook_endpoints WHERE id = $1::uuid AND tenant_id = $2", ct);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = work.Target });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = work.TenantId });
         await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct) ? (r.GetString(0), r.GetString(1), r.GetString(2)) : (null, null, null);
+        return await r.ReadAsync(ct)
+            ? (r.GetString(0), WebhookSecrets.Open(vault, Guid.Parse(work.Target), r.IsDBNull(2) ? null : r.GetFieldValue<byte[]>(2),
+                r.IsDBNull(1) ? null : r.GetString(1)), r.GetString(3))
+            : (null, null, null);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "In-app notification {OutboxId} stored but not published ({Reason}); it is replayed on connect")]
@@ -431,7 +465,7 @@ public sealed class NotificationReplay(NpgsqlDataSource db, IJobQueue jobs, IOpt
     /// <returns>How many deliveries were queued again, or null when the outbox item does not exist.</returns>
     public async Task<int?> ReplayAsync(long outboxId, CancellationToken ct = default)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await db.OpenSystemScopeAsync("operator replays a notification of any tenant", ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await using var exists = new NpgsqlCommand("SELECT 1 FROM ops.notification_outbox WHERE id = $1", connection, tx);
         exists.Parameters.Add(new NpgsqlParameter<long> { TypedValue = outboxId });

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Core.Notifications;
 
@@ -26,11 +27,11 @@ public sealed class NotificationInbox(NpgsqlDataSource db)
 
     public async Task<bool> MarkReadAsync(Guid tenantId, string userId, long id, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await db.CreateTenantCommandAsync(tenantId, """
             UPDATE ops.notification_outbox o SET read_at = COALESCE(read_at, now())
             WHERE o.tenant_id = $1 AND o.user_id = $2 AND o.id = $3
               AND EXISTS (SELECT 1 FROM ops.notification_deliveries d WHERE d.outbox_id = o.id AND d.channel = 'in_app' AND d.state = 'sent')
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
@@ -47,7 +48,7 @@ public sealed class NotificationInbox(NpgsqlDataSource db)
 
     private async Task<IReadOnlyList<InAppNotification>> QueryAsync(string sql, Guid tenantId, string userId, long? cursor, int limit, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand(sql);
+        await using var cmd = await db.CreateTenantCommandAsync(tenantId, sql, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)cursor ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });

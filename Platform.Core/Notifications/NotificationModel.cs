@@ -12,7 +12,8 @@ public enum NotificationChannels
     InApp = 1,
     WebPush = 2,
     Webhook = 4,
-    All = InApp | WebPush | Webhook,
+    Email = 8,
+    All = InApp | WebPush | Webhook | Email,
 }
 
 public static class ChannelNames
@@ -20,12 +21,17 @@ public static class ChannelNames
     public const string InApp = "in_app";
     public const string WebPush = "web_push";
     public const string Webhook = "webhook";
+    public const string Email = "email";
+
+    /// <summary>Every channel name, in the order the API lists them.</summary>
+    public static readonly IReadOnlyList<string> AllNames = [InApp, WebPush, Email, Webhook];
 
     public static string[] Of(NotificationChannels channels) =>
     [
         .. (channels & NotificationChannels.InApp) != 0 ? [InApp] : Array.Empty<string>(),
         .. (channels & NotificationChannels.WebPush) != 0 ? [WebPush] : Array.Empty<string>(),
         .. (channels & NotificationChannels.Webhook) != 0 ? [Webhook] : Array.Empty<string>(),
+        .. (channels & NotificationChannels.Email) != 0 ? [Email] : Array.Empty<string>(),
     ];
 }
 
@@ -45,6 +51,11 @@ public static class SuppressionReasons
     public const string OptedOut = "opted-out";
     public const string SubscriptionGone = "subscription-gone";
     public const string EndpointDisabled = "endpoint-disabled";
+    public const string ChannelDisabled = "channel-disabled";
+    public const string NoEmailAddress = "no-email-address";
+    public const string AddressDisabled = "address-disabled";
+    public const string EmailNotConfigured = "email-not-configured";
+    public const string Digested = "digested";
 }
 
 /// <summary>The roles a user-scoped client token may carry (other modules authorise by them).</summary>

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
 using NpgsqlTypes;
+using Platform.Core.Data;
 using Platform.Core.Jobs;
 
 namespace Platform.Core.Notifications;
@@ -54,7 +55,7 @@ public sealed class NotificationOutbox(IJobQueue jobs)
     /// <summary>Convenience for callers without a transaction of their own.</summary>
     public async Task<NotificationEnqueued> EnqueueAsync(NpgsqlDataSource db, Notification n, CancellationToken ct = default)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await db.OpenForTenantAsync(n.TenantId, ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var result = await EnqueueAsync(tx, n, ct);
         await tx.CommitAsync(ct);

@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Core.Notifications;
 
@@ -19,8 +20,8 @@ public sealed class NotificationPreferences(NpgsqlDataSource db)
 {
     public async Task<NotificationPreference> GetAsync(Guid tenantId, string userId, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand(
-            "SELECT enabled, pause_until, opted_out_types FROM ops.notification_preferences WHERE tenant_id = $1 AND user_id = $2");
+        await using var cmd = await db.CreateTenantCommandAsync(tenantId, 
+            "SELECT enabled, pause_until, opted_out_types FROM ops.notification_preferences WHERE tenant_id = $1 AND user_id = $2", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -31,12 +32,12 @@ public sealed class NotificationPreferences(NpgsqlDataSource db)
 
     public async Task<NotificationPreference> SaveAsync(Guid tenantId, string userId, NotificationPreference p, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await db.CreateTenantCommandAsync(tenantId, """
             INSERT INTO ops.notification_preferences (tenant_id, user_id, enabled, pause_until, opted_out_types)
             VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (tenant_id, user_id) DO UPDATE
               SET enabled = EXCLUDED.enabled, pause_until = EXCLUDED.pause_until, opted_out_types = EXCLUDED.opted_out_types, updated_at = now()
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         cmd.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = p.Enabled });

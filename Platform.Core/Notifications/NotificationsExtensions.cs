@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Platform.Core.Impact.Privacy;
 using Platform.Core.Jobs;
 using Platform.Core.Security;
 
@@ -13,8 +14,13 @@ public static class NotificationsExtensions
     {
         builder.Services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.Section);
         builder.Services.TryAddSingleton(OutboundOptions.From(builder.Configuration));
+        // Webhook signing secrets are sealed with the vault key (WebhookSecrets).
+        builder.Services.TryAddSingleton<PiiVault>();
         builder.Services.AddSingleton<NotificationOutbox>();
         builder.Services.AddSingleton<NotificationPreferences>();
+        builder.Services.AddSingleton<ChannelPreferences>();
+        builder.Services.AddSingleton<SafetyContacts>();
+        builder.AddNotificationEmail();
         builder.Services.AddSingleton<PushSubscriptions>();
         builder.Services.AddSingleton<WebhookEndpoints>();
         builder.Services.AddSingleton<NotificationInbox>();
@@ -31,6 +37,9 @@ public static class NotificationsExtensions
         builder.Services.AddSingleton<NotificationDeliverer>();
         builder.Services.AddJobHandler<NotificationFanoutArgs, NotificationFanoutHandler>();
         builder.Services.AddJobHandler<NotificationSendArgs, NotificationSendHandler>();
+        builder.Services.AddJobHandler<SafetyEscalationArgs, SafetyEscalationHandler>();
+        builder.Services.AddJobHandler<NotificationDigestSweepArgs, NotificationDigestSweepHandler>();
+        builder.Services.AddRecurringJob("notifications.digests", "0 * * * * ?", new NotificationDigestSweepArgs());
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Core.Notifications;
 
@@ -10,13 +11,13 @@ public sealed class PushSubscriptions(NpgsqlDataSource db)
     /// <summary>Registering the same endpoint again refreshes its keys and reactivates it.</summary>
     public async Task<PushSubscription> AddAsync(Guid tenantId, string userId, string endpoint, string p256dh, string auth, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await db.CreateTenantCommandAsync(tenantId, """
             INSERT INTO ops.push_subscriptions (id, tenant_id, user_id, endpoint, p256dh, auth)
             VALUES ($1, $2, $3, $4, $5, $6)
             ON CONFLICT (tenant_id, user_id, endpoint) DO UPDATE
               SET p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth, status = 'active', reason = NULL
             RETURNING id, endpoint, p256dh, auth, status, reason, created_at
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Guid.CreateVersion7() });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
@@ -30,10 +31,10 @@ public sealed class PushSubscriptions(NpgsqlDataSource db)
 
     public async Task<IReadOnlyList<PushSubscription>> ListAsync(Guid tenantId, string userId, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await db.CreateTenantCommandAsync(tenantId, """
             SELECT id, endpoint, p256dh, auth, status, reason, created_at FROM ops.push_subscriptions
             WHERE tenant_id = $1 AND user_id = $2 ORDER BY created_at, id
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         var list = new List<PushSubscription>();
@@ -47,7 +48,7 @@ public sealed class PushSubscriptions(NpgsqlDataSource db)
 
     public async Task<bool> DeleteAsync(Guid tenantId, string userId, Guid id, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand("DELETE FROM ops.push_subscriptions WHERE tenant_id = $1 AND user_id = $2 AND id = $3");
+        await using var cmd = await db.CreateTenantCommandAsync(tenantId, "DELETE FROM ops.push_subscriptions WHERE tenant_id = $1 AND user_id = $2 AND id = $3", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });

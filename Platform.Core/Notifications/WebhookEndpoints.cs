@@ -1,4 +1,6 @@
 using Npgsql;
+using Platform.Core.Data;
+using Platform.Core.Impact.Privacy;
 
 namespace Platform.Core.Notifications;
 
@@ -12,7 +14,7 @@ public sealed record WebhookDelivery(long DeliveryId, long OutboxId, string Noti
     DateTimeOffset CreatedAt, IReadOnlyList<WebhookAttempt> Attempts);
 
 /// <summary>A tenant's webhook endpoints and their delivery log.</summary>
-public sealed class WebhookEndpoints(NpgsqlDataSource db)
+public sealed class WebhookEndpoints(NpgsqlDataSource db, PiiVault vault)
 {
     private const string Columns = "id, url, event_types, status, failure_streak, disabled_at, created_at";
 
@@ -20,13 +22,15 @@ public sealed class WebhookEndpoints(NpgsqlDataSource db)
         CancellationToken ct = default)
     {
         var secret = WebhookSignature.NewSecret();
-        await using var cmd = db.CreateCommand($"""
-            INSERT INTO ops.webhook_endpoints (id, tenant_id, url, secret, event_types) VALUES ($1, $2, $3, $4, $5) RETURNING {Columns}
-            """);
-        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Guid.CreateVersion7() });
+        var id = Guid.CreateVersion7();
+        await using var cmd = await db.CreateTenantCommandAsync(tenantId, $"""
+            INSERT INTO ops.webhook_endpoints (id, tenant_id, url, secret_enc, event_types) VALUES ($1, $2, $3, $4, $5) RETURNING {Columns}
+            """, ct);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = url });
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = secret });
+        // Stored sealed (WebhookSecrets); the plaintext is shown once, in this answer.
+        cmd.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = vault.SealWebhookSecret(secret, id) });
         cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. eventTypes.Distinct()] });
         await using var r = await cmd.ExecuteReaderAsync(ct);
         await r.ReadAsync(ct);
@@ -35,7 +39,7 @@ public sealed class WebhookEndpoints(NpgsqlDataSource db)
 
     public async Task<IReadOnlyList<WebhookEndpoint>> ListAsync(Guid tenantId, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand($"SELECT {Columns} FROM ops.webhook_endpoints WHERE tenant_id = $1 AND status <> 'deleted' ORDER BY id");
+        await using var cmd = await db.CreateTenantCommandAsync(tenantId, $"SELECT {Columns} FROM ops.webhook_endpoints WHERE tenant_id = $1 AND status <> 'deleted' ORDER BY id", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         var list = new List<WebhookEndpoint>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -48,7 +52,7 @@ public sealed class WebhookEndpoints(NpgsqlDataSource db)
 
     public async Task<WebhookEndpoint?> FindAsync(Guid tenantId, Guid id, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand($"SELECT {Columns} FROM ops.webhook_endpoints WHERE tenant_id = $1 AND id = $2 AND status <> 'deleted'");
+        await using var cmd = await db.CreateTenantCommandAsync(tenantId, $"SELECT {Columns} FROM ops.webhook_endpoints WHERE tenant_id = $1 AND id = $2 AND status <> 'deleted'", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -58,8 +62,8 @@ public sealed class WebhookEndpoints(NpgsqlDataSource db)
     /// <summary>Soft delete: the delivery log stays readable by operators; the endpoint gets nothing more.</summary>
     public async Task<bool> DeleteAsync(Guid tenantId, Guid id, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand(
-            "UPDATE ops.webhook_endpoints SET status = 'deleted' WHERE tenant_id = $1 AND id = $2 AND status <> 'deleted'");
+        await using var cmd = await db.CreateTenantCommandAsync(tenantId, 
+            "UPDATE ops.webhook_endpoints SET status = 'deleted' WHERE tenant_id = $1 AND id = $2 AND status <> 'deleted'", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
@@ -68,7 +72,7 @@ public sealed class WebhookEndpoints(NpgsqlDataSource db)
     /// <summary>The delivery log: newest first, each with its attempts.</summary>
     public async Task<IReadOnlyList<WebhookDelivery>> DeliveriesAsync(Guid tenantId, Guid endpointId, int limit, CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = await db.CreateTenantCommandAsync(tenantId, """
             SELECT d.id, d.outbox_id, o.notification_type, d.state, d.reason, d.created_at,
                    COALESCE(json_agg(json_build_array(a.attempt, a.outcome, a.status_code, a.error, a.latency_ms, a.at) ORDER BY a.id)
                             FILTER (WHERE a.id IS NOT NULL), '[]')::text
@@ -78,7 +82,7 @@ public sealed class WebhookEndpoints(NpgsqlDataSource db)
             WHERE d.tenant_id = $1 AND d.channel = 'webhook' AND d.target = $2
             GROUP BY d.id, o.notification_type
             ORDER BY d.id DESC LIMIT $3
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = endpointId.ToString() });
         cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });

@@ -69,47 +69,44 @@ public static class StreamApi
         IStreamFrameFormat format)
     {
         var validation = await services.Tokens.ValidateAsync(token);
-
         var options = services.Options.Value;
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = options.KeepAliveInterval });
 
         // Refusals are close codes, not HTTP statuses, so every WebSocket client can read them.
         if (validation.Outcome != TokenValidationOutcome.Valid)
         {
-            await Refuse(socket, CloseCodes.Unauthorized, validation.Outcome == TokenValidationOutcome.Expired ? "token expired" : "invalid token");
-            return Results.Empty;
+            return await AcceptAndRefuseAsync(context, options, CloseCodes.Unauthorized,
+                validation.Outcome == TokenValidationOutcome.Expired ? "token expired" : "invalid token");
         }
         var claims = validation.Claims!;
         if (claims.Kind == TokenKinds.Attendee)
         {
-            await Refuse(socket, CloseCodes.Forbidden, "an attendee token streams only /v1/events/stream");
-            return Results.Empty;
+            return await AcceptAndRefuseAsync(context, options, CloseCodes.Forbidden, "an attendee token streams only /v1/events/stream");
         }
         // The token must still stand: the key or secret that minted it not revoked or rotated, tenant and channel active.
         if (await services.Credentials.StandingAsync(claims, context.RequestAborted) is { } lost)
         {
-            await Refuse(socket, lost.Revoked ? CloseCodes.Unauthorized : CloseCodes.Forbidden, lost.Reason);
-            return Results.Empty;
+            return await AcceptAndRefuseAsync(context, options, lost.Revoked ? CloseCodes.Unauthorized : CloseCodes.Forbidden, lost.Reason);
         }
         if (claims.ConversationId is null && requested is null)
         {
-            // A user-scoped token (no conversation): that user's notifications (NotificationStream.cs).
+            // A user-scoped token (no conversation): that user's notifications (NotificationStream.cs), which replays
+            // everything unread, so nothing depends on when the handshake completes.
+            using var userSocket = await AcceptAsync(context, options);
             await using var userPresence = services.Presence.Track(claims.TenantId, claims.UserId);
             using var userStanding = services.Standings.Track(claims);
             using var userStopping = CancellationTokenSource.CreateLinkedTokenSource(services.Lifetime.ApplicationStopping, userStanding.Ended);
-            await NotificationStream.ServeAsync(context, socket, claims, options, Refuse, userStopping.Token, userStanding);
+            await NotificationStream.ServeAsync(context, userSocket, claims, options, Refuse, userStopping.Token, userStanding);
             return Results.Empty;
         }
         if (claims.ConversationId is not { } conversationId || (requested is { } r && r != conversationId))
         {
-            await Refuse(socket, CloseCodes.Forbidden, "the token does not grant this conversation");
-            return Results.Empty;
+            return await AcceptAndRefuseAsync(context, options, CloseCodes.Forbidden, "the token does not grant this conversation");
         }
         var owner = await services.Credentials.FindConversationAsync(claims.TenantId, conversationId, context.RequestAborted);
         if (owner is null || !owner.TenantActive || !owner.ChannelActive)
         {
-            await Refuse(socket, CloseCodes.Forbidden, owner is null ? "conversation not found" : owner.TenantActive ? "channel inactive" : "tenant inactive");
-            return Results.Empty;
+            return await AcceptAndRefuseAsync(context, options, CloseCodes.Forbidden,
+                owner is null ? "conversation not found" : owner.TenantActive ? "channel inactive" : "tenant inactive");
         }
 
         // Presence: the user counts as online while this socket is open; registered in the background.
@@ -118,7 +115,7 @@ public static class StreamApi
         using var standing = services.Standings.Track(claims, owner.ChannelId);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(services.Lifetime.ApplicationStopping, standing.Ended);
         var logger = services.Loggers.CreateLogger<StreamConnection>();
-        var connection = new StreamConnection(socket, claims.TenantId, conversationId, services.Log, options, services.Time, logger, format);
+        var connection = new StreamConnection(claims.TenantId, conversationId, services.Log, options, services.Time, logger, format);
         StreamMetrics.Opened();
         try
         {
@@ -128,12 +125,14 @@ public static class StreamApi
                 var conversation = await services.Conversations.FindAsync(claims.TenantId, conversationId, null, context.RequestAborted);
                 if (conversation is null)
                 {
-                    await Refuse(socket, CloseCodes.Forbidden, "conversation not found");
-                    return Results.Empty;
+                    return await AcceptAndRefuseAsync(context, options, CloseCodes.Forbidden, "conversation not found");
                 }
-                // No watermark: only what comes after the current end. The feed is already buffering, so nothing
-                // committed between this read and going live can slip through.
-                await connection.RunAsync(watermark ?? conversation.LastSeq, conversation.Status == ConversationStatus.Closed,
+                // The handshake completes only now, after the feed is live and the position is read: a client that sees
+                // its connection open (and, say, posts at once) receives everything committed from that moment on.
+                // Accepting first would leave a window in which an activity committed before this read is neither
+                // replayed (no watermark means "from the current end") nor delivered live.
+                using var socket = await AcceptAsync(context, options);
+                await connection.RunAsync(socket, watermark ?? conversation.LastSeq, conversation.Status == ConversationStatus.Closed,
                     stopping.Token, standing);
             }
             finally
@@ -145,6 +144,16 @@ public static class StreamApi
         {
             StreamMetrics.Closed();
         }
+        return Results.Empty;
+    }
+
+    private static Task<WebSocket> AcceptAsync(HttpContext context, StreamOptions options) =>
+        context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = options.KeepAliveInterval });
+
+    private static async Task<IResult> AcceptAndRefuseAsync(HttpContext context, StreamOptions options, int code, string reason)
+    {
+        using var socket = await AcceptAsync(context, options);
+        await Refuse(socket, code, reason);
         return Results.Empty;
     }
 

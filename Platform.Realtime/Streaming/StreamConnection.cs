@@ -13,7 +13,7 @@ namespace Platform.Realtime.Streaming;
 /// client exactly once, in seq order, whichever way it arrived.
 /// </summary>
 public sealed partial class StreamConnection(
-    WebSocket socket, Guid tenantId, Guid conversationId, ActivityLog log, StreamOptions options, TimeProvider time, ILogger logger,
+    Guid tenantId, Guid conversationId, ActivityLog log, StreamOptions options, TimeProvider time, ILogger logger,
     IStreamFrameFormat? format = null)
 {
     private readonly IStreamFrameFormat _format = format ?? NativeFrameFormat.Instance;
@@ -25,6 +25,7 @@ public sealed partial class StreamConnection(
     });
     private volatile bool _overflowed;
     private long _nextExpected;
+    private WebSocket _socket = null!;
 
     public long Delivered => _nextExpected - 1;
 
@@ -39,11 +40,13 @@ public sealed partial class StreamConnection(
         }
     }
 
+    /// <param name="socket">The client's socket, accepted once the feed was joined and the position read.</param>
     /// <param name="afterSeq">The client's watermark: everything after it is delivered.</param>
     /// <param name="stopping">Signalled on node shutdown: the client is told 1012 and reconnects elsewhere.</param>
     /// <param name="standing">When it ends the socket (expiry, revocation), its close code is used instead of 1012.</param>
-    public async Task RunAsync(long afterSeq, bool closed, CancellationToken stopping, SocketStanding? standing = null)
+    public async Task RunAsync(WebSocket socket, long afterSeq, bool closed, CancellationToken stopping, SocketStanding? standing = null)
     {
+        _socket = socket;
         _nextExpected = afterSeq + 1;
         using var clientGone = new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, clientGone.Token);
@@ -115,7 +118,7 @@ public sealed partial class StreamConnection(
         }
         catch (OperationCanceledException) when (clientGone.IsCancellationRequested)
         {
-            if (socket.State == WebSocketState.CloseReceived)
+            if (_socket.State == WebSocketState.CloseReceived)
             {
                 await CloseAsync(WebSocketCloseStatus.NormalClosure, "bye");
             }
@@ -126,7 +129,7 @@ public sealed partial class StreamConnection(
         }
         finally
         {
-            if (socket.State == WebSocketState.CloseSent)
+            if (_socket.State == WebSocketState.CloseSent)
             {
                 // Give the client a moment to answer our close frame before the socket goes away.
                 await Task.WhenAny(receiving, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
@@ -202,7 +205,7 @@ public sealed partial class StreamConnection(
         // A send that cannot complete (the client stopped reading and the socket buffers are full) aborts the socket.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(options.SendTimeout);
-        await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
+        await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
         StreamMetrics.FramesSent.Add(1);
     }
 
@@ -210,18 +213,18 @@ public sealed partial class StreamConnection(
 
     private async Task CloseAsync(WebSocketCloseStatus status, string reason)
     {
-        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
         {
             return;
         }
         try
         {
             using var timeout = new CancellationTokenSource(options.SendTimeout);
-            await socket.CloseOutputAsync(status, reason, timeout.Token);
+            await _socket.CloseOutputAsync(status, reason, timeout.Token);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
-            socket.Abort();
+            _socket.Abort();
         }
     }
 
@@ -231,9 +234,9 @@ public sealed partial class StreamConnection(
         var buffer = new byte[1024];
         try
         {
-            while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
+            while (_socket.State is WebSocketState.Open or WebSocketState.CloseSent)
             {
-                var result = await socket.ReceiveAsync(buffer, clientGone.Token);
+                var result = await _socket.ReceiveAsync(buffer, clientGone.Token);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     break;

@@ -22,7 +22,11 @@ public static class TestSettings
         ["ConnectionStrings:redis"] = redis,
         ["Platform:OperatorKey"] = OperatorKey,
         ["Platform:Jwt:SigningKey"] = JwtSigningKey,
+        // The vault key: personal data and webhook signing secrets are sealed with it.
+        ["Platform:Impact:MasterKey"] = VaultKey,
     };
+
+    public static readonly string VaultKey = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData("test-vault-key"u8));
 }
 
 /// <summary>Hosts one service in-process with the given settings (overriding appsettings and environment).</summary>

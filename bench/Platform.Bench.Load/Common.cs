@@ -170,9 +170,10 @@ public sealed class PlatformApi
     public string ApiKey = "";
     public string ChannelId = "";
 
-    public PlatformApi()
+    /// <param name="apiUrl">Another Api of the same system (same database and Redis); default: API_URL.</param>
+    public PlatformApi(string? apiUrl = null)
     {
-        ApiUrl = (Environment.GetEnvironmentVariable("API_URL") ?? throw new InvalidOperationException("API_URL is not set (source .platform/env)")).TrimEnd('/');
+        ApiUrl = (apiUrl ?? Environment.GetEnvironmentVariable("API_URL") ?? throw new InvalidOperationException("API_URL is not set (source .platform/env)")).TrimEnd('/');
         Http = NewClient();
     }
 

@@ -9,8 +9,11 @@ namespace Platform.Bench.Load;
 public static class ReportWriter
 {
     private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-    private static readonly string[] Order = ["limits", "api", "throughput", "connections", "resume", "jobs", "notify"];
+    private static readonly string[] Order = ["limits", "api", "api-rls", "throughput", "connections", "resume", "jobs", "notify"];
     private static readonly string[] Colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"];
+
+    /// <summary>The machine block, or null where a scenario's file describes the machine as text.</summary>
+    private static JsonObject? Machine(JsonObject? doc) => doc?["machine"] as JsonObject;
 
     public static int Write(Args a)
     {
@@ -40,7 +43,7 @@ public static class ReportWriter
         }
         sb.AppendLine("| scenario | mode | started (UTC) | load average before → after |").AppendLine("|---|---|---|---|");
         foreach (var (name, doc) in docs)
-            sb.AppendLine($"| [{name}](#{name}) | {doc!["mode"]} | {Short((string?)doc["startedAt"] ?? (string?)doc["date"])} | {doc["machine"]?["loadAverage"] ?? doc["machine"]?["loadAverageBefore"]} → {doc["machine"]?["loadAverageAfter"]} |");
+            sb.AppendLine($"| [{name}](#{name}) | {doc!["mode"]} | {Short((string?)doc["startedAt"] ?? (string?)doc["date"])} | {Machine(doc)?["loadAverage"] ?? Machine(doc)?["loadAverageBefore"]} → {Machine(doc)?["loadAverageAfter"]} |");
         sb.AppendLine();
 
         foreach (var (name, doc) in docs)

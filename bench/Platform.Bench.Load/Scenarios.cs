@@ -248,6 +248,133 @@ public static class Scenarios
     private static async Task<int> PostStatus(PlatformApi api, string conv, long n) => (await api.PostAsync(conv, n)).Status;
 
     // -----------------------------------------------------------------------------------------
+    // api-rls: the same requests through two Apis of one system, one connecting as the services' role (row-level
+    // security applies) and one as the schema owner (a superuser here, which row-level security does not bind);
+    // every measurement alternates between them (on, off, off, on per round) so drift of the shared machine hits both.
+    // -----------------------------------------------------------------------------------------
+    public static async Task<int> ApiRlsAsync(Args a)
+    {
+        var smoke = a.Has("smoke");
+        var rep = new Report("api-rls", smoke, a);
+        var ownerUrl = a.Get("owner-api-url") ?? throw new ArgumentException("--owner-api-url <Api connected as the owner> is required");
+        var rounds = a.Int("rounds", smoke ? 1 : 3);
+        var seconds = a.Int("seconds", smoke ? 1 : 10);
+        var concurrency = a.Int("concurrency", smoke ? 4 : 32);
+        var conversations = a.Int("conversations", smoke ? 4 : 100);
+        var rate = a.Int("rate", smoke ? 50 : 100);
+        rep.Parameters["rounds"] = rounds;
+        rep.Parameters["order"] = "per round and measurement: RLS on, off, off, on (ABBA), so a trend in the machine's load cancels out";
+        rep.Parameters["secondsPerPhase"] = seconds;
+        rep.Parameters["saturationConcurrency"] = concurrency;
+        rep.Parameters["conversations"] = conversations;
+        rep.Parameters["fixedRate"] = rate;
+        rep.Parameters["rlsOn"] = "API_URL: the Api as the system runs it (a login of platform_service: NOBYPASSRLS, policies apply)";
+        rep.Parameters["rlsOff"] = "--owner-api-url: a second Api process of the same build and settings whose ConnectionStrings:platformdb is the owner's (superuser: policies skipped)";
+
+        var on = new PlatformApi();
+        await on.SetupTenantAsync("bench-api-rls");
+        var convs = await on.ConversationsAsync(conversations);
+        var single = (await on.ConversationsAsync(1))[0];
+        var tokens = await on.TokensAsync(convs);
+        var off = new PlatformApi(ownerUrl) { ApiKey = on.ApiKey, ChannelId = on.ChannelId };
+        await Parallel.ForAsync(0, convs.Length, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+        {
+            for (var k = 0; k < (smoke ? 20 : 100); k++) await on.PostAsync(convs[i], k);
+        });
+
+        Func<long, Task<int>> Get(PlatformApi api) => async n =>
+        {
+            var i = (int)(n % convs.Length);
+            using var req = new HttpRequestMessage(HttpMethod.Get, $"{api.ApiUrl}/v1/conversations/{convs[i]}/activities?watermark=0&limit=100");
+            req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens[i].Token);
+            using var res = await api.Http.SendAsync(req);
+            await res.Content.ReadAsByteArrayAsync();
+            return (int)res.StatusCode;
+        };
+        var measurements = new (string Endpoint, string Load, Func<PlatformApi, Task<PhaseResult>> Run)[]
+        {
+            ("POST", $"{rate}/s", api => LoadGen.ConstantRateAsync(n => PostStatus(api, convs[n % convs.Length], n), rate, TimeSpan.FromSeconds(seconds))),
+            ("POST", $"saturation, {concurrency} connections", api => LoadGen.SaturateAsync(n => PostStatus(api, convs[n % convs.Length], n), concurrency, TimeSpan.FromSeconds(seconds))),
+            ("POST", $"saturation, {concurrency} connections, one conversation", api => LoadGen.SaturateAsync(n => PostStatus(api, single, n), concurrency, TimeSpan.FromSeconds(seconds))),
+            ("GET", $"{rate}/s", api => LoadGen.ConstantRateAsync(Get(api), rate, TimeSpan.FromSeconds(seconds))),
+            ("GET", $"saturation, {concurrency} connections", api => LoadGen.SaturateAsync(Get(api), concurrency, TimeSpan.FromSeconds(seconds))),
+        };
+        // Warm-up: the owner-connected Api is a process started for this scenario, so both get the same saturated run of
+        // each request kind before anything is measured (JIT tiers and pools settle; a short warm-up left the newer one slower).
+        var warmUp = TimeSpan.FromSeconds(a.Int("warm-up-seconds", smoke ? 1 : 20));
+        rep.Parameters["warmUpSecondsPerKindAndApi"] = warmUp.TotalSeconds;
+        foreach (var api in new[] { on, off })
+        {
+            await LoadGen.SaturateAsync(n => PostStatus(api, convs[n % convs.Length], n), concurrency, warmUp);
+            await LoadGen.SaturateAsync(Get(api), concurrency, warmUp);
+        }
+
+        var phases = new JsonArray();
+        var results = new Dictionary<(int M, bool Rls), List<PhaseResult>>();
+        for (var round = 1; round <= rounds; round++)
+        {
+            for (var m = 0; m < measurements.Length; m++)
+            {
+                foreach (var rls in new[] { true, false, false, true })
+                {
+                    var r = await measurements[m].Run(rls ? on : off);
+                    if (!results.TryGetValue((m, rls), out var list))
+                    {
+                        results[(m, rls)] = list = [];
+                    }
+                    list.Add(r);
+                    var j = r.ToJson();
+                    j["endpoint"] = measurements[m].Endpoint;
+                    j["load"] = measurements[m].Load;
+                    j["rls"] = rls;
+                    j["round"] = round;
+                    phases.Add(j);
+                    Log($"round {round} RLS {(rls ? "on " : "off")} {measurements[m].Endpoint} {measurements[m].Load}: {r.Rps:F0} req/s p50 {j["p50Ms"]} p95 {j["p95Ms"]} errors {r.Errors} dropped {r.Dropped}");
+                }
+            }
+        }
+
+        // Per measurement: all samples of a side pooled (latency percentiles) and the mean of its req/s.
+        var rows = new List<object?[]>();
+        var summary = new JsonArray();
+        var bars = new List<(object, double)>();
+        var barsOff = new List<(object, double)>();
+        for (var m = 0; m < measurements.Length; m++)
+        {
+            var row = new JsonObject { ["endpoint"] = measurements[m].Endpoint, ["load"] = measurements[m].Load };
+            double[] rps = new double[2];
+            foreach (var rls in new[] { true, false })
+            {
+                var runs = results[(m, rls)];
+                var lat = runs.SelectMany(r => r.Latencies).OrderBy(x => x).ToList();
+                var side = new JsonObject
+                {
+                    ["meanRps"] = Stats.R(runs.Average(r => r.Rps), 1),
+                    ["rpsPerRun"] = new JsonArray(runs.Select(r => Stats.R(r.Rps, 1)).ToArray()),
+                    ["p50Ms"] = Stats.R(Stats.Pct(lat, 50)),
+                    ["p95Ms"] = Stats.R(Stats.Pct(lat, 95)),
+                    ["p99Ms"] = Stats.R(Stats.Pct(lat, 99)),
+                    ["errors"] = runs.Sum(r => r.Errors + r.Dropped),
+                };
+                row[rls ? "rlsOn" : "rlsOff"] = side;
+                rps[rls ? 0 : 1] = runs.Average(r => r.Rps);
+                rows.Add([measurements[m].Endpoint, measurements[m].Load, rls ? "on" : "off", side["meanRps"], $"{string.Join(" / ", runs.Select(r => r.Rps.ToString("F0", CultureInfo.InvariantCulture)))}",
+                    side["p50Ms"], side["p95Ms"], side["p99Ms"], side["errors"]]);
+            }
+            row["rpsOnToOff"] = Stats.Ratio(rps[0], rps[1]);
+            summary.Add(row);
+            bars.Add(($"{measurements[m].Endpoint} {measurements[m].Load}", rps[0]));
+            barsOff.Add(($"{measurements[m].Endpoint} {measurements[m].Load}", rps[1]));
+        }
+        rep.Results["phases"] = phases;
+        rep.Results["summary"] = summary;
+        rep.Table(["endpoint", "load", "RLS", "mean req/s", "req/s per run", "p50 ms", "p95 ms", "p99 ms", "errors+dropped"], rows);
+        rep.Chart("bar", "API with row-level security on and off (mean req/s)", "measurement", "req/s", [("RLS on", bars), ("RLS off", barsOff)]);
+        rep.Write();
+        return 0;
+    }
+
+    // -----------------------------------------------------------------------------------------
     // throughput: 1,000 clients on two nodes; 200 activities/s, then saturation; end-to-end latency
     // -----------------------------------------------------------------------------------------
     public static async Task<int> ThroughputAsync(Args a)

@@ -41,13 +41,18 @@ public static class DefaultsJob
 /// </summary>
 public static class HangfireRuns
 {
-    public static async Task<EngineResult> ConfiguredAsync(string connectionString, int workers, int jobs, int latencyJobs, double rate, bool outbox)
+    /// <summary>How long a backlog may take to drain before the run is reported as stuck.</summary>
+    public static TimeSpan DrainTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
+    public static async Task<EngineResult> ConfiguredAsync(
+        string connectionString, int workers, int jobs, int latencyJobs, double rate, bool outbox, bool? longPolling = null, string? name = null)
     {
         var recorder = new Recorder();
-        using var host = BuildHost(connectionString, workers, recorder, relay: outbox);
+        var polling = longPolling ?? new JobWorkerOptions().LongPolling;
+        using var host = BuildHost(connectionString, workers, recorder, relay: outbox, polling);
         var queue = host.Services.GetRequiredService<IJobQueue>();
         var client = host.Services.GetRequiredService<IBackgroundJobClient>();
-        var name = outbox ? "hangfire-outbox" : "hangfire-direct";
+        name ??= outbox ? "hangfire-outbox" : "hangfire-direct";
 
         // Throughput: the backlog is enqueued before the servers start, then drained.
         if (outbox)
@@ -66,11 +71,21 @@ public static class HangfireRuns
             });
         }
         recorder.Expect(jobs);
+        var cost = await DbCost.SnapshotAsync(connectionString);
         var started = Stopwatch.GetTimestamp();
         await host.StartAsync();
-        await Recorder.WaitAsync(recorder.Done, TimeSpan.FromMinutes(15), $"Draining {name}");
+        try
+        {
+            await Recorder.WaitAsync(recorder.Done, DrainTimeout, $"Draining {name}");
+        }
+        catch (TimeoutException)
+        {
+            await ReportStuckAsync(connectionString, name, recorder);
+            await host.StopAsync();
+            throw;
+        }
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var throughput = new ThroughputResult(jobs, seconds, jobs / seconds);
+        var throughput = await DbCost.AddAsync(connectionString, new ThroughputResult(jobs, seconds, jobs / seconds), cost);
         Console.WriteLine($"  {name}: {jobs} jobs in {seconds:F2} s = {throughput.JobsPerSecond:F0} jobs/s");
 
         var latency = await MeasureLatencyAsync(recorder, latencyJobs, rate, outbox
@@ -78,8 +93,9 @@ public static class HangfireRuns
             : () => Task.Run(() => Direct(client)));
         Console.WriteLine($"  {name}: enqueue→start p50 {latency.P50Ms:F1} ms, p99 {latency.P99Ms:F1} ms");
         await host.StopAsync();
-        var setup = $"Platform.Core.Jobs on Hangfire.PostgreSql 1.21.1, {workers} workers, long polling (LISTEN/NOTIFY), 1 s queue poll"
-            + (outbox ? ", outbox relay (NOTIFY-woken, batches of 500, 8 hand-overs at once)" : ", Hangfire client directly");
+        var setup = $"Platform.Core.Jobs on Hangfire.PostgreSql 1.21.1, {workers} workers, "
+            + (polling ? "long polling (LISTEN/NOTIFY per fetch)" : "no long polling (in-process queue signal)") + ", 1 s queue poll"
+            + (outbox ? ", outbox relay (NOTIFY-woken, batches of up to 500 in one transaction)" : ", Hangfire client directly");
         return new EngineResult(name, setup, throughput, latency);
     }
 
@@ -100,12 +116,13 @@ public static class HangfireRuns
             return ValueTask.CompletedTask;
         });
         recorder.Expect(jobs);
+        var cost = await DbCost.SnapshotAsync(connectionString);
         var started = Stopwatch.GetTimestamp();
         using (var server = new BackgroundJobServer(new BackgroundJobServerOptions { WorkerCount = workers }, storage))
         {
-            await Recorder.WaitAsync(recorder.Done, TimeSpan.FromMinutes(15), "Draining hangfire-defaults");
+            await Recorder.WaitAsync(recorder.Done, DrainTimeout, "Draining hangfire-defaults");
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            var throughput = new ThroughputResult(jobs, seconds, jobs / seconds);
+            var throughput = await DbCost.AddAsync(connectionString, new ThroughputResult(jobs, seconds, jobs / seconds), cost);
             Console.WriteLine($"  hangfire-defaults: {jobs} jobs in {seconds:F2} s = {throughput.JobsPerSecond:F0} jobs/s");
             var latency = await MeasureLatencyAsync(recorder, latencyJobs, rate,
                 () => Task.Run(() => client.Enqueue(() => DefaultsJob.Run(Stopwatch.GetTimestamp()))));
@@ -126,6 +143,10 @@ public static class HangfireRuns
 
     internal static async Task<LatencyResult> MeasureLatencyAsync(Recorder recorder, int count, double rate, Func<Task> enqueue)
     {
+        if (count == 0)
+        {
+            return new LatencyResult(0, rate, double.NaN, double.NaN, double.NaN, double.NaN);
+        }
         recorder.Expect(count);
         var interval = TimeSpan.FromSeconds(1 / rate);
         var clock = Stopwatch.StartNew();
@@ -146,12 +167,30 @@ public static class HangfireRuns
         return new LatencyResult(count, rate, p50, p99, max, enqueueMs.Order().ElementAt(enqueueMs.Count / 2));
     }
 
-    private static IHost BuildHost(string connectionString, int workers, Recorder recorder, bool relay)
+    /// <summary>What a stuck drain left behind: Hangfire jobs still queued, and which of them a fetch holds.</summary>
+    private static async Task ReportStuckAsync(string connectionString, string name, Recorder recorder)
+    {
+        await using var conn = new NpgsqlConnection(connectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("""
+            SELECT q.jobid, q.queue, q.fetchedat, now() - q.fetchedat, j.statename
+            FROM hangfire.jobqueue q JOIN hangfire.job j ON j.id = q.jobid ORDER BY q.jobid LIMIT 20
+            """, conn);
+        await using var r = await cmd.ExecuteReaderAsync();
+        Console.WriteLine($"  {name}: STUCK after {DrainTimeout}: {recorder.Count} jobs started; queued Hangfire jobs:");
+        while (await r.ReadAsync())
+        {
+            Console.WriteLine($"    job {r.GetInt64(0)} queue {r.GetString(1)} state {r.GetString(4)} fetchedat {(r.IsDBNull(2) ? "-" : r.GetDateTime(2).ToString("O"))} ({(r.IsDBNull(3) ? "-" : r.GetTimeSpan(3).ToString())} ago)");
+        }
+    }
+
+    private static IHost BuildHost(string connectionString, int workers, Recorder recorder, bool relay, bool longPolling)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var settings = new Dictionary<string, string?>
         {
             ["Platform:Jobs:RelayEnabled"] = relay.ToString(),
+            ["Platform:Jobs:LongPolling"] = longPolling.ToString(),
             ["Platform:Jobs:Queues:default"] = workers.ToString(),
         };
         foreach (var other in new JobWorkerOptions().Queues.Keys.Where(q => q != "default"))

@@ -15,6 +15,23 @@ var workers = int.Parse(ArgValue("--workers") ?? "20");
 var jobs = int.Parse(ArgValue("--jobs") ?? (smoke ? "300" : "5000"));
 var latencyJobs = int.Parse(ArgValue("--latency-jobs") ?? (smoke ? "40" : "600"));
 var rate = double.Parse(ArgValue("--rate") ?? (smoke ? "40" : "50"), System.Globalization.CultureInfo.InvariantCulture);
+string[] allEngines = ["outbox", "outbox-longpoll", "direct", "defaults", "quartz"];
+var engines = (ArgValue("--engines") ?? string.Join(',', allEngines)).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+if (args.Contains("--help") || engines.Except(allEngines).Any())
+{
+    Console.WriteLine($"""
+        Options: --jobs N (backlog, default 5000) --latency-jobs N (default 600; 0 skips) --rate R (latency enqueues/s, default 50)
+                 --workers N (default 20) --engines {string.Join(',', allEngines)} (default all) --drain-timeout SECONDS (default 900)
+                 --out DIR --smoke
+                 --fetch-probe N: only the long-polling fetch stress (N queue entries, --workers threads, --no-long-polling for
+                   the control); exit 1 if a fetch strands
+        """);
+    return args.Contains("--help") ? 0 : 2;
+}
+if (ArgValue("--drain-timeout") is { } drainTimeout)
+{
+    HangfireRuns.DrainTimeout = TimeSpan.FromSeconds(int.Parse(drainTimeout));
+}
 
 var server = Environment.GetEnvironmentVariable("ConnectionStrings__platformdb");
 if (string.IsNullOrWhiteSpace(server))
@@ -34,16 +51,31 @@ try
         // What Api does at start-up as the owner: migrations and Hangfire's tables (the services do not create schema).
         await new DatabaseSetup(ds, NullLogger.Instance).RunAsync(cs, "hangfire", CancellationToken.None);
     }
+    if (ArgValue("--fetch-probe") is { } probeEntries)
+    {
+        Console.WriteLine($"load average {LoadAverage()}");
+        var stranded = await FetchProbe.RunAsync(cs, int.Parse(probeEntries), workers, TimeSpan.FromSeconds(20), longPolling: !args.Contains("--no-long-polling"));
+        Console.WriteLine($"load average {LoadAverage()}");
+        return stranded;
+    }
     await QuartzRun.CreateSchemaAsync(cs);
     var serverInfo = await ServerInfo(cs);
 
     var loadBefore = LoadAverage();
     Console.WriteLine($"Job benchmark ({(smoke ? "smoke" : "full")}): {workers} workers, {jobs} jobs backlog, {latencyJobs} jobs at {rate}/s for latency");
-    var outbox = await HangfireRuns.ConfiguredAsync(cs, workers, jobs, latencyJobs, rate, outbox: true);
-    var direct = await HangfireRuns.ConfiguredAsync(cs, workers, jobs, latencyJobs, rate, outbox: false);
-    var defaults = await HangfireRuns.DefaultsAsync(cs, workers, jobs, latencyJobs, rate);
-    var quartz = await QuartzRun.RunAsync(cs, workers, jobs, latencyJobs, rate);
-    EngineResult[] all = [outbox, direct, defaults, quartz];
+    var all = new List<EngineResult>();
+    foreach (var engine in engines)
+    {
+        all.Add(engine switch
+        {
+            "outbox" => await HangfireRuns.ConfiguredAsync(cs, workers, jobs, latencyJobs, rate, outbox: true, longPolling: false),
+            "outbox-longpoll" => await HangfireRuns.ConfiguredAsync(cs, workers, jobs, latencyJobs, rate, outbox: true, longPolling: true,
+                name: "hangfire-outbox-longpoll"),
+            "direct" => await HangfireRuns.ConfiguredAsync(cs, workers, jobs, latencyJobs, rate, outbox: false, longPolling: false),
+            "defaults" => await HangfireRuns.DefaultsAsync(cs, workers, jobs, latencyJobs, rate),
+            _ => await QuartzRun.RunAsync(cs, workers, jobs, latencyJobs, rate),
+        });
+    }
 
     var report = new
     {
@@ -64,19 +96,21 @@ try
 
         {report.date:yyyy-MM-dd HH:mm} UTC · {report.machine.cores} cores · PostgreSQL {serverInfo.Version} (fsync {serverInfo.Fsync}, synchronous_commit {serverInfo.SynchronousCommit}) on the same machine · {workers} workers each · no-op work
 
-        | engine | backlog drained | jobs/s | enqueue→start p50 | p99 | max | enqueue call p50 |
-        |---|---|---|---|---|---|---|
-        {string.Join(Environment.NewLine, all.Select(r => $"| {r.Engine} | {r.Throughput.Jobs:N0} in {r.Throughput.Seconds:F2} s | **{r.Throughput.JobsPerSecond:N0}** | {r.Latency.P50Ms:F1} ms | {r.Latency.P99Ms:F1} ms | {r.Latency.MaxMs:F1} ms | {r.Latency.EnqueueCallP50Ms:F1} ms |"))}
+        | engine | backlog drained | jobs/s | commits/job | WAL flushes/job | enqueue→start p50 | p99 | max | enqueue call p50 |
+        |---|---|---|---|---|---|---|---|---|
+        {string.Join(Environment.NewLine, all.Select(r => $"| {r.Engine} | {r.Throughput.Jobs:N0} in {r.Throughput.Seconds:F2} s | **{r.Throughput.JobsPerSecond:N0}** | {r.Throughput.CommitsPerJob:F1} | {r.Throughput.WalSyncsPerJob:F2} | {r.Latency.P50Ms:F1} ms | {r.Latency.P99Ms:F1} ms | {r.Latency.MaxMs:F1} ms | {r.Latency.EnqueueCallP50Ms:F1} ms |"))}
 
         Load average before/after: {loadBefore} / {report.machine.loadAverageAfter} (the machine is shared; every engine ran back to back under it).
 
         Throughput: a backlog enqueued up front (outbox: bulk insert of requests; direct and defaults: Hangfire's client, 8 at a
         time; Quartz: `ScheduleJobs` with start-now triggers, scheduler in standby), then the servers start and the clock runs
-        until the last job has started (for the outbox path this includes the relay's hand-over). Latency: {latencyJobs} jobs
+        until the last job has started (for the outbox path this includes the relay's hand-over). Commits and WAL flushes per
+        job: the scratch database's committed transactions and the server's WAL syncs while the backlog drained, divided by
+        the jobs (read from PostgreSQL's statistics; idle polling adds a little). Latency: {latencyJobs} jobs
         enqueued one at a time at {rate}/s into the running system, from just before the enqueue call to the handler's first
         line on one monotonic clock.
         Settings: {string.Join("; ", all.Select(r => $"{r.Engine}: {r.Setup}"))}.
-        Command: `ConnectionStrings__platformdb=… dotnet run -c Release --project bench/jobs{(smoke ? " -- --smoke" : "")}`.
+        Command: `ConnectionStrings__platformdb=… dotnet run -c Release --project bench/jobs -- {string.Join(' ', args)}`.
         """;
     await File.WriteAllTextAsync(Path.ChangeExtension(jsonPath, ".md"), md + Environment.NewLine);
     Console.WriteLine(md);

@@ -56,11 +56,12 @@ public static class QuartzRun
         }
         await scheduler.ScheduleJobs(backlog);
         recorder.Expect(jobs);
+        var cost = await DbCost.SnapshotAsync(connectionString);
         var started = Stopwatch.GetTimestamp();
         await scheduler.Start();
         await Recorder.WaitAsync(recorder.Done, TimeSpan.FromMinutes(20), "Draining Quartz's backlog");
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var throughput = new ThroughputResult(jobs, seconds, jobs / seconds);
+        var throughput = await DbCost.AddAsync(connectionString, new ThroughputResult(jobs, seconds, jobs / seconds), cost);
         Console.WriteLine($"  quartz: {jobs} jobs in {seconds:F2} s = {throughput.JobsPerSecond:F0} jobs/s");
 
         // Latency: one ScheduleJob (a job with a start-now trigger) at a time at the same steady rate.

@@ -57,6 +57,20 @@ public sealed class PiiVault
 
     private byte[] EnvelopeKey => HMACSHA256.HashData(Master, "impact/domain-events/v1"u8);
 
+    /// <summary>Whether a master key is configured (without one nothing can be sealed or opened).</summary>
+    public bool HasKey => _master is not null;
+
+    /// <summary>
+    /// Seals an outbound notification webhook's signing secret, which must stay recoverable to sign every delivery (so
+    /// it cannot be hashed), under a key derived from the master key for this purpose only, bound to the endpoint (a
+    /// sealed secret copied to another endpoint's row does not open).
+    /// </summary>
+    public byte[] SealWebhookSecret(string secret, Guid endpointId) => Seal(WebhookSecretKey, Encoding.UTF8.GetBytes(secret), endpointId);
+
+    public string OpenWebhookSecret(byte[] sealedSecret, Guid endpointId) => Encoding.UTF8.GetString(Open(WebhookSecretKey, sealedSecret, endpointId));
+
+    private byte[] WebhookSecretKey => HMACSHA256.HashData(Master, "notifications/webhook-secrets/v1"u8);
+
     public static byte[] Encrypt(byte[] dataKey, string plaintext, Guid personId) => Seal(dataKey, Encoding.UTF8.GetBytes(plaintext), personId);
 
     public static string Decrypt(byte[] dataKey, byte[] ciphertext, Guid personId) => Encoding.UTF8.GetString(Open(dataKey, ciphertext, personId));

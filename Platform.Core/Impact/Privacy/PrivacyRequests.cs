@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Jobs;
 
 namespace Platform.Core.Impact.Privacy;
@@ -30,7 +31,7 @@ public sealed class PrivacyRequests(NpgsqlDataSource dataSource, PiiVault vault,
     /// <summary>Null when the subject is not a person of this tenant.</summary>
     public async Task<PrivacyRequest?> CreateAsync(Guid tenantId, Guid subjectId, string kind, string requestedBy, CancellationToken ct)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using (var exists = new NpgsqlCommand("SELECT 1 FROM impact.people WHERE tenant_id = $1 AND id = $2", conn, tx))
         {
@@ -60,7 +61,7 @@ public sealed class PrivacyRequests(NpgsqlDataSource dataSource, PiiVault vault,
     /// <summary>The request; a completed export carries its bundle (decrypted now, and that read is logged).</summary>
     public async Task<PrivacyRequest?> FindAsync(Guid tenantId, Guid id, string purpose, string actor, CancellationToken ct)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         await using var cmd = new NpgsqlCommand("""
             SELECT id, subject_id, kind, status, requested_by, result::text, requested_at, completed_at, bundle_enc
               FROM impact.privacy_requests WHERE tenant_id = $1 AND id = $2

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Impact.Privacy;
 using Platform.Core.Impact.Reporting;
 
@@ -12,10 +13,10 @@ public sealed class Companies(NpgsqlDataSource dataSource)
 {
     public async Task<(Company? Company, bool Conflict)> CreateAsync(Guid tenantId, string name, string? externalId, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
             INSERT INTO impact.companies (id, tenant_id, name, external_id) VALUES ($1, $2, $3, $4)
             ON CONFLICT (tenant_id, external_id) DO NOTHING RETURNING id, name, external_id, created_at
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Guid.CreateVersion7() });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
@@ -26,14 +27,14 @@ public sealed class Companies(NpgsqlDataSource dataSource)
 
     public async Task<IReadOnlyList<Company>> ListAsync(Guid tenantId, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand("SELECT id, name, external_id, created_at FROM impact.companies WHERE tenant_id = $1 ORDER BY created_at, id");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, "SELECT id, name, external_id, created_at FROM impact.companies WHERE tenant_id = $1 ORDER BY created_at, id", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         return await ReadAsync(cmd, ct);
     }
 
     public async Task<Company?> FindAsync(Guid tenantId, Guid id, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand("SELECT id, name, external_id, created_at FROM impact.companies WHERE tenant_id = $1 AND id = $2");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, "SELECT id, name, external_id, created_at FROM impact.companies WHERE tenant_id = $1 AND id = $2", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         return (await ReadAsync(cmd, ct)).FirstOrDefault();
@@ -41,7 +42,7 @@ public sealed class Companies(NpgsqlDataSource dataSource)
 
     public async Task<bool> SetSroiSettingsAsync(Guid tenantId, Guid id, SroiSettings settings, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand("UPDATE impact.companies SET sroi_inputs = $3::jsonb WHERE tenant_id = $1 AND id = $2");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, "UPDATE impact.companies SET sroi_inputs = $3::jsonb WHERE tenant_id = $1 AND id = $2", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = JsonSerializer.Serialize(settings, JsonSerializerOptions.Web) });
@@ -50,7 +51,7 @@ public sealed class Companies(NpgsqlDataSource dataSource)
 
     public async Task<SroiSettings?> SroiSettingsAsync(Guid tenantId, Guid id, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand("SELECT sroi_inputs::text FROM impact.companies WHERE tenant_id = $1 AND id = $2");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, "SELECT sroi_inputs::text FROM impact.companies WHERE tenant_id = $1 AND id = $2", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         return await cmd.ExecuteScalarAsync(ct) is string json ? JsonSerializer.Deserialize<SroiSettings>(json, JsonSerializerOptions.Web) : null;

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Impact.Privacy;
 using Platform.Core.Jobs;
 
@@ -97,7 +98,7 @@ public sealed class ImpactImports(NpgsqlDataSource dataSource, PiiVault vault, I
             throw new ImportFormatException("kind", $"kind must be one of {string.Join(", ", Columns.Keys)}.");
         }
         var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(csv.Replace("\r\n", "\n", StringComparison.Ordinal))));
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         if (await StoredReportAsync(conn, null, tenantId, companyId, kind, sha, ct) is { } earlier)
         {
             return earlier with { Duplicate = true };

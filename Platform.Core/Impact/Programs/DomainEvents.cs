@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Impact.Privacy;
 using Platform.Core.Jobs;
 
@@ -207,10 +208,10 @@ public sealed partial class ImpactWebhooks(NpgsqlDataSource dataSource, PiiVault
     public async Task<string> IssueSecretAsync(Guid tenantId, string source, Guid companyId, CancellationToken ct)
     {
         var secret = "whs_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
             INSERT INTO impact.webhook_sources (tenant_id, source, company_id, secret_enc) VALUES ($1, $2, $3, $4)
             ON CONFLICT (tenant_id, source) DO UPDATE SET company_id = excluded.company_id, secret_enc = excluded.secret_enc, created_at = now()
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = source });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = companyId });
@@ -221,7 +222,7 @@ public sealed partial class ImpactWebhooks(NpgsqlDataSource dataSource, PiiVault
 
     public async Task<(string Secret, Guid CompanyId)?> FindSourceAsync(Guid tenantId, string source, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand("SELECT secret_enc, company_id FROM impact.webhook_sources WHERE tenant_id = $1 AND source = $2");
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, "SELECT secret_enc, company_id FROM impact.webhook_sources WHERE tenant_id = $1 AND source = $2", ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = source });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -232,10 +233,14 @@ public sealed partial class ImpactWebhooks(NpgsqlDataSource dataSource, PiiVault
     {
         LogRejected(logger, source, tenantId, reason, remoteIp);
         // One row per (tenant, source, reason, address, hour) with a count: a flood of bad requests costs a counter, not rows.
-        await using var cmd = dataSource.CreateCommand("""
+        const string Sql = """
             INSERT INTO impact.webhook_rejections (tenant_id, source, reason, remote_ip, window_start, last_at) VALUES ($1, $2, $3, $4, date_trunc('hour', now()), now())
             ON CONFLICT (tenant_id, source, reason, remote_ip, window_start) DO UPDATE SET attempts = impact.webhook_rejections.attempts + 1, last_at = now()
-            """);
+            """;
+        // A request naming no known tenant is counted in a window of its own (tenant_id NULL), which no tenant scope can write.
+        await using var cmd = tenantId is { } tenant
+            ? await dataSource.CreateTenantCommandAsync(tenant, Sql, ct)
+            : await dataSource.CreateSystemCommandAsync("impact webhook rejected before its tenant was known", Sql, ct);
         cmd.Parameters.Add(Db.Nullable(tenantId, NpgsqlTypes.NpgsqlDbType.Uuid));
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = source.Length > 40 ? source[..40] : source });
         // Variable details (a timestamp's age) would defeat the aggregation; the log line above keeps them.
@@ -247,7 +252,7 @@ public sealed partial class ImpactWebhooks(NpgsqlDataSource dataSource, PiiVault
     /// <summary>Stores the envelope (sealed) and queues its job in one transaction; false when this event id was already received.</summary>
     public async Task<bool> ReceiveAsync(Guid tenantId, string source, Guid companyId, DomainEvents.Envelope e, string json, CancellationToken ct)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using (var cmd = new NpgsqlCommand("""
             INSERT INTO impact.domain_events (tenant_id, event_id, source, company_id, type, version, envelope_enc, person_refs)

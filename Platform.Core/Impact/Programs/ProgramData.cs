@@ -3,6 +3,7 @@ using NpgsqlTypes;
 using Platform.Core.Impact.Privacy;
 using Platform.Core.Impact.Safety;
 using Platform.Core.Jobs;
+using Platform.Core.Notifications;
 
 namespace Platform.Core.Impact.Programs;
 
@@ -58,6 +59,7 @@ public sealed class ProgramIngest(NpgsqlConnection conn, NpgsqlTransaction tx, P
     private readonly Dictionary<(string, string), (Guid Person, Guid Company)?> _people = [];
     private readonly Dictionary<Guid, byte[]?> _keys = [];
     private readonly List<ScoreTextArgs> _toScore = [];
+    private readonly List<SafetyEscalationArgs> _toEscalate = [];
 
     public Guid CompanyId => companyId;
 
@@ -215,7 +217,13 @@ public sealed class ProgramIngest(NpgsqlConnection conn, NpgsqlTransaction tx, P
             await using var flag = new NpgsqlCommand("""
                 INSERT INTO impact.safety_flags (id, tenant_id, text_id, categories, signals) VALUES ($1, $2, $3, $4, $5)
                 """, conn, tx);
-            flag.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Guid.CreateVersion7() });
+            var flagId = Guid.CreateVersion7();
+            if (SafetyEscalation.ShouldEscalate([.. verdict.Categories], [.. verdict.Signals]))
+            {
+                // Self-harm or violence: the tenant's safety contacts hear at once (queued with the flag, sent if it commits).
+                _toEscalate.Add(new SafetyEscalationArgs(tenantId, flagId, [.. verdict.Categories], [.. verdict.Signals]));
+            }
+            flag.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = flagId });
             flag.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
             flag.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
             flag.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = verdict.Categories.ToArray() });
@@ -276,6 +284,11 @@ public sealed class ProgramIngest(NpgsqlConnection conn, NpgsqlTransaction tx, P
     /// <summary>Queues scoring for the texts written so far, inside this transaction (they run only if it commits).</summary>
     public async Task<int> QueueScoringAsync(IJobQueue jobs, CancellationToken ct)
     {
+        if (_toEscalate.Count > 0)
+        {
+            await jobs.EnqueueManyAsync(_toEscalate, new JobOptions { MaxAttempts = 20 }, tx, ct);
+            _toEscalate.Clear();
+        }
         if (_toScore.Count == 0)
         {
             return 0;

@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Impact.Scoring;
 using Platform.Core.Jobs;
 
@@ -27,7 +28,7 @@ public static class CompanyMetrics
     public static async Task<IReadOnlyList<MonthMetrics>> MonthsAsync(NpgsqlDataSource dataSource, Guid tenantId, Guid companyId, DateOnly fromMonth,
         DateOnly toMonthExclusive, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
             WITH months AS (
                 SELECT m::date AS month FROM generate_series($3::date, ($4::date - interval '1 month'), interval '1 month') AS m
             ), activity AS (
@@ -67,7 +68,7 @@ public static class CompanyMetrics
                    (SELECT avg_score FROM scores s WHERE s.month = m.month AND s.dimension = 'well_being')
               FROM months m LEFT JOIN counts c ON c.month = m.month LEFT JOIN integration i ON i.month = m.month LEFT JOIN scored sd ON sd.month = m.month
              ORDER BY m.month
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = companyId });
         cmd.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = fromMonth });
@@ -90,7 +91,7 @@ public static class CompanyMetrics
 
     public static async Task StoreAsync(NpgsqlDataSource dataSource, Guid tenantId, Guid companyId, MonthMetrics m, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
             INSERT INTO impact.metrics_company_period (tenant_id, company_id, period_start, period_end, participants_count, volunteers_count, sessions_count,
                    avg_integration_score, avg_language_level, avg_job_readiness, computed_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())
@@ -98,7 +99,7 @@ public static class CompanyMetrics
                    volunteers_count = excluded.volunteers_count, sessions_count = excluded.sessions_count,
                    avg_integration_score = excluded.avg_integration_score, avg_language_level = excluded.avg_language_level,
                    avg_job_readiness = excluded.avg_job_readiness, computed_at = now()
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = companyId });
         cmd.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = m.Month });
@@ -116,7 +117,7 @@ public static class CompanyMetrics
     public static async Task<(int Participants, int Volunteers, int Sessions, decimal Hours, int CoursesCompleted, int Credentials)> TotalsAsync(
         NpgsqlDataSource dataSource, Guid tenantId, Guid companyId, DateOnly from, DateOnly toExclusive, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
             SELECT (SELECT count(DISTINCT person) FROM (
                         SELECT participant_id AS person FROM impact.sessions WHERE tenant_id = $1 AND company_id = $2 AND occurred_at >= $3::date AND occurred_at < $4::date
                         UNION SELECT t.person_id FROM impact.texts t JOIN impact.people p ON p.id = t.person_id
@@ -126,7 +127,7 @@ public static class CompanyMetrics
                    (SELECT coalesce(sum(minutes), 0) FROM impact.sessions WHERE tenant_id = $1 AND company_id = $2 AND occurred_at >= $3::date AND occurred_at < $4::date AND volunteer_id IS NOT NULL),
                    (SELECT count(*) FROM impact.course_progress WHERE tenant_id = $1 AND company_id = $2 AND completed_at >= $3::date AND completed_at < $4::date),
                    (SELECT count(*) FROM impact.course_progress WHERE tenant_id = $1 AND company_id = $2 AND completed_at >= $3::date AND completed_at < $4::date AND credential IS NOT NULL)
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = companyId });
         cmd.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = from });
@@ -141,7 +142,7 @@ public static class CompanyMetrics
     public static async Task<int> ImprovedAsync(NpgsqlDataSource dataSource, Guid tenantId, Guid companyId, string dimension, DateOnly from, DateOnly toExclusive,
         CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
             SELECT count(*) FROM (
                 SELECT person_id,
                        (array_agg(score ORDER BY occurred_at, id))[1] AS first_score,
@@ -150,7 +151,7 @@ public static class CompanyMetrics
                  WHERE tenant_id = $1 AND company_id = $2 AND dimension = $3 AND score IS NOT NULL AND occurred_at >= $4::date AND occurred_at < $5::date
                  GROUP BY person_id) s
              WHERE n >= 2 AND last_score > first_score
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = companyId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dimension });
@@ -164,7 +165,7 @@ public static class CompanyMetrics
         Guid companyId, DateOnly from, DateOnly toExclusive, CancellationToken ct)
     {
         var months = Math.Max(1, (toExclusive.Year - from.Year) * 12 + toExclusive.Month - from.Month);
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
             WITH s AS (
                 SELECT volunteer_id, participant_id, minutes, date_trunc('month', occurred_at) AS month
                   FROM impact.sessions WHERE tenant_id = $1 AND company_id = $2 AND volunteer_id IS NOT NULL AND occurred_at >= $3::date AND occurred_at < $4::date
@@ -193,7 +194,7 @@ public static class CompanyMetrics
             SELECT v.volunteer_id, v.minutes, v.reach, v.active_months, o.delta, ra.rating
               FROM v LEFT JOIN outcome o ON o.volunteer_id = v.volunteer_id LEFT JOIN rating ra ON ra.about_id = v.volunteer_id
              ORDER BY v.volunteer_id
-            """);
+            """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = companyId });
         cmd.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = from });

@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Impact.Privacy;
 using Platform.Core.Impact.Programs;
 using Platform.Core.Jobs;
@@ -26,7 +27,7 @@ public sealed class SafetyFlags(NpgsqlDataSource dataSource, PiiVault vault, IJo
     private async Task<IReadOnlyList<SafetyFlag>> ReadAsync(Guid tenantId, string? status, int limit, Guid? after, Guid[]? ids, string actor,
         CancellationToken ct)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         var rows = new List<(SafetyFlag Flag, byte[]? Body)>();
         await using (var cmd = new NpgsqlCommand("""
             SELECT f.id, f.text_id, t.person_id, t.kind, f.categories, f.signals, f.status, t.body_enc, f.review_note, f.created_at, f.reviewed_at
@@ -58,7 +59,7 @@ public sealed class SafetyFlags(NpgsqlDataSource dataSource, PiiVault vault, IJo
 
     public async Task<ReviewOutcome> ReviewAsync(Guid tenantId, Guid flagId, bool clear, string? note, CancellationToken ct)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         Guid textId;
         string status;

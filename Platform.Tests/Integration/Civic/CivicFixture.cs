@@ -29,7 +29,7 @@ public class CivicFixture : IAsyncLifetime
         var redis = await TestEnvironment.RedisAsync();
         var settings = FastJobSettings.For(database, redis, "civic-worker", concurrency: 8);
         settings["Platform:Civic:StoragePath"] = Storage;
-        settings["Platform:Civic:HttpTimeout"] = "00:00:00.500";
+        settings["Platform:Civic:HttpTimeout"] = "00:00:03";
         settings["Platform:Civic:HttpAttempts"] = "2";
         settings["Platform:Civic:HttpRetryDelay"] = "00:00:00.020";
         settings["Platform:RateLimits:RequestsPerWindow"] = "100000";

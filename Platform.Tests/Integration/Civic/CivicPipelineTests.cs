@@ -131,7 +131,7 @@ public sealed class CivicPipelineTests(CivicFixture f) : IClassFixture<CivicFixt
         await using var failing = await StubServer.StartAsync(app => app.MapGet("/feed.json", () => Microsoft.AspNetCore.Http.Results.StatusCode(500)));
         await using var slow = await StubServer.StartAsync(app => app.MapGet("/feed.json", async (CancellationToken ct) =>
         {
-            await Task.Delay(TimeSpan.FromSeconds(5), ct); // the peer is slow; the source's 0.5 s timeout gives up first
+            await Task.Delay(TimeSpan.FromSeconds(30), ct); // the peer is slow; the source's 3 s timeout gives up first
             return Microsoft.AspNetCore.Http.Results.Ok();
         }));
         var garbageFolder = CivicFixture.CopyToTemp(CivicSeeds.Riverton, take: 1);
@@ -145,8 +145,10 @@ public sealed class CivicPipelineTests(CivicFixture f) : IClassFixture<CivicFixt
         {
             await f.ScanAsync(c);
         }
-        await f.SettledAsync(garbage);
-        await f.SettledAsync(good);
+        foreach (var c in new[] { down, timeout, garbage, good })
+        {
+            await f.SettledAsync(c);
+        }
 
         Assert.Equal(2, await f.CountAsync("SELECT count(*) FROM civic.meetings WHERE city_id = $1 AND status = 'processed'", good));
         Assert.Contains("500", (await f.ScalarAsync("SELECT error FROM civic.processing_runs WHERE city_id = $1 AND status = 'failed'", down))!);

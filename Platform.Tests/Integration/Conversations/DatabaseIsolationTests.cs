@@ -11,22 +11,6 @@ namespace Platform.Tests.Integration.Conversations;
 /// </summary>
 public sealed class DatabaseIsolationTests(ConversationsFixture fx) : IClassFixture<ConversationsFixture>
 {
-    /// <summary>
-    /// Tables with a <c>tenant_id</c> that are not behind row-level security yet, each module's tables leaving this list
-    /// as its module is moved. The catalog test fails on any other unprotected table, so a new table cannot slip by.
-    /// </summary>
-    private static readonly HashSet<string> NotYetProtected =
-    [
-        "civic.cities", "civic.artifacts", "civic.meetings", "civic.processing_runs", "civic.profiles",
-        "governance.consents", "governance.approvals", "governance.provenance_events", "governance.pii_access_log",
-        "impact.companies", "impact.people", "impact.person_keys", "impact.external_ids", "impact.enrollments", "impact.sessions",
-        "impact.texts", "impact.course_progress", "impact.outcome_scores", "impact.evidence_snippets", "impact.metrics_company_period",
-        "impact.imports", "impact.webhook_sources", "impact.domain_events", "impact.webhook_rejections", "impact.safety_flags",
-        "impact.privacy_requests",
-        "ops.notification_outbox", "ops.notification_deliveries", "ops.notification_attempts", "ops.notification_preferences",
-        "ops.push_subscriptions", "ops.webhook_endpoints",
-    ];
-
     private NpgsqlDataSource ServiceData => fx.Api.Services.GetRequiredService<NpgsqlDataSource>();
 
     [Fact]
@@ -57,21 +41,13 @@ public sealed class DatabaseIsolationTests(ConversationsFixture fx) : IClassFixt
     {
         var tables = await TenantTablesAsync();
         Assert.NotEmpty(tables);
-        var failures = new List<string>();
-        foreach (var t in tables)
-        {
-            var isProtected = t.Enabled && t.Forced && t.Policies.Contains("tenant_isolation") && t.Policies.Contains("system_scope");
-            if (isProtected && NotYetProtected.Contains(t.Name))
-            {
-                failures.Add($"{t.Name} is protected now: take it off the not-yet-protected list");
-            }
-            else if (!isProtected && !NotYetProtected.Contains(t.Name))
-            {
-                failures.Add($"{t.Name}: row security enabled={t.Enabled} forced={t.Forced} policies=[{string.Join(',', t.Policies)}]");
-            }
-        }
-        failures.AddRange(NotYetProtected.Except(tables.Select(t => t.Name)).Select(n => $"{n} is listed but has no tenant_id"));
+        // Every one, whatever the module: a table added later without ops.protect_tenant_table fails here.
+        var failures = tables
+            .Where(t => !(t.Enabled && t.Forced && t.Policies.Contains("tenant_isolation") && t.Policies.Contains("system_scope")))
+            .Select(t => $"{t.Name}: row security enabled={t.Enabled} forced={t.Forced} policies=[{string.Join(',', t.Policies)}]")
+            .ToList();
         Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.Superset(ModuleTables, tables.Select(t => t.Name).ToHashSet());
 
         // The policies are the ones ops.protect_tenant_table writes: tenant from the scope, writes checked too.
         await using var conn = new NpgsqlConnection(fx.Database);
@@ -90,7 +66,7 @@ public sealed class DatabaseIsolationTests(ConversationsFixture fx) : IClassFixt
             Assert.Equal(expected, r.GetString(3));
             Assert.Equal(expected, r.GetString(4));
         }
-        Assert.Equal(2 * tables.Count(t => !NotYetProtected.Contains(t.Name)), seen);
+        Assert.Equal(2 * tables.Count, seen);
     }
 
     [Fact]
@@ -104,11 +80,12 @@ public sealed class DatabaseIsolationTests(ConversationsFixture fx) : IClassFixt
                 ConversationsFixture.Message("private to " + world.Tenant.Id));
             Assert.Equal(HttpStatusCode.Created, posted.StatusCode);
             await SeedDirectLineRowsAsync(world);
+            await SeedModuleRowsAsync(world);
         }
 
         var failures = new List<string>();
         var covered = new List<string>();
-        foreach (var table in (await TenantTablesAsync()).Where(t => !NotYetProtected.Contains(t.Name)).Select(t => t.Name))
+        foreach (var table in (await TenantTablesAsync()).Select(t => t.Name))
         {
             // Only where the owner (a superuser in tests) sees rows of both tenants is there something to leak; the
             // tables this world does not fill carry the same policy, which the catalog test checks.
@@ -142,12 +119,33 @@ public sealed class DatabaseIsolationTests(ConversationsFixture fx) : IClassFixt
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.Superset(ConvergerTables, covered.ToHashSet());
+        Assert.Superset(SeededModuleTables, covered.ToHashSet());
     }
 
     /// <summary>The messaging and Direct Line hot path: the world this test builds fills every one of them.</summary>
     private static readonly HashSet<string> ConvergerTables =
     [
         "core.api_keys", "core.channels", "core.conversations", "core.activities", "core.directline_uploads", "core.directline_conversations",
+    ];
+
+    /// <summary>One table of every module, filled for both tenants by <see cref="SeedModuleRowsAsync"/>.</summary>
+    private static readonly HashSet<string> SeededModuleTables =
+    [
+        "civic.cities", "civic.profiles", "governance.consents", "impact.companies", "impact.webhook_rejections",
+        "ops.notification_preferences", "ops.webhook_endpoints",
+    ];
+
+    /// <summary>Tables of every module that must be among those the catalog test found (and so checked).</summary>
+    private static readonly HashSet<string> ModuleTables =
+    [
+        .. ConvergerTables, .. SeededModuleTables,
+        "civic.artifacts", "civic.meetings", "civic.processing_runs",
+        "governance.approvals", "governance.provenance_events", "governance.pii_access_log",
+        "impact.people", "impact.person_keys", "impact.external_ids", "impact.enrollments", "impact.sessions", "impact.texts",
+        "impact.course_progress", "impact.outcome_scores", "impact.evidence_snippets", "impact.metrics_company_period", "impact.imports",
+        "impact.webhook_sources", "impact.domain_events", "impact.safety_flags", "impact.privacy_requests",
+        "ops.notification_outbox", "ops.notification_deliveries", "ops.notification_attempts", "ops.push_subscriptions",
+        "community.members", "events.conferences",
     ];
 
     [Fact]
@@ -223,6 +221,32 @@ public sealed class DatabaseIsolationTests(ConversationsFixture fx) : IClassFixt
         {
             command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = world.Conversation });
             command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = world.Tenant.Id });
+        }
+        await batch.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>A row of each module's seeded table for this world's tenant, written as the owner (the test's own access).</summary>
+    private async Task SeedModuleRowsAsync(World world)
+    {
+        await using var conn = new NpgsqlConnection(fx.Database);
+        await conn.OpenAsync();
+        await using var batch = new NpgsqlBatch(conn)
+        {
+            BatchCommands =
+            {
+                new("INSERT INTO civic.cities (id, tenant_id, slug, name) VALUES (gen_random_uuid(), $1, 'rls-' || $2, 'RLS city')"),
+                new("INSERT INTO civic.profiles (tenant_id, user_id) VALUES ($1, 'rls-' || $2)"),
+                new("INSERT INTO governance.consents (tenant_id, user_id, purpose, granted) VALUES ($1, 'rls-' || $2, 'pulse', true)"),
+                new("INSERT INTO impact.companies (id, tenant_id, name) VALUES (gen_random_uuid(), $1, 'RLS company ' || $2)"),
+                new("INSERT INTO impact.webhook_rejections (tenant_id, source, reason, window_start) VALUES ($1, 'rls', 'test ' || $2, now())"),
+                new("INSERT INTO ops.notification_preferences (tenant_id, user_id) VALUES ($1, 'rls-' || $2)"),
+                new("INSERT INTO ops.webhook_endpoints (id, tenant_id, url, secret) VALUES (gen_random_uuid(), $1, 'https://example.com/rls', 'x')"),
+            },
+        };
+        foreach (var command in batch.BatchCommands)
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = world.Tenant.Id });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = world.Tenant.Id.ToString("N") });
         }
         await batch.ExecuteNonQueryAsync();
     }

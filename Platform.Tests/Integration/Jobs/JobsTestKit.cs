@@ -14,8 +14,7 @@ public static class FastJobSettings
     public static Dictionary<string, string?> For(string database, string redis, string workerId, int concurrency = 20)
     {
         var s = TestSettings.For(database, redis);
-        // Few workers per queue: test classes run in parallel against one PostgreSQL server, and every Hangfire worker
-        // holds a connection of its own while it long-polls its queue.
+        // Few workers per queue: test classes run in parallel against one PostgreSQL server.
         foreach (var queue in new[] { "civic", "notifications", "impact", "scoring", "events" })
         {
             s[$"Platform:Jobs:Queues:{queue}"] = "1";

@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Notifications;
 using Platform.Tests.Integration.Jobs;
 using Platform.Tests.Integration.Realtime;
@@ -17,6 +18,9 @@ public class NotificationsFixture : RealtimeFixture
     public (string PublicKey, string PrivateKey) VapidKeys { get; } = Vapid.GenerateKeys();
     public JobWorkerHost Worker { get; private set; } = null!;
     public NpgsqlDataSource Db => Api.Services.GetRequiredService<NpgsqlDataSource>();
+
+    /// <summary>The reason of the system scope the tests' own reads run in (rows of every tenant the fixture made).</summary>
+    public const string TestReads = "test reads across the fixture's tenants";
     public NotificationOutbox Outbox => Api.Services.GetRequiredService<NotificationOutbox>();
 
     /// <summary>Test peers listen on 127.0.0.1 over http: the operator allow-list a developer machine would have.</summary>
@@ -38,7 +42,13 @@ public class NotificationsFixture : RealtimeFixture
         settings["Platform:Notifications:Vapid:PublicKey"] = VapidKeys.PublicKey;
         settings["Platform:Notifications:Vapid:PrivateKey"] = VapidKeys.PrivateKey;
         settings["Platform:Notifications:Vapid:Subject"] = "mailto:test@example.com";
+        ConfigureWorker(settings);
         Worker = new JobWorkerHost(settings).Start();
+    }
+
+    /// <summary>Extra Worker settings of a derived fixture (e.g. an SMTP server).</summary>
+    protected virtual void ConfigureWorker(Dictionary<string, string?> settings)
+    {
     }
 
     public async Task<(string Token, Uri StreamUrl)> UserTokenAsync(string apiKey, string userId, params string[] roles)
@@ -55,7 +65,8 @@ public class NotificationsFixture : RealtimeFixture
 
     public async Task<IReadOnlyList<(string Channel, string State, string? Reason, int Attempts)>> DeliveriesAsync(long outboxId)
     {
-        await using var cmd = Db.CreateCommand("SELECT channel, state, reason, attempts FROM ops.notification_deliveries WHERE outbox_id = $1 ORDER BY id");
+        await using var cmd = await Db.CreateSystemCommandAsync(TestReads,
+            "SELECT channel, state, reason, attempts FROM ops.notification_deliveries WHERE outbox_id = $1 ORDER BY id");
         cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = outboxId });
         var list = new List<(string, string, string?, int)>();
         await using var r = await cmd.ExecuteReaderAsync();
@@ -72,7 +83,7 @@ public class NotificationsFixture : RealtimeFixture
 
     public async Task<long> ScalarAsync(string sql, params object[] args)
     {
-        await using var cmd = Db.CreateCommand(sql);
+        await using var cmd = await Db.CreateSystemCommandAsync(TestReads, sql);
         foreach (var a in args)
         {
             cmd.Parameters.Add(new NpgsqlParameter { Value = a });

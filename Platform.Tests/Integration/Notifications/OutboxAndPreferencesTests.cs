@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Platform.Core.Data;
 using Platform.Core.Notifications;
 
 namespace Platform.Tests.Integration.Notifications;
@@ -36,7 +37,8 @@ public sealed class OutboxAndPreferencesTests(NotificationsFixture fx) : IClassF
     {
         var tenant = await fx.CreateTenantAsync("components");
         var enqueued = await fx.ProduceAsync(tenant.Id, "bob", "meeting-7", "civic.agenda", NotificationChannels.InApp);
-        await using var cmd = fx.Db.CreateCommand("SELECT user_id, subject_id, notification_type, dedupe_key FROM ops.notification_outbox WHERE id = $1");
+        await using var cmd = await fx.Db.CreateSystemCommandAsync(NotificationsFixture.TestReads,
+            "SELECT user_id, subject_id, notification_type, dedupe_key FROM ops.notification_outbox WHERE id = $1");
         cmd.Parameters.Add(new Npgsql.NpgsqlParameter<long> { TypedValue = enqueued.OutboxId });
         await using var r = await cmd.ExecuteReaderAsync();
         Assert.True(await r.ReadAsync());

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Platform.Core.Notifications;
 
 namespace Platform.Tests.Integration.Notifications;
@@ -64,6 +66,75 @@ public sealed class WebhookTests(NotificationsFixture fx) : IClassFixture<Notifi
 
         Assert.Equal(HttpStatusCode.NotFound, (await fx.Client(TestSettings.OperatorKey).PostAsync("/v1/internal/notifications/replay/999999999", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await fx.Client(tenant.ApiKey).PostAsync($"/v1/internal/notifications/replay/{matching.OutboxId}", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Signing_secrets_are_stored_sealed_and_deliveries_still_verify_including_secrets_stored_before_sealing()
+    {
+        var calls = new ConcurrentQueue<(string Path, bool Valid)>();
+        var secrets = new ConcurrentDictionary<string, string>();
+        await using var receiver = await StubServer.StartAsync(app => app.MapPost("/sealed/{name}", async (string name, HttpRequest request) =>
+        {
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer);
+            var valid = WebhookSignature.Verify(secrets[name], request.Headers["webhook-id"].ToString(),
+                long.Parse(request.Headers["webhook-timestamp"].ToString()), buffer.ToArray(), request.Headers["webhook-signature"].ToString());
+            calls.Enqueue((name, valid));
+            return valid ? Results.NoContent() : Results.Unauthorized();
+        }));
+        var tenant = await fx.CreateTenantAsync("hooks-sealed");
+        var (endpointId, secret) = await RegisterAsync(tenant.ApiKey, new Uri(receiver.BaseAddress, "/sealed/new"));
+        secrets["new"] = secret;
+
+        // At rest: no plaintext column, and the sealed bytes contain neither the secret nor its key bytes.
+        var (plain, sealedSecret) = await StoredSecretAsync(endpointId);
+        Assert.Null(plain);
+        Assert.NotNull(sealedSecret);
+        var key = Convert.FromBase64String(secret[WebhookSignature.SecretPrefix.Length..]);
+        Assert.Equal(-1, sealedSecret.AsSpan().IndexOf(key));
+        Assert.Equal(-1, sealedSecret.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(secret)));
+
+        // An endpoint stored in plaintext (as before sealing) still signs, and the start-up step seals it.
+        var legacyId = Guid.CreateVersion7();
+        var legacySecret = WebhookSignature.NewSecret();
+        secrets["legacy"] = legacySecret;
+        await using (var owner = new NpgsqlConnection(fx.Database))
+        {
+            await owner.OpenAsync();
+            await using var insert = new NpgsqlCommand("INSERT INTO ops.webhook_endpoints (id, tenant_id, url, secret) VALUES ($1, $2, $3, $4)", owner);
+            insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = legacyId });
+            insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenant.Id });
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = new Uri(receiver.BaseAddress, "/sealed/legacy").ToString() });
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = legacySecret });
+            await insert.ExecuteNonQueryAsync();
+        }
+        var first = await fx.ProduceAsync(tenant.Id, "sam", "sealed-1", "impact.sealed", NotificationChannels.Webhook);
+        await fx.WaitForDeliveriesAsync(first.OutboxId, d => d.Count == 2 && d.All(x => x.State == DeliveryStates.Sent), "both endpoints get it");
+
+        var vault = fx.Api.Services.GetRequiredService<Platform.Core.Impact.Privacy.PiiVault>();
+        var sealedNow = await WebhookSecrets.SealStoredAsync(fx.Db, vault, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, default);
+        Assert.True(sealedNow >= 1);
+        var (legacyPlain, legacySealed) = await StoredSecretAsync(legacyId);
+        Assert.Null(legacyPlain);
+        Assert.NotNull(legacySealed);
+        Assert.Equal(0, await WebhookSecrets.SealStoredAsync(fx.Db, vault, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, default));
+
+        var second = await fx.ProduceAsync(tenant.Id, "sam", "sealed-2", "impact.sealed", NotificationChannels.Webhook);
+        await fx.WaitForDeliveriesAsync(second.OutboxId, d => d.Count == 2 && d.All(x => x.State == DeliveryStates.Sent), "both still verify once sealed");
+        Assert.Equal(4, calls.Count);
+        Assert.All(calls, c => Assert.True(c.Valid, $"{c.Path}: signature verifies"));
+        Assert.Equal(2, calls.Count(c => c.Path == "legacy"));
+    }
+
+    private async Task<(string? Plain, byte[]? Sealed)> StoredSecretAsync(Guid endpointId)
+    {
+        await using var owner = new NpgsqlConnection(fx.Database);
+        await owner.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT secret, secret_enc FROM ops.webhook_endpoints WHERE id = $1", owner);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = endpointId });
+        await using var r = await cmd.ExecuteReaderAsync();
+        Assert.True(await r.ReadAsync());
+        return (r.IsDBNull(0) ? null : r.GetString(0), r.IsDBNull(1) ? null : r.GetFieldValue<byte[]>(1));
     }
 
     [Fact]

@@ -23,6 +23,9 @@ public sealed class StreamClient : IAsyncDisposable
     public bool Ended { get; private set; }
     public long LastWatermark { get; private set; }
     public int Frames { get; private set; }
+    public long BytesReceived { get; private set; }
+    public WebSocketState SocketState => _socket.State;
+    public string ReaderState { get; private set; } = "not started";
 
     public IReadOnlyList<long> Seqs
     {
@@ -80,7 +83,9 @@ public sealed class StreamClient : IAsyncDisposable
 
     private async Task ReadAsync()
     {
+        ReaderState = "waiting to resume";
         await _resume.Task;
+        ReaderState = "receiving";
         var buffer = new byte[64 * 1024];
         using var message = new MemoryStream();
         try
@@ -88,6 +93,8 @@ public sealed class StreamClient : IAsyncDisposable
             while (true)
             {
                 var result = await _socket.ReceiveAsync(buffer, CancellationToken.None);
+                BytesReceived += result.Count;
+                ReaderState = $"received {result.MessageType} {result.Count} end={result.EndOfMessage}";
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     CloseStatus = result.CloseStatus;

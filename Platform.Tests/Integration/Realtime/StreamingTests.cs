@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.Configuration;
+using Npgsql;
 using Platform.Core.Security;
 
 namespace Platform.Tests.Integration.Realtime;
@@ -90,6 +91,33 @@ public sealed class StreamingTests(RealtimeFixture fx) : IClassFixture<RealtimeF
 
         await client.WaitForSeqAsync(8);
         StreamClient.AssertExactly(client.Seqs, 6, 8);
+    }
+
+    [Fact]
+    public async Task The_socket_opens_only_once_the_live_position_is_read()
+    {
+        // Without a watermark a client is live "from the current end". If the node answered the upgrade before reading
+        // that end, an activity the client posts as soon as its socket opens could commit in between: not replayed
+        // (it is before the end) and not live (it was before the feed). So no read of the position, no open socket.
+        var world = await fx.CreateWorldAsync();
+        var token = await fx.TokenAsync(world.Tenant.ApiKey, world.Conversation);
+        await using var blocker = new NpgsqlConnection(fx.Database);
+        await blocker.OpenAsync();
+        var holding = await blocker.BeginTransactionAsync();
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE core.conversations IN ACCESS EXCLUSIVE MODE", blocker, holding))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+
+        var connecting = StreamClient.ConnectAsync(fx.NodeUri(0), token, watermark: null);
+        var first = await Task.WhenAny(connecting, Task.Delay(TimeSpan.FromSeconds(2)));
+        await holding.RollbackAsync();
+        Assert.False(first == connecting, "the socket opened while the conversation's position could not be read");
+
+        await using var client = await connecting;
+        await fx.PostAsync(world.Tenant.ApiKey, world.Conversation, 1, prefix: "at once");
+        await client.WaitForSeqAsync(1);
+        StreamClient.AssertExactly(client.Seqs, 1, 1);
     }
 
     [Fact]

@@ -1,0 +1,94 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Platform.Core.Notifications;
+
+/// <summary>What the email channel needs at send time: the sender, the person's address, the tenant's brand, unsubscribe links.</summary>
+public sealed partial class EmailChannel
+{
+    public EmailChannel(EmailSender sender, NotificationProfiles profiles, NotificationBranding branding, IOptions<EmailOptions> options,
+        ILogger<EmailChannel> logger)
+    {
+        Sender = sender;
+        Profiles = profiles;
+        Branding = branding;
+        Options = options.Value;
+        var key = Options.UnsubscribeKey;
+        if (string.IsNullOrEmpty(key))
+        {
+            // Links signed with a per-process key stop working after a restart: set the key in production.
+            key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+            if (Options.IsConfigured)
+            {
+                LogUnsubscribeKeyGenerated(logger);
+            }
+        }
+        Unsubscribe = new UnsubscribeTokens(key);
+    }
+
+    public EmailSender Sender { get; }
+    public NotificationProfiles Profiles { get; }
+    public NotificationBranding Branding { get; }
+    public EmailOptions Options { get; }
+    public UnsubscribeTokens Unsubscribe { get; }
+
+    public Uri UnsubscribeUrl(Guid tenantId, string userId, string type) =>
+        new($"{Options.PublicBaseUrl.TrimEnd('/')}/v1/unsubscribe?token={Uri.EscapeDataString(Unsubscribe.Issue(tenantId, userId, type))}");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Platform:Notifications:Email:UnsubscribeKey is not set; unsubscribe links are signed with a key generated for this process")]
+    private static partial void LogUnsubscribeKeyGenerated(ILogger logger);
+}
+
+public sealed partial class NotificationDeliverer
+{
+    private async Task DeliverEmailAsync(Work work, int attempt, bool isLast, long started, CancellationToken ct)
+    {
+        if (!email.Sender.IsConfigured)
+        {
+            await FinishAsync(work, attempt, Outcome.Suppressed, null, SuppressionReasons.EmailNotConfigured, started, ct);
+            return;
+        }
+        var profile = await email.Profiles.GetAsync(work.TenantId, work.UserId, ct);
+        if (profile.Email is null)
+        {
+            await FinishAsync(work, attempt, Outcome.Suppressed, null, SuppressionReasons.NoEmailAddress, started, ct);
+            return;
+        }
+        if (!profile.CanReceiveEmail)
+        {
+            await FinishAsync(work, attempt, Outcome.Suppressed, null, SuppressionReasons.AddressDisabled, started, ct);
+            return;
+        }
+        if (profile.Digest != DigestFrequencies.Off && NotificationDigests.IsDigestible(work.Type))
+        {
+            // The person reads this in their next digest instead.
+            await FinishAsync(work, attempt, Outcome.Suppressed, null, SuppressionReasons.Digested, started, ct);
+            return;
+        }
+        var brand = await email.Branding.GetAsync(work.TenantId, ct);
+        using var payload = JsonDocument.Parse(work.PayloadJson);
+        var unsubscribe = email.UnsubscribeUrl(work.TenantId, work.UserId, work.Type);
+        var content = EmailTemplates.Render(work.Type, payload.RootElement, brand, unsubscribe);
+        var domain = email.Options.From.Split('@') is [_, var d] ? d : "platform.invalid";
+        var message = email.Sender.Build(new OutgoingEmail(brand.DisplayName, profile.Email, content, unsubscribe, $"delivery-{work.Id}@{domain}"));
+        var result = await email.Sender.SendAsync(message, ct);
+        switch (result.Outcome)
+        {
+            case EmailOutcome.Sent:
+                await FinishAsync(work, attempt, Outcome.Sent, result.StatusCode, null, started, ct);
+                break;
+            case EmailOutcome.AddressRejected:
+                await email.Profiles.DisableEmailAsync(work.TenantId, work.UserId, profile.Email, result.Error ?? "refused", ct);
+                await FinishAsync(work, attempt, Outcome.Failed, result.StatusCode, $"{result.Error}; address disabled", started, ct);
+                break;
+            case EmailOutcome.Rejected:
+                await FinishAsync(work, attempt, Outcome.Failed, result.StatusCode, result.Error, started, ct);
+                break;
+            default:
+                await RetryOrFailAsync(work, attempt, isLast, result.StatusCode, result.Error ?? "smtp failure", started, ct);
+                break;
+        }
+    }
+}
