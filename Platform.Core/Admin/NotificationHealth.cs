@@ -42,7 +42,7 @@ public static class NotificationHealth
             SELECT c.channel,
                    count(d.*) FILTER (WHERE d.state = 'sent'), count(d.*) FILTER (WHERE d.state = 'failed'),
                    count(d.*) FILTER (WHERE d.state = 'pending'), count(d.*) FILTER (WHERE d.state = 'suppressed')
-            FROM unnest(ARRAY['in_app','web_push','webhook']) AS c(channel)
+            FROM unnest(ARRAY['email','in_app','web_push','webhook']) AS c(channel)
             LEFT JOIN ops.notification_deliveries d ON d.channel = c.channel AND d.created_at > now() - interval '24 hours'
             GROUP BY c.channel ORDER BY c.channel
             """, conn))
