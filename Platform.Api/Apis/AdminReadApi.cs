@@ -41,6 +41,7 @@ public static class AdminReadApi
             .WithSummary("Review any tenant's flag: clear (the text is scored) or confirm (it stays out of scoring).");
         api.MapAdminChannels();
         api.MapAdminNotifications();
+        api.MapAdminModules();
         return app;
     }
 

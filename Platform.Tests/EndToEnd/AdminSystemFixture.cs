@@ -91,6 +91,9 @@ public sealed class AdminSystemFixture : IAsyncLifetime
         await page.GetByLabel("Password").FillAsync(Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview" })).ToBeVisibleAsync();
+        // The overview says "Live" once its circuit runs. Tests navigate from here by clicking links: before the circuit
+        // is up, a click is an enhanced navigation that the starting circuit can then paint over with the page it began on.
+        await Assertions.Expect(page.Locator("[data-live-status]")).ToContainTextAsync("Live");
         return page;
     }
 
