@@ -13,7 +13,7 @@
 #   ./platform.sh train-outcomes     retrain the outcome classifier and print it beside the rubric (docs/impact-scoring.md)
 #
 # Ports (override with environment variables): PLATFORM_PG_PORT=55432 PLATFORM_REDIS_PORT=56379
-# PLATFORM_API_PORT=5080 PLATFORM_REALTIME_PORTS="5090 5091" PLATFORM_WORKER_PORT=5070 PLATFORM_ADMIN_PORT=5060;
+# PLATFORM_API_PORT=5080 PLATFORM_REALTIME_PORTS="5090 5091" PLATFORM_WORKER_PORT=5070 PLATFORM_ADMIN_PORT=5050;
 # PLATFORM_SEEDS=false skips the demo data.
 set -euo pipefail
 

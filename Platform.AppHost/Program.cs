@@ -58,6 +58,11 @@ var admin = builder.AddPlatformService<Projects.Platform_Admin>("admin", ports.A
     // The panel gets only a PBKDF2 hash of the password, never the password itself.
     .WithEnvironment(async context => context.EnvironmentVariables["Admin__PasswordHash"] =
         AdminPasswordHashing.Hash(await adminPassword.Resource.GetValueAsync(context.CancellationToken) ?? ""));
+// The panel links to the Aspire dashboard (traces, metrics, console logs) at the address the AppHost serves it on.
+if ((builder.Configuration["ASPNETCORE_URLS"] ?? "").Split(';')[0] is { Length: > 0 } dashboardUrl)
+{
+    admin.WithEnvironment("Admin__DashboardUrl", dashboardUrl.Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
+}
 
 builder.AddSeeds(api, worker, operatorKey, state);
 

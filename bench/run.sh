@@ -109,7 +109,7 @@ else
   export PLATFORM_API_PORT="${PLATFORM_API_PORT:-$(free_port 5080)}"
   if [ -z "${PLATFORM_REALTIME_PORTS:-}" ]; then r0="$(free_port 5090)"; r1="$(free_port $((r0 + 1)))"; export PLATFORM_REALTIME_PORTS="$r0 $r1"; fi
   export PLATFORM_WORKER_PORT="${PLATFORM_WORKER_PORT:-$(free_port 5070)}"
-  export PLATFORM_ADMIN_PORT="${PLATFORM_ADMIN_PORT:-$(free_port 5060)}"
+  export PLATFORM_ADMIN_PORT="${PLATFORM_ADMIN_PORT:-$(free_port 5050)}"
   export Platform__RateLimits__Enabled=false PLATFORM_SEEDS=false
   say "starting the system (ports: pg $PLATFORM_PG_PORT, redis $PLATFORM_REDIS_PORT, api $PLATFORM_API_PORT, realtime $PLATFORM_REALTIME_PORTS; rate limits off)"
   STARTED=1

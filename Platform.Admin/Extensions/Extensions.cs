@@ -8,9 +8,10 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        // Static server rendering only: blazor.web.js is not available here (docs/decisions.md item 9);
-        // the live parts are wwwroot/admin.js polling the fragments of Apis/LiveApi.cs.
-        builder.Services.AddRazorComponents();
+        // Operator pages run as interactive server components (a circuit per browser tab): live figures, the conversation
+        // tail and job states are pushed by the server as they change. Only sign-in is static, to set the cookie.
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddCascadingAuthenticationState();
 
         var admin = builder.Configuration.GetSection("Admin");
         builder.Services.Configure<AdminAccessOptions>(admin);
@@ -21,6 +22,7 @@ internal static class Extensions
             o.TrustedProxies = SplitList(admin["TrustedProxies"], o.TrustedProxies);
         });
         builder.Services.Configure<SignInOptions>(admin);
+        builder.Services.Configure<AdminLinks>(admin);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<OperatorSignIn>();
 

@@ -42,6 +42,26 @@ public sealed record RunView(Guid Id, Guid CityId, Guid? MeetingId, Guid? Artifa
 public sealed record RunAccepted(Guid RunId);
 public sealed record SafetyFlagRow(Guid Id, Guid TenantId, string TenantName, string TextKind, IReadOnlyList<string> Categories,
     string? Excerpt, DateTime CreatedAt);
+public sealed record ChannelDeliveries(string Channel, long Sent, long Failed, long Pending, long Suppressed);
+public sealed record NotificationHealthFigures(long PendingDeliveries, double? OldestPendingAgeSeconds, long OutboxLastDay,
+    IReadOnlyList<ChannelDeliveries> LastDay, int DisabledWebhooks, DateTime At);
+public sealed record DisabledWebhookRow(Guid Id, Guid TenantId, string TenantName, string Url, int FailureStreak, DateTime DisabledAt, DateTime CreatedAt);
+public sealed record CommunityTenantRow(Guid TenantId, string TenantName, DateTime CreatedAt, int Members,
+    IReadOnlyDictionary<string, int> ConsentsGranted, DateTime? LastRankingAt, string? LastRankingAlgorithm, string? LastRankingVersion,
+    string? LastRankingInputHash, int? LastRankingSignals, long ProvenanceEvents);
+public sealed record ProvenanceCheck(Guid TenantId, bool Ok, long Checked, Guid? FirstBrokenEventId, DateTime At);
+public sealed record ConferenceRow(Guid Id, Guid TenantId, string TenantName, string Name, DateTime CreatedAt,
+    int Attendees, int ConsentToMatch, DateTime? LastMatchAt, int AttendeesMatched, int Gatherings, int UpcomingGatherings,
+    int ReportsPending, int ReportsCompleted, int ReportsFailed, DateTime? LastReportAt, string? LastReportStatus);
+public sealed record ImpactCompanyRow(Guid Id, Guid TenantId, string TenantName, string Name, DateTime CreatedAt,
+    int People, int Texts, int TextsScored, DateTime? LastScoredAt, string? ModelVersion, int Imports);
+public sealed record ImportLineError(int Line, string Column, string Message);
+public sealed record ImpactImportRow(Guid Id, Guid TenantId, string TenantName, Guid CompanyId, string CompanyName, string Kind,
+    DateTime CreatedAt, int Rows, int Imported, int Rejected, IReadOnlyList<ImportLineError> Errors);
+public sealed record WebhookRejectionRow(long Id, Guid? TenantId, string? TenantName, string Source, string Reason, string? RemoteIp,
+    DateTime WindowStart, int Attempts, DateTime LastAt);
+public sealed record PrivacyRequestRow(Guid Id, Guid TenantId, string TenantName, Guid SubjectId, string Kind, string Status,
+    string RequestedBy, DateTime RequestedAt, DateTime? CompletedAt);
 
 /// <summary>
 /// The panel's only way to data: Api over HTTP (<c>http://api</c> through service discovery and the standard
@@ -140,6 +160,41 @@ public sealed class PlatformApi
 
     public Task ReviewSafetyFlagAsync(Guid id, string decision, string? note, CancellationToken ct = default) =>
         SendAsync<JsonElement>(HttpMethod.Post, $"/v1/admin/safety/flags/{id}/review", new { decision, note }, ct);
+
+    // Notifications across tenants
+    public Task<NotificationHealthFigures> NotificationHealthAsync(CancellationToken ct = default) =>
+        GetAsync<NotificationHealthFigures>("/v1/admin/notifications/health", ct);
+
+    public Task<Page<DisabledWebhookRow>> DisabledWebhooksAsync(string? cursor, int limit, CancellationToken ct = default) =>
+        GetAsync<Page<DisabledWebhookRow>>($"/v1/admin/notifications/webhooks/disabled{Query(("cursor", cursor), ("limit", limit.ToString()))}", ct);
+
+    public Task EnableWebhookAsync(Guid id, CancellationToken ct = default) =>
+        SendAsync<JsonElement>(HttpMethod.Post, $"/v1/admin/notifications/webhooks/{id}/enable", null, ct);
+
+    public Task ReplayNotificationAsync(long outboxId, CancellationToken ct = default) =>
+        SendAsync<JsonElement>(HttpMethod.Post, $"/v1/internal/notifications/replay/{outboxId}", null, ct);
+
+    // Module pages across tenants: Community (Convener), Conferences, Impact
+    public Task<Page<CommunityTenantRow>> CommunityTenantsAsync(string? cursor, int limit, CancellationToken ct = default) =>
+        GetAsync<Page<CommunityTenantRow>>($"/v1/admin/community/tenants{Query(("cursor", cursor), ("limit", limit.ToString()))}", ct);
+
+    public Task<ProvenanceCheck> VerifyProvenanceAsync(Guid tenantId, CancellationToken ct = default) =>
+        GetAsync<ProvenanceCheck>($"/v1/admin/community/tenants/{tenantId}/provenance", ct);
+
+    public Task<Page<ConferenceRow>> ConferencesAsync(string? cursor, int limit, CancellationToken ct = default) =>
+        GetAsync<Page<ConferenceRow>>($"/v1/admin/conferences{Query(("cursor", cursor), ("limit", limit.ToString()))}", ct);
+
+    public Task<Page<ImpactCompanyRow>> ImpactCompaniesAsync(string? cursor, int limit, CancellationToken ct = default) =>
+        GetAsync<Page<ImpactCompanyRow>>($"/v1/admin/impact/companies{Query(("cursor", cursor), ("limit", limit.ToString()))}", ct);
+
+    public Task<Page<ImpactImportRow>> ImpactImportsAsync(bool withErrors, string? cursor, int limit, CancellationToken ct = default) =>
+        GetAsync<Page<ImpactImportRow>>($"/v1/admin/impact/imports{Query(("withErrors", withErrors ? "true" : null), ("cursor", cursor), ("limit", limit.ToString()))}", ct);
+
+    public Task<Page<WebhookRejectionRow>> WebhookRejectionsAsync(string? cursor, int limit, CancellationToken ct = default) =>
+        GetAsync<Page<WebhookRejectionRow>>($"/v1/admin/impact/webhook-rejections{Query(("cursor", cursor), ("limit", limit.ToString()))}", ct);
+
+    public Task<Page<PrivacyRequestRow>> PrivacyRequestsAsync(string? cursor, int limit, CancellationToken ct = default) =>
+        GetAsync<Page<PrivacyRequestRow>>($"/v1/admin/impact/privacy-requests{Query(("cursor", cursor), ("limit", limit.ToString()))}", ct);
 
     private Task<T> GetAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Get, path, null, ct)!;
 

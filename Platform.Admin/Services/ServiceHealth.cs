@@ -19,6 +19,7 @@ public sealed class ServiceHealth(IConfiguration configuration) : IDisposable
         var targets = new List<(string Service, Uri Endpoint)>();
         foreach (var service in configuration.GetSection("services").GetChildren())
         {
+            var endpoints = new List<Uri>();
             foreach (var scheme in service.GetChildren())
             {
                 var values = scheme.Value is { Length: > 0 } one ? [one] : scheme.GetChildren().Select(c => c.Value);
@@ -26,10 +27,12 @@ public sealed class ServiceHealth(IConfiguration configuration) : IDisposable
                 {
                     if (Uri.TryCreate(value, UriKind.Absolute, out var uri))
                     {
-                        targets.Add((service.Key, uri));
+                        endpoints.Add(uri);
                     }
                 }
             }
+            // Several endpoints of one service are its nodes (realtime-0, realtime-1), each with its own card.
+            targets.AddRange(endpoints.Select((uri, i) => (endpoints.Count > 1 ? $"{service.Key}-{i}" : service.Key, uri)));
         }
         var probes = targets.Select(async t =>
         {
@@ -39,11 +42,11 @@ public sealed class ServiceHealth(IConfiguration configuration) : IDisposable
                 using var response = await _http.GetAsync(new Uri(t.Endpoint, "/health"), ct);
                 var body = (await response.Content.ReadAsStringAsync(ct)).Trim();
                 var status = response.IsSuccessStatusCode ? (body is "Degraded" ? "degraded" : "healthy") : "unhealthy";
-                return new ServiceProbe(t.Service, t.Endpoint.ToString(), status, (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                return new ServiceProbe(t.Service, t.Endpoint.Authority, status, (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                return new ServiceProbe(t.Service, t.Endpoint.ToString(), "unreachable", null);
+                return new ServiceProbe(t.Service, t.Endpoint.Authority, "unreachable", null);
             }
         });
         return [new ServiceProbe("admin", "this process", "healthy", 0), .. await Task.WhenAll(probes)];

@@ -40,6 +40,8 @@ public static class AdminReadApi
         api.MapPost("/safety/flags/{id:guid}/review", ReviewSafetyFlag).WithName("AdminReviewSafetyFlag")
             .WithSummary("Review any tenant's flag: clear (the text is scored) or confirm (it stays out of scoring).");
         api.MapAdminChannels();
+        api.MapAdminNotifications();
+        api.MapAdminModules();
         return app;
     }
 

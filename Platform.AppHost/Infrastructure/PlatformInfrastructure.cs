@@ -90,6 +90,6 @@ public sealed record PlatformPorts(int Api, int[] Realtime, int Worker, int Admi
         {
             throw new InvalidOperationException("Platform:Ports:Realtime must name at least two ports: clients resume on another node.");
         }
-        return new(Port("Api", 5080), realtime, Port("Worker", 5070), Port("Admin", 5060), Port("Postgres", 55432), Port("Redis", 56379));
+        return new(Port("Api", 5080), realtime, Port("Worker", 5070), Port("Admin", 5050), Port("Postgres", 55432), Port("Redis", 56379));
     }
 }

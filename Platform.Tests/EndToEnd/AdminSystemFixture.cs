@@ -54,6 +54,8 @@ public sealed class AdminSystemFixture : IAsyncLifetime
         await Eventually.TrueAsync(async () => (await OperatorClient.GetAsync("/health")).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "Api healthy");
 
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        // Two cores shared with the whole system under test: an answer through the circuit may take a few seconds.
+        Assertions.SetDefaultExpectTimeout(15_000);
         Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = "/usr/bin/chromium",
@@ -89,6 +91,9 @@ public sealed class AdminSystemFixture : IAsyncLifetime
         await page.GetByLabel("Password").FillAsync(Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview" })).ToBeVisibleAsync();
+        // The overview says "Live" once its circuit runs. Tests navigate from here by clicking links: before the circuit
+        // is up, a click is an enhanced navigation that the starting circuit can then paint over with the page it began on.
+        await Assertions.Expect(page.Locator("[data-live-status]")).ToContainTextAsync("Live");
         return page;
     }
 

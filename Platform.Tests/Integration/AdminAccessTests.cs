@@ -42,7 +42,7 @@ public sealed partial class AdminAccessTests : IAsyncDisposable
     {
         using var client = StartAdmin(("Admin:AllowedNetworks:0", "203.0.113.0/24"));
 
-        foreach (var path in new[] { "/", "/signin", "/tenants", "/health", "/app.css", "/live/overview" })
+        foreach (var path in new[] { "/", "/signin", "/tenants", "/health", "/app.css", "/_framework/blazor.web.js", "/_blazor/negotiate?negotiateVersion=1" })
         {
             var response = await client.GetAsync(path);
             Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
@@ -81,6 +81,24 @@ public sealed partial class AdminAccessTests : IAsyncDisposable
         using var refused = new HttpRequestMessage(HttpMethod.Get, "/signin");
         refused.Headers.Add("X-Forwarded-For", "203.0.113.7, 198.51.100.9"); // a client-written left part does not count
         Assert.Equal(HttpStatusCode.Forbidden, (await client.SendAsync(refused)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Blazor_script_is_served_and_a_circuit_opens_only_for_a_signed_in_operator()
+    {
+        using var client = StartAdmin();
+        var script = await client.GetAsync("/_framework/blazor.web.js");
+        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+        Assert.True((await script.Content.ReadAsByteArrayAsync()).Length > 10_000, "the real blazor.web.js, not an empty asset");
+
+        // Anonymous: the circuit hub refuses before SignalR negotiates anything.
+        var anonymous = await client.PostAsync("/_blazor/negotiate?negotiateVersion=1", null);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+
+        Assert.Equal(HttpStatusCode.Redirect, (await SignInAsync(client, "the-password")).StatusCode);
+        var signedIn = await client.PostAsync("/_blazor/negotiate?negotiateVersion=1", null);
+        Assert.Equal(HttpStatusCode.OK, signedIn.StatusCode);
+        Assert.Contains("connectionToken", await signedIn.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -29,7 +29,8 @@ public sealed class AdminReadApiTests(ApiFixture fixture) : IClassFixture<ApiFix
         var tenant = fixture.Api.CreateClient();
         tenant.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
 
-        foreach (var path in new[] { "/v1/admin/overview", "/v1/admin/tenants", $"/v1/admin/tenants/{tenantId}/conversations" })
+        foreach (var path in new[] { "/v1/admin/overview", "/v1/admin/tenants", $"/v1/admin/tenants/{tenantId}/conversations",
+                                     "/v1/admin/notifications/health", "/v1/admin/notifications/webhooks/disabled" })
         {
             Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(path)).StatusCode);
             Assert.Equal(HttpStatusCode.Forbidden, (await tenant.GetAsync(path)).StatusCode);
@@ -37,6 +38,13 @@ public sealed class AdminReadApiTests(ApiFixture fixture) : IClassFixture<ApiFix
         }
         Assert.Equal(HttpStatusCode.NotFound, (await Operator().GetAsync($"/v1/admin/tenants/{Guid.NewGuid()}/conversations")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await Operator().GetAsync($"/v1/admin/conversations/{Guid.NewGuid()}/activities")).StatusCode);
+
+        // Re-enabling an endpoint that is not disabled is a problem answer, and the tenant cannot do it.
+        var enable = $"/v1/admin/notifications/webhooks/{Guid.NewGuid()}/enable";
+        Assert.Equal(HttpStatusCode.Forbidden, (await tenant.PostAsync(enable, null)).StatusCode);
+        var missing = await Operator().PostAsync(enable, null);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]
