@@ -150,6 +150,8 @@ public sealed partial class AdminPanelTests
 
     private static async Task<IEnumerable<string>> AxeAsync(IPage page, string path)
     {
+        // The head is written again when the page's circuit starts; wait for the title rather than read it mid-way.
+        await Expect(page).ToHaveTitleAsync(new System.Text.RegularExpressions.Regex(@"\S"), new() { Timeout = 15_000 });
         Assert.False(string.IsNullOrWhiteSpace(await page.TitleAsync()), $"{path} has a document title");
         Assert.Equal("en", await page.Locator("html").GetAttributeAsync("lang"));
         var result = await page.RunAxe();
@@ -244,6 +246,8 @@ public sealed partial class AdminPanelTests
         var (tenantId, _) = await TenantAsync("Notify " + Guid.NewGuid().ToString("N")[..6]);
         var endpointId = Guid.NewGuid();
         var url = $"https://hooks.example.com/{endpointId:N}";
+        // The backlog row is an email delivery with no send job behind it: an in-app one would be delivered at once by
+        // the Worker's in-app relay, which this system runs.
         await using (var conn = new Npgsql.NpgsqlConnection(system.Database))
         {
             await conn.OpenAsync();
@@ -258,11 +262,11 @@ public sealed partial class AdminPanelTests
                     new("""
                         WITH o AS (
                           INSERT INTO ops.notification_outbox (tenant_id, user_id, subject_id, notification_type, payload, channels, dedupe_key)
-                          VALUES ($1, 'ada', 'subject-1', 'test.note', '{}', ARRAY['in_app','webhook'], decode(md5(random()::text) || md5(random()::text), 'hex'))
+                          VALUES ($1, 'ada', 'subject-1', 'test.note', '{}', ARRAY['email','webhook'], decode(md5(random()::text) || md5(random()::text), 'hex'))
                           RETURNING id)
                         INSERT INTO ops.notification_deliveries (tenant_id, outbox_id, channel, target, state, created_at)
                         SELECT $1, o.id, 'webhook', $2::text, 'failed', now() - interval '2 minutes' FROM o
-                        UNION ALL SELECT $1, o.id, 'in_app', '', 'pending', now() - interval '90 seconds' FROM o
+                        UNION ALL SELECT $1, o.id, 'email', 'ada@example.org', 'pending', now() - interval '90 seconds' FROM o
                         """) { Parameters = { new() { Value = tenantId }, new() { Value = endpointId.ToString() } } },
                 },
             };
