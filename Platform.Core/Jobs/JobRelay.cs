@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Core.Jobs;
 
@@ -21,12 +22,12 @@ public sealed partial class JobRelay(
     NpgsqlDataSource db, IBackgroundJobClient client, JobStorage storage, IOptions<JobWorkerOptions> options, ILogger<JobRelay> logger)
     : BackgroundService
 {
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly CommitSignal _signal = new(db, JobQueue.NotifyChannel, logger);
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
         var o = options.Value;
-        _ = ListenAsync(ct);
+        _ = _signal.ListenAsync(ct);
         var nextPrune = DateTime.UtcNow;
         var nextStats = DateTime.UtcNow;
         while (!ct.IsCancellationRequested)
@@ -53,16 +54,12 @@ public sealed partial class JobRelay(
             catch (Exception ex)
             {
                 LogRelayFailed(logger, ex);
-                await Delay(o.RelayPollInterval, ct);
+                await CommitSignal.PauseAsync(o.RelayPollInterval, ct);
                 continue;
             }
             if (handed < o.RelayBatchSize)
             {
-                try
-                {
-                    await _wake.WaitAsync(o.RelayPollInterval, ct);
-                }
-                catch (OperationCanceledException)
+                if (!await _signal.WaitAsync(o.RelayPollInterval, ct))
                 {
                     return;
                 }
@@ -252,62 +249,9 @@ public sealed partial class JobRelay(
         JobTelemetry.SetQueueStats(depth, r.GetDouble(1));
     }
 
-    private async Task ListenAsync(CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                await using var conn = await db.OpenConnectionAsync(ct);
-                conn.Notification += (_, _) => Wake();
-                await using (var listen = new NpgsqlCommand($"LISTEN {JobQueue.NotifyChannel}", conn))
-                {
-                    await listen.ExecuteNonQueryAsync(ct);
-                }
-                Wake(); // anything committed while not listening
-                while (!ct.IsCancellationRequested)
-                {
-                    await conn.WaitAsync(ct);
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                LogListenFailed(logger, ex);
-                await Delay(TimeSpan.FromSeconds(1), ct);
-            }
-        }
-    }
-
-    private void Wake()
-    {
-        try
-        {
-            _wake.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already awake.
-        }
-    }
-
-    private static async Task Delay(TimeSpan delay, CancellationToken ct)
-    {
-        try
-        {
-            await Task.Delay(delay, ct);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
     public override void Dispose()
     {
-        _wake.Dispose();
+        _signal.Dispose();
         base.Dispose();
     }
 
@@ -322,6 +266,4 @@ public sealed partial class JobRelay(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not hand job request {RequestId} ({Kind}) to Hangfire; it stays in the outbox")]
     private static partial void LogHandOverFailed(ILogger logger, Exception ex, long requestId, string kind);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox LISTEN connection failed; reconnecting")]
-    private static partial void LogListenFailed(ILogger logger, Exception ex);
 }

@@ -24,7 +24,7 @@ public sealed partial class InAppRelay(
 {
     public const string NotifyChannel = "platform_notifications_in_app";
     private const string ScopeReason = "in-app relay delivers pending notifications of every tenant";
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly CommitSignal _signal = new(db, NotifyChannel, logger);
 
     /// <summary>One claimed in-app delivery; <see cref="Reason"/> is null when it is to be published.</summary>
     public sealed record Claimed(long DeliveryId, Guid TenantId, string UserId, InAppNotification Notification, string? Reason);
@@ -32,7 +32,7 @@ public sealed partial class InAppRelay(
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
         var o = options.Value;
-        _ = ListenAsync(ct);
+        _ = _signal.ListenAsync(ct);
         var nextSweep = time.GetUtcNow();
         while (!ct.IsCancellationRequested)
         {
@@ -55,16 +55,12 @@ public sealed partial class InAppRelay(
             catch (Exception ex)
             {
                 LogRelayFailed(logger, ex);
-                await Delay(o.PollInterval, ct);
+                await CommitSignal.PauseAsync(o.PollInterval, ct);
                 continue;
             }
             if (claimed < o.BatchSize)
             {
-                try
-                {
-                    await _wake.WaitAsync(o.PollInterval, ct);
-                }
-                catch (OperationCanceledException)
+                if (!await _signal.WaitAsync(o.PollInterval, ct))
                 {
                     return;
                 }
@@ -226,70 +222,15 @@ public sealed partial class InAppRelay(
         return new Claimed(r.GetInt64(0), r.GetGuid(1), r.GetString(3), n, reason);
     }
 
-    private async Task ListenAsync(CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                await using var conn = await db.OpenConnectionAsync(ct);
-                conn.Notification += (_, _) => Wake();
-                await using (var listen = new NpgsqlCommand($"LISTEN {NotifyChannel}", conn))
-                {
-                    await listen.ExecuteNonQueryAsync(ct);
-                }
-                Wake(); // anything committed while not listening
-                while (!ct.IsCancellationRequested)
-                {
-                    await conn.WaitAsync(ct);
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                LogListenFailed(logger, ex);
-                await Delay(TimeSpan.FromSeconds(1), ct);
-            }
-        }
-    }
-
-    private void Wake()
-    {
-        try
-        {
-            _wake.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already awake.
-        }
-    }
-
-    private static async Task Delay(TimeSpan delay, CancellationToken ct)
-    {
-        try
-        {
-            await Task.Delay(delay, ct);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
     public override void Dispose()
     {
-        _wake.Dispose();
+        _signal.Dispose();
         base.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "In-app relay round failed; retrying")]
     private static partial void LogRelayFailed(ILogger logger, Exception ex);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "In-app relay lost its LISTEN connection; reconnecting")]
-    private static partial void LogListenFailed(ILogger logger, Exception ex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "In-app delivery {DeliveryId} marked sent but not published ({Reason}); it is published again later and replayed on connect")]
     private static partial void LogPublishFailed(ILogger logger, long deliveryId, string reason);
