@@ -445,6 +445,8 @@ public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassF
 
         var page = await system.SignedInPageAsync();
         await page.GotoAsync("/");
+        // Follow the link once the overview's circuit runs: one that starts after the click draws the overview again.
+        await Expect(page.Locator("[data-live-status]")).ToContainTextAsync("Live");
         await page.GetByRole(AriaRole.Link, new() { Name = "Pipeline runs" }).ClickAsync();
         var cityRow = page.Locator($"tr[data-city='{slug}']");
         await Expect(cityRow).ToContainTextAsync("failed");
@@ -510,6 +512,8 @@ public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassF
 
         var page = await system.SignedInPageAsync();
         await page.GotoAsync("/");
+        // Follow the link once the overview's circuit runs: one that starts after the click draws the overview again.
+        await Expect(page.Locator("[data-live-status]")).ToContainTextAsync("Live");
         await page.GetByRole(AriaRole.Link, new() { Name = "Safety flags" }).ClickAsync();
         var row = page.Locator($"tr[data-flag='{flagId}']");
         await Expect(row).ToContainTextAsync("contact_data");
