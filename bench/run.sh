@@ -126,6 +126,7 @@ if [ $STARTED = 0 ] || [ ! -f "$LOAD_DLL" ] || [ ! -f "$JOBS_DLL" ]; then
   say "building the load programs ($CONFIG)"
   dotnet build "$ROOT/bench/Platform.Bench.Load/Platform.Bench.Load.csproj" -c "$CONFIG" -nologo -clp:ErrorsOnly >"$LOGDIR/bench-build.log" 2>&1 \
     && dotnet build "$ROOT/bench/jobs/Platform.Bench.Jobs.csproj" -c "$CONFIG" -nologo -clp:ErrorsOnly >>"$LOGDIR/bench-build.log" 2>&1 \
+    && dotnet build "$ROOT/bench/notify/Platform.Bench.Notify.csproj" -c "$CONFIG" -nologo -clp:ErrorsOnly >>"$LOGDIR/bench-build.log" 2>&1 \
     || { tail -n 30 "$LOGDIR/bench-build.log" >&2; die "build failed"; }
 fi
 load() { dotnet "$LOAD_DLL" "$@"; }

@@ -104,6 +104,55 @@ public sealed class LocalPostgres : IAsyncDisposable
         return pg;
     }
 
+    /// <summary>
+    /// Deletes the clusters of earlier test runs that were killed before they could clean up (their watchdog stopped
+    /// the server, nothing deleted the files). A cluster counts as abandoned when no postmaster runs for it and it has
+    /// not been touched for ten minutes, so a run that is still starting or running next to this one keeps its own.
+    /// </summary>
+    public static void RemoveAbandonedClusters()
+    {
+        var root = new DirectoryInfo(Path.Combine(Path.GetTempPath(), "platform-tests"));
+        if (!root.Exists)
+        {
+            return;
+        }
+        foreach (var dir in root.EnumerateDirectories("pg-*"))
+        {
+            if (DateTime.UtcNow - dir.LastWriteTimeUtc < TimeSpan.FromMinutes(10) || PostmasterRuns(dir.FullName))
+            {
+                continue;
+            }
+            try
+            {
+                dir.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
+    private static bool PostmasterRuns(string dir)
+    {
+        var pidFile = Path.Combine(dir, "data", "postmaster.pid");
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var pid))
+        {
+            return false;
+        }
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     public async Task StartAgainAsync()
     {
         var (command, args) = LocalServerCommands.AsPostgresAccount(Path.Combine(_binDir, "postgres"),
@@ -209,5 +258,21 @@ public sealed class LocalRedis : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync() => await StopAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        if (_directory is not null)
+        {
+            try
+            {
+                Directory.Delete(_directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
 }

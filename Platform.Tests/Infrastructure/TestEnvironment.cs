@@ -83,14 +83,16 @@ public static class TestEnvironment
         var redis = Environment.GetEnvironmentVariable("ConnectionStrings__redis");
         if (string.IsNullOrWhiteSpace(pg))
         {
+            LocalPostgres.RemoveAbandonedClusters();
             var local = await LocalPostgres.StartAsync();
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => local.StopAsync().GetAwaiter().GetResult();
+            // Dispose, not just stop: each run's cluster is hundreds of megabytes and must not pile up in /tmp.
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => local.DisposeAsync().AsTask().GetAwaiter().GetResult();
             pg = local.ConnectionString("postgres");
         }
         if (string.IsNullOrWhiteSpace(redis))
         {
             var local = await LocalRedis.StartAsync();
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => local.StopAsync().GetAwaiter().GetResult();
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => local.DisposeAsync().AsTask().GetAwaiter().GetResult();
             redis = local.ConnectionString;
         }
 
