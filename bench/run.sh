@@ -2,7 +2,7 @@
 # Benchmarks (bench/README.md).
 #
 #   bench/run.sh [--smoke] [scenario…]     scenarios: api api-rls throughput connections resume jobs notify
-#                                           (default: all but api-rls)
+#                                           algorithms community events impact civic (default: all but api-rls)
 #
 # Uses the running system (./platform.sh start, .platform/env) or starts one — with the tenant rate limits off —
 # and stops what it started. Always measures the machine's limits first (pgbench single-row INSERT, redis-benchmark
@@ -14,14 +14,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 STATE="${PLATFORM_STATE_DIR:-$ROOT/.platform}"
-ALL=(api throughput connections resume jobs notify)
+ALL=(api throughput connections resume jobs notify algorithms community events impact civic)
 SMOKE=0
 SCENARIOS=()
 for a in "$@"; do
   case "$a" in
     --smoke) SMOKE=1 ;;
     -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    api|api-rls|throughput|connections|resume|jobs|notify) SCENARIOS+=("$a") ;;
+    api|api-rls|throughput|connections|resume|jobs|notify|algorithms|community|events|impact|civic) SCENARIOS+=("$a") ;;
     *) echo "unknown scenario: $a (one of: ${ALL[*]})" >&2; exit 2 ;;
   esac
 done
@@ -111,6 +111,9 @@ else
   export PLATFORM_WORKER_PORT="${PLATFORM_WORKER_PORT:-$(free_port 5070)}"
   export PLATFORM_ADMIN_PORT="${PLATFORM_ADMIN_PORT:-$(free_port 5050)}"
   export Platform__RateLimits__Enabled=false PLATFORM_SEEDS=false
+  # The civic benchmark reads its meetings from a `file` source, which the services accept only under a configured root.
+  export BENCH_CIVIC_SOURCES="$STATE/bench-civic-sources"; mkdir -p "$BENCH_CIVIC_SOURCES"
+  export Platform__Civic__Sources__FileRoots__0="$BENCH_CIVIC_SOURCES"
   say "starting the system (ports: pg $PLATFORM_PG_PORT, redis $PLATFORM_REDIS_PORT, api $PLATFORM_API_PORT, realtime $PLATFORM_REALTIME_PORTS; rate limits off)"
   STARTED=1
   "$ROOT/platform.sh" start >"$LOGDIR/bench-start.log" 2>&1 || { tail -n 30 "$LOGDIR/bench-start.log" >&2; die "./platform.sh start failed"; }
@@ -129,6 +132,21 @@ if [ $STARTED = 0 ] || [ ! -f "$LOAD_DLL" ] || [ ! -f "$JOBS_DLL" ]; then
     && dotnet build "$ROOT/bench/notify/Platform.Bench.Notify.csproj" -c "$CONFIG" -nologo -clp:ErrorsOnly >>"$LOGDIR/bench-build.log" 2>&1 \
     || { tail -n 30 "$LOGDIR/bench-build.log" >&2; die "build failed"; }
 fi
+# The module benchmarks (one program each, measuring a module's hot spot against its seed target), built on demand.
+module_dll() {
+  local project="$1" dll="$ROOT/bench/$1/bin/$CONFIG/net10.0/Platform.Bench.${2}.dll"
+  if [ $STARTED = 0 ] || [ ! -f "$dll" ]; then
+    dotnet build "$ROOT/bench/$project/Platform.Bench.${2}.csproj" -c "$CONFIG" -nologo -clp:ErrorsOnly >>"$LOGDIR/bench-build.log" 2>&1 \
+      || { tail -n 30 "$LOGDIR/bench-build.log" >&2; die "build of bench/$project failed"; }
+  fi
+  echo "$dll"
+}
+# A module benchmark writes its own shape; the smoke check only asks for a JSON object with measured values.
+module_result() {
+  local name="$1" written="$2"
+  if [ -f "$written" ] && [ "$written" != "$OUT/$name.json" ]; then mv "$written" "$OUT/$name.json"; fi
+  if [ -f "$OUT/$name.json" ]; then load validate --module --file "$OUT/$name.json" || FAILED+=("$name"); else say "$name wrote no $OUT/$name.json"; FAILED+=("$name"); fi
+}
 load() { dotnet "$LOAD_DLL" "$@"; }
 
 # Realtime nodes: port:pid pairs for the memory measurement (realtime-N serves the N-th URL).
@@ -196,6 +214,8 @@ run_step() {
 }
 
 if [ $SMOKE = 1 ]; then T=90; else T=1200; fi
+# Module benchmarks seed their own data first (thousands of rows through the API or a scratch database): more time.
+if [ $SMOKE = 1 ]; then MT=300; else MT=2400; fi
 TRIVIAL_PORT="$(free_port 5999)"
 run_step limits "$T" dotnet "$LOAD_DLL" limits "${SMOKEFLAG[@]}" --out "$OUT/limits.json" --trivial-port "$TRIVIAL_PORT"
 
@@ -231,6 +251,29 @@ for s in "${SCENARIOS[@]}"; do
       else
         say "notify: bench/notify does not exist yet — skipped"
       fi ;;
+    algorithms)
+      rm -f "$OUT/algorithms.json"
+      run_step algorithms "$MT" - dotnet "$(module_dll algorithms Algorithms)" "${SMOKEFLAG[@]}" --out "$OUT/algorithms.json"
+      module_result algorithms "$OUT/algorithms.json" ;;
+    community)
+      # Champion scoring through a job: 10,000 members / 200,000 signals (smoke: 1,000 / 20,000).
+      rm -f "$ROOT/bench/results/raw/community.smoke.json"
+      run_step community "$MT" - dotnet "$(module_dll community Community)" "${SMOKEFLAG[@]}" --out "$ROOT/bench/results"
+      module_result community "$([ $SMOKE = 1 ] && echo "$ROOT/bench/results/raw/community.smoke.json" || echo "$OUT/community.json")" ;;
+    events)
+      # Recommendations and the full match recalculation at 10,000 attendees, through the running Api.
+      rm -f "$OUT/events.json"
+      run_step events "$MT" - dotnet "$(module_dll events Events)" "${SMOKEFLAG[@]}" --out "$OUT/events.json"
+      module_result events "$OUT/events.json" ;;
+    impact)
+      # Outcome scoring through jobs and the report over 10,000 participants (smoke: 300).
+      rm -f "$ROOT/bench/results/raw/impact.smoke.json"
+      run_step impact "$MT" - dotnet "$(module_dll impact Impact)" "${SMOKEFLAG[@]}" --out "$ROOT/bench/results"
+      module_result impact "$([ $SMOKE = 1 ] && echo "$ROOT/bench/results/raw/impact.smoke.json" || echo "$OUT/impact.json")" ;;
+    civic)
+      # The civic pipeline end to end through the running Api and Worker (60 meetings; smoke: 6).
+      run_step civic "$MT" - python3 "$ROOT/bench/civic/bench.py" "${SMOKEFLAG[@]}"
+      module_result civic "$([ $SMOKE = 1 ] && echo "$ROOT/bench/results/raw/civic-smoke.json" || echo "$OUT/civic.json")" ;;
   esac
 done
 

@@ -9,7 +9,25 @@ namespace Platform.Bench.Load;
 public static class ReportWriter
 {
     private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-    private static readonly string[] Order = ["limits", "api", "api-rls", "throughput", "connections", "resume", "jobs", "notify"];
+    private static readonly string[] Order = ["limits", "api", "api-rls", "throughput", "connections", "resume", "jobs", "notify", "algorithms", "community", "events", "impact", "civic"];
+
+    /// <summary>
+    /// The targets the project holds itself to, each read from a scenario's own file: an absolute figure only where a
+    /// product document gives one, otherwise a ratio to a limit measured in the same run. Alternative paths cover the
+    /// shapes older result files have.
+    /// </summary>
+    private static readonly Goal[] Goals =
+    [
+        new("activities persisted and fanned out ÷ pgbench single-row INSERT", "throughput", ["ratios.activitiesPerSecondToPgbenchInsert"], 0.5, AtLeast: true),
+        new("idle WebSocket, bytes per connection at 10,000", "connections", ["results.bytesPerIdleConnection"], 8 * 1024, AtLeast: false),
+        new("in-app notification within 100 ms (share)", "notify", ["results.shareWithin100ms", "shareWithin100ms"], 0.999, AtLeast: true),
+        new("recommendations p95 at 10,000 attendees, ms", "events", ["recommendation.p95Ms", "results.recommendation.p95Ms"], 100, AtLeast: false),
+        new("full match recalculation of 10,000 attendees, s", "events", ["recalculation.runSeconds", "results.recalculation.runSeconds"], 30, AtLeast: false),
+        new("champion scoring 10,000 members / 200,000 signals, s", "community", ["results.enqueueToCompletedSeconds"], 5, AtLeast: false),
+        new("outcome scoring through jobs, texts/s", "impact", ["scoring.textsPerSecond", "results.textsPerSecond"], 2000, AtLeast: true),
+    ];
+
+    private sealed record Goal(string Label, string Scenario, string[] Paths, double Target, bool AtLeast);
     private static readonly string[] Colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"];
 
     /// <summary>The machine block, or null where a scenario's file describes the machine as text.</summary>
@@ -43,8 +61,9 @@ public static class ReportWriter
         }
         sb.AppendLine("| scenario | mode | started (UTC) | load average before → after |").AppendLine("|---|---|---|---|");
         foreach (var (name, doc) in docs)
-            sb.AppendLine($"| [{name}](#{name}) | {doc!["mode"]} | {Short((string?)doc["startedAt"] ?? (string?)doc["date"])} | {Machine(doc)?["loadAverage"] ?? Machine(doc)?["loadAverageBefore"]} → {Machine(doc)?["loadAverageAfter"]} |");
+            sb.AppendLine($"| [{name}](#{name}) | {Mode(doc!)} | {Short(When(doc!))} | {Load(Machine(doc)?["loadAverage"] ?? Machine(doc)?["loadAverageBefore"] ?? doc!["machine"] as JsonValue)} → {Load(Machine(doc)?["loadAverageAfter"] ?? Machine(doc)?["loadAverageAfterEmail"])} |");
         sb.AppendLine();
+        WriteGoals(sb, docs.ToDictionary(d => d.Name, d => d.Doc!));
 
         foreach (var (name, doc) in docs)
         {
@@ -61,6 +80,14 @@ public static class ReportWriter
                 sb.AppendLine("|" + string.Concat(cols.Select(_ => "---|")));
                 foreach (var row in t["rows"]!.AsArray())
                     sb.AppendLine("| " + string.Join(" | ", row!.AsArray().Select(Inline)) + " |");
+                sb.AppendLine();
+            }
+            if (d["table"] is null && d["parameters"] is null)
+            {
+                // A module benchmark's own shape: every measured value, by its path in the file.
+                sb.AppendLine("| measure | value |").AppendLine("|---|---|");
+                foreach (var (path, value) in Leaves(d, ""))
+                    sb.AppendLine($"| `{path}` | {value} |");
                 sb.AppendLine();
             }
             if (d["ratios"] is JsonObject r && r.Count > 0)
@@ -122,6 +149,79 @@ public static class ReportWriter
         });
         return lines;
     }
+
+    private static void WriteGoals(StringBuilder sb, Dictionary<string, JsonObject> docs)
+    {
+        sb.AppendLine("## Goals").AppendLine();
+        sb.AppendLine("| goal | scenario | measured | target | measured ÷ target | met |").AppendLine("|---|---|---|---|---|---|");
+        foreach (var g in Goals)
+        {
+            var value = docs.GetValueOrDefault(g.Scenario) is { } doc
+                ? g.Paths.Select(p => Number(At(doc, p))).FirstOrDefault(v => v is not null)
+                : null;
+            static string Fig(double x) => x >= 100 ? x.ToString("N0", CultureInfo.InvariantCulture) : x.ToString("0.####", CultureInfo.InvariantCulture);
+            var target = Fig(g.Target);
+            if (value is not { } v)
+            {
+                sb.AppendLine($"| {g.Label} | [{g.Scenario}](#{g.Scenario}) | not measured | {(g.AtLeast ? "≥ " : "≤ ")}{target} | – | – |");
+                continue;
+            }
+            var met = g.AtLeast ? v >= g.Target : v <= g.Target;
+            sb.AppendLine($"| {g.Label} | [{g.Scenario}](#{g.Scenario}) | {Fig(v)} | {(g.AtLeast ? "≥ " : "≤ ")}{target} | {(v / g.Target).ToString("0.###", CultureInfo.InvariantCulture)} | {(met ? "yes" : "**no**")} |");
+        }
+        sb.AppendLine();
+    }
+
+    private static JsonNode? At(JsonNode? node, string path)
+    {
+        foreach (var part in path.Split('.'))
+        {
+            node = node is JsonObject o ? o[part] : null;
+        }
+        return node;
+    }
+
+    private static double? Number(JsonNode? n) => n is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
+
+    /// <summary>Leaf values of a result file (the machine block aside), arrays of scalars inline.</summary>
+    private static IEnumerable<(string Path, string Value)> Leaves(JsonNode? node, string prefix)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (k, v) in o)
+                {
+                    if (prefix.Length == 0 && k is "machine" or "benchmark" or "scenario")
+                        continue;
+                    foreach (var leaf in Leaves(v, prefix.Length == 0 ? k : prefix + "." + k))
+                        yield return leaf;
+                }
+                break;
+            case JsonArray a when a.All(x => x is JsonValue):
+                yield return (prefix, string.Join(", ", a.Select(Inline)));
+                break;
+            case JsonArray a:
+                for (var i = 0; i < a.Count; i++)
+                    foreach (var leaf in Leaves(a[i], $"{prefix}[{i}]"))
+                        yield return leaf;
+                break;
+            default:
+                yield return (prefix, Inline(node).Replace("|", "\\|", StringComparison.Ordinal));
+                break;
+        }
+    }
+
+    private static string Mode(JsonObject doc) => (string?)doc["mode"] ?? (doc["smoke"] is JsonValue s && s.TryGetValue<bool>(out var smoke) ? (smoke ? "smoke" : "full") : "");
+
+    private static string? When(JsonObject doc) => new[] { "startedAt", "date", "at", "measuredAt" }.Select(k => doc[k] is JsonValue v && v.TryGetValue<string>(out var t) ? t : null).FirstOrDefault(t => t != null);
+
+    /// <summary>Load averages are written as a string, an array or a machine description; the first three numbers.</summary>
+    private static string Load(JsonNode? n) => n switch
+    {
+        JsonArray a => string.Join(' ', a.Take(3).Select(Inline)),
+        JsonValue v when v.TryGetValue<string>(out var s) => string.Join(' ', System.Text.RegularExpressions.Regex.Matches(s, @"\d+\.\d+").Take(3).Select(m => m.Value)),
+        _ => "",
+    };
 
     private static string Short(string? iso) => iso != null && DateTimeOffset.TryParse(iso, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : "";
 
@@ -253,6 +353,14 @@ public static class ReportWriter
         try
         {
             var doc = JsonNode.Parse(File.ReadAllText(file)) as JsonObject ?? throw new FormatException("not a JSON object");
+            if (a.Has("module"))
+            {
+                // A module benchmark writes its own shape: it must at least hold measured numbers.
+                if (!Leaves(doc, "").Any(l => double.TryParse(l.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
+                    throw new FormatException("no measured value");
+                Console.WriteLine($"ok: {file} (module)");
+                return 0;
+            }
             var scenario = (string?)doc["scenario"] ?? (string?)doc["benchmark"] ?? throw new FormatException("no scenario/benchmark field");
             if (doc["results"] is null) throw new FormatException("no results");
             if (doc["benchmark"] is null && doc["table"] is null) throw new FormatException("no table");

@@ -2,8 +2,8 @@
 """Civic pipeline measurement: ingest -> publish latency per meeting and meetings/minute through the whole pipeline
 (city.scan -> meeting.ingest -> extract -> summarize -> publish), against a running platform (./platform.sh up).
 
-  set -a; . .platform/env; set +a; python3 bench/civic/bench.py            # 60 meetings
-  set -a; . .platform/env; set +a; python3 bench/civic/bench.py --smoke    # 6 meetings, seconds
+  bench/run.sh civic            # 60 meetings (starts a system whose file-source root is BENCH_CIVIC_SOURCES)
+  bench/run.sh --smoke civic    # 6 meetings, seconds
 
 It creates a scratch tenant and a city with a `file` source holding N distinct copies of the seed minutes (each
 copy gets a unique last line, so every one is a new artifact), asks for one scan and polls the ops runs endpoint
@@ -11,7 +11,7 @@ until every run has finished. Latency is the run's creation (TX-A, ingest) to th
 throughput is meetings published per minute from the scan request to the last publish. Results are printed and
 written to bench/results/civic.json (smoke: bench/results/raw/civic-smoke.json).
 """
-import argparse, datetime, json, os, pathlib, statistics, sys, tempfile, time, urllib.request
+import argparse, datetime, json, os, pathlib, shutil, statistics, sys, tempfile, time, urllib.error, urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -19,8 +19,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 def call(method, url, key, body=None):
     req = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode(),
                                  headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read() or b"null")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        sys.exit(f"{method} {url}: {e.code} {e.read().decode(errors='replace')}")
 
 
 def ts(s):
@@ -37,7 +40,13 @@ def main():
     api, op = os.environ["API_URL"], os.environ["OPERATOR_KEY"]
 
     seeds = sorted((ROOT / "seeds/civic/riverton").glob("*.txt")) + sorted((ROOT / "seeds/civic/lakeshore").glob("*.txt"))
-    folder = pathlib.Path(tempfile.mkdtemp(prefix="civic-bench-"))
+    # The services accept a `file` source only under a configured root (Platform:Civic:Sources:FileRoots); bench/run.sh
+    # configures BENCH_CIVIC_SOURCES as one when it starts the system.
+    root = os.environ.get("BENCH_CIVIC_SOURCES")
+    if not root:
+        sys.exit("set BENCH_CIVIC_SOURCES to a folder the running system has among Platform:Civic:Sources:FileRoots "
+                 "(bench/run.sh does this when it starts the system)")
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="civic-bench-", dir=root))
     for i in range(n):
         src = seeds[i % len(seeds)]
         (folder / f"{src.stem}-copy{i:04d}.txt").write_text(src.read_text() + f"\nBench copy {i}.\n")
@@ -58,6 +67,7 @@ def main():
             sys.exit(f"timed out: {len(done)}/{n} runs finished")
         time.sleep(0.5)
 
+    shutil.rmtree(folder, ignore_errors=True)
     published = [r for r in done if r["status"] in ("published", "limited_confidence")]
     lat = sorted((ts(r["stages"]["publish"]["finishedAt"]) - ts(r["createdAt"])).total_seconds() for r in published)
     last = max(ts(r["stages"]["publish"]["finishedAt"]) for r in published)

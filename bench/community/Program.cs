@@ -38,6 +38,11 @@ try
 {
     await using var db = NpgsqlDataSource.Create(cs);
     await new MigrationRunner(db, NullLogger<MigrationRunner>.Instance).ApplyAsync();
+    await using (var install = await db.OpenConnectionAsync())
+    {
+        // The job storage's tables, as DatabaseSetup installs them for the services.
+        Hangfire.PostgreSql.PostgreSqlObjectsInstaller.Install(install, new JobWorkerOptions().Schema);
+    }
     var tenantId = Guid.CreateVersion7();
     var now = DateTimeOffset.UtcNow;
     var seed = Stopwatch.StartNew();

@@ -88,14 +88,16 @@ while (true)
 {
     state = await Send(HttpMethod.Get, $"/v1/admin/jobs/{jobId}", operatorKey);
     var s = state["state"]!.GetValue<string>();
-    if (s is "completed" or "discarded" or "cancelled")
+    if (s is "succeeded" or "failed" or "deleted")
     {
         break;
     }
     await Task.Delay(250);
 }
 var wallSeconds = enqueued.Elapsed.TotalSeconds;
-var runSeconds = (state["finalizedAt"]!.GetValue<DateTimeOffset>() - state["attemptedAt"]!.GetValue<DateTimeOffset>()).TotalSeconds;
+// The run: from the last time a Worker started processing it to its final state (Hangfire's state history).
+var history = state["history"]!.AsArray().Select(h => (State: h!["state"]!.GetValue<string>(), At: h["at"]!.GetValue<DateTimeOffset>())).OrderBy(h => h.At).ToList();
+var runSeconds = (history[^1].At - history.Last(h => h.State == "processing").At).TotalSeconds;
 
 var result = new
 {
