@@ -49,7 +49,10 @@ var processes = new List<Process>();
 try
 {
     await using var db = NpgsqlDataSource.Create(cs);
-    await new MigrationRunner(db, NullLogger<MigrationRunner>.Instance).ApplyAsync();
+    // What Api does at start-up as the owner: the migrations AND the job storage's tables. Without the latter the
+    // Workers' Hangfire servers and outbox relay fail on every round (relation "hangfire.…" does not exist), so no
+    // fan-out or send job ever runs: the in-app relay needs no job, email does.
+    await new DatabaseSetup(db, NullLogger.Instance).RunAsync(cs, new JobWorkerOptions().Schema, CancellationToken.None);
     var tenant = Guid.NewGuid();
     await using (var cmd = db.CreateCommand("INSERT INTO core.tenants (id, name) VALUES ($1, 'bench')"))
     {
@@ -65,6 +68,7 @@ try
         ["Platform__OperatorKey"] = "op_bench_" + signingKey,
         ["Logging__LogLevel__Default"] = "Warning",
         ["Platform__Jobs__Queues__default"] = "32",
+        ["Platform__Notifications__Email__UnsubscribeKey"] = "bench-" + signingKey,
     };
     // A sink SMTP server on loopback: accepts every message and keeps nothing.
     var smtpPort = FreePort();
@@ -171,8 +175,9 @@ try
     // Percentiles over all notifications: an undelivered one counts as infinitely late and is written as null.
     double? P(double q) => latencies.Length == 0 ? null
         : latencies[Math.Clamp((int)Math.Ceiling(q * latencies.Length) - 1, 0, latencies.Length - 1)] is var v && double.IsFinite(v) ? Math.Round(v, 1) : null;
-    var within100 = latencies.Count(l => l <= 100) / (double)latencies.Length;
-    var within500 = latencies.Count(l => l <= 500) / (double)latencies.Length;
+    // --seconds 0 runs the email part alone (no in-app shares then).
+    var within100 = latencies.Length == 0 ? 0 : latencies.Count(l => l <= 100) / (double)latencies.Length;
+    var within500 = latencies.Length == 0 ? 0 : latencies.Count(l => l <= 500) / (double)latencies.Length;
     var delivered = latencies.Count(double.IsFinite);
     var loadDuringInApp = LoadAverage();
 
@@ -336,7 +341,8 @@ Process Start(string project, Dictionary<string, string> env, string url)
     }
     info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
     var process = Process.Start(info)!;
-    process.OutputDataReceived += (_, _) => { };
+    // The services log to stdout (warnings and worse, set above): shown, so a failing Worker is visible in the run.
+    process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[{project}] {e.Data}"); };
     process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[{project}] {e.Data}"); };
     process.BeginOutputReadLine();
     process.BeginErrorReadLine();
