@@ -45,6 +45,8 @@ public sealed record SafetyFlagRow(Guid Id, Guid TenantId, string TenantName, st
 public sealed record ChannelDeliveries(string Channel, long Sent, long Failed, long Pending, long Suppressed);
 public sealed record NotificationHealthFigures(long PendingDeliveries, double? OldestPendingAgeSeconds, long OutboxLastDay,
     IReadOnlyList<ChannelDeliveries> LastDay, int DisabledWebhooks, DateTime At);
+public sealed record DisabledAddressRow(Guid TenantId, string TenantName, string UserId, string MaskedEmail, string? Reason, string? Source,
+    DateTime DisabledAt);
 public sealed record DisabledWebhookRow(Guid Id, Guid TenantId, string TenantName, string Url, int FailureStreak, DateTime DisabledAt, DateTime CreatedAt);
 public sealed record CommunityTenantRow(Guid TenantId, string TenantName, DateTime CreatedAt, int Members,
     IReadOnlyDictionary<string, int> ConsentsGranted, DateTime? LastRankingAt, string? LastRankingAlgorithm, string? LastRankingVersion,
@@ -165,6 +167,8 @@ public sealed class PlatformApi
     public Task<NotificationHealthFigures> NotificationHealthAsync(CancellationToken ct = default) =>
         GetAsync<NotificationHealthFigures>("/v1/admin/notifications/health", ct);
 
+    public Task<IReadOnlyList<DisabledAddressRow>> DisabledAddressesAsync(int limit, CancellationToken ct = default) =>
+        GetAsync<IReadOnlyList<DisabledAddressRow>>($"/v1/admin/notifications/email/disabled{Query(("limit", limit.ToString()))}", ct);
     public Task<Page<DisabledWebhookRow>> DisabledWebhooksAsync(string? cursor, int limit, CancellationToken ct = default) =>
         GetAsync<Page<DisabledWebhookRow>>($"/v1/admin/notifications/webhooks/disabled{Query(("cursor", cursor), ("limit", limit.ToString()))}", ct);
 

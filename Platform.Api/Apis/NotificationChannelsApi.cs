@@ -167,6 +167,7 @@ public sealed record TenantChannelDefaultsView(IReadOnlyList<string> Channels, I
 [JsonSerializable(typeof(TenantChannelDefaultsView))]
 [JsonSerializable(typeof(NotificationSettingsView))]
 [JsonSerializable(typeof(BrandingView))]
+[JsonSerializable(typeof(BounceReportView))]
 [JsonSerializable(typeof(SafetyContactsView))]
 [JsonSerializable(typeof(SafetyEscalationsView))]
 [JsonSerializable(typeof(JsonElement))]

@@ -41,7 +41,63 @@ public static class NotificationEmailApi
             .RequireRateLimiting(AnonymousLimits.PerIp).DisableAntiforgery()
             .WithSummary("One-click unsubscribe (RFC 8058): turns email off for the token's person and notification type.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
+
+        app.MapGroup("/v1/internal/notifications").WithTags("Notifications").RequireAuthorization(AuthPolicies.Operator)
+            .MapPost("/bounces", IngestBounce).WithName("IngestEmailBounce")
+            .WithSummary("Operator/ingest: a bounce as mailed back (a raw RFC 3464 delivery status notification, message/rfc822 or text, ≤ 1 MiB). "
+                         + "Found by its VERP return path; a permanent (5.x.x) failure of the person's current address disables it (audited) and fails the delivery.")
+            .Accepts<string>("message/rfc822", "text/plain", "application/octet-stream")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return app;
+    }
+
+    /// <summary>The largest bounce accepted: a report with the returned message's headers is a few KiB, a full returned message rarely more.</summary>
+    public const int MaxBounceBytes = 1024 * 1024;
+
+    public static async Task<Results<Ok<BounceReportView>, ProblemHttpResult>> IngestBounce(HttpRequest request, EmailBounces bounces, CancellationToken ct)
+    {
+        if (request.ContentLength > MaxBounceBytes)
+        {
+            return Problems.TooLarge(MaxBounceBytes);
+        }
+        using var raw = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (raw.Length + read > MaxBounceBytes)
+            {
+                return Problems.TooLarge(MaxBounceBytes);
+            }
+            raw.Write(chunk, 0, read);
+        }
+        raw.Position = 0;
+        DeliveryStatusReport? report;
+        try
+        {
+            report = raw.Length == 0 ? null : DeliveryStatusReport.Read(await MimeKit.MimeMessage.LoadAsync(raw, ct));
+        }
+        catch (FormatException)
+        {
+            report = null;
+        }
+        if (report is null)
+        {
+            return Problems.Invalid("body", "The body must be a delivery status notification (RFC 3464): a MIME message with a "
+                + "multipart/report; report-type=delivery-status body holding a message/delivery-status part with at least one recipient.");
+        }
+        var result = await bounces.ApplyAsync(report, ct);
+        if (result is null)
+        {
+            return Problems.Invalid("body", "The report was not mailed to a bounce address of ours (bounces+{delivery}-{signature}@…, from "
+                + "X-Original-To, Delivered-To, Envelope-To or To), or its signature does not match.");
+        }
+        if (result.Recipients.Count == 0)
+        {
+            return Problems.NotFound("Email delivery");
+        }
+        return TypedResults.Ok(new BounceReportView(result.DeliveryId, result.AddressDisabled,
+            [.. result.Recipients.Select(r => new BounceRecipientView(r.Address, r.Action, r.Status, r.Outcome))]));
     }
 
     public static async Task<Ok<NotificationSettingsView>> GetSettings(ClaimsPrincipal user, NotificationProfiles profiles, CancellationToken ct)
@@ -196,5 +252,9 @@ public sealed record QuietHoursView(string Start, string End);
 
 public sealed record NotificationSettingsView(string? Email, string? EmailStatus, string? EmailReason, string TimeZone, string Digest, string DigestTime,
     int DigestWeekday, QuietHoursView? QuietHours);
+
+public sealed record BounceRecipientView(string? Address, string Action, string? Status, string Outcome);
+
+public sealed record BounceReportView(long DeliveryId, bool AddressDisabled, IReadOnlyList<BounceRecipientView> Recipients);
 
 public sealed record BrandingView(string? DisplayName, string? AccentColor, string? Footer);

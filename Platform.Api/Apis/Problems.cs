@@ -24,7 +24,7 @@ public static class Problems
             Status = StatusCodes.Status413PayloadTooLarge,
             Type = ProblemTypes.PayloadTooLarge,
             Title = "The request body is too large.",
-            Detail = $"body: at most {limit} bytes (256 KiB) are accepted.",
+            Detail = $"body: at most {limit} bytes ({limit / 1024} KiB) are accepted.",
         });
 
     public static ProblemHttpResult NotFound(string what) => TypedResults.Problem(new ProblemDetails

@@ -15,6 +15,13 @@ public sealed record NotificationHealthFigures(long PendingDeliveries, double? O
 public sealed record DisabledWebhookRow(Guid Id, Guid TenantId, string TenantName, string Url, int FailureStreak, DateTime DisabledAt, DateTime CreatedAt);
 
 /// <summary>
+/// A person's email address that no longer receives mail (refused by the receiving server, or bounced later): the
+/// address is shown masked (first character and domain), enough to recognise it without exposing it whole.
+/// </summary>
+public sealed record DisabledAddressRow(Guid TenantId, string TenantName, string UserId, string MaskedEmail, string? Reason, string? Source,
+    DateTime DisabledAt);
+
+/// <summary>
 /// Operator reads of the notification tables across tenants (system scope, like <see cref="AdminReads"/>), and the
 /// one operator action on them: turning an automatically disabled webhook endpoint back on.
 /// </summary>
@@ -99,6 +106,33 @@ public static class NotificationHealth
         rows.RemoveAt(rows.Count - 1);
         return new Page<DisabledWebhookRow>(rows, new PageCursor(rows[^1].DisabledAt, rows[^1].Id).Encode());
     }
+
+    /// <summary>The most recently disabled email addresses of every tenant, with the source of the last disabling event.</summary>
+    public static async Task<IReadOnlyList<DisabledAddressRow>> DisabledAddressesAsync(NpgsqlDataSource db, int limit, CancellationToken ct)
+    {
+        await using var cmd = await db.CreateSystemCommandAsync(OperatorScope, """
+            SELECT p.tenant_id, COALESCE(t.name, ''), p.user_id, p.email, p.email_reason,
+                   (SELECT e.source FROM ops.email_address_events e
+                    WHERE e.tenant_id = p.tenant_id AND e.user_id = p.user_id AND e.event = 'disabled' ORDER BY e.id DESC LIMIT 1),
+                   COALESCE(p.email_disabled_at, p.updated_at)
+            FROM ops.notification_profiles p LEFT JOIN core.tenants t ON t.id = p.tenant_id
+            WHERE p.email_status = 'disabled' AND p.email IS NOT NULL
+            ORDER BY COALESCE(p.email_disabled_at, p.updated_at) DESC, p.tenant_id, p.user_id
+            LIMIT $1
+            """, ct);
+        cmd.Parameters.Add(new() { Value = limit });
+        var rows = new List<DisabledAddressRow>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add(new DisabledAddressRow(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), Mask(reader.GetString(3)),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetDateTime(6)));
+        }
+        return rows;
+    }
+
+    /// <summary><c>ada@example.org</c> → <c>a…@example.org</c>.</summary>
+    public static string Mask(string email) => email.LastIndexOf('@') is > 0 and var at ? string.Concat(email.AsSpan(0, 1), "…", email.AsSpan(at)) : "…";
 
     /// <summary>Turns a disabled endpoint back on with a clean failure streak; false when it is not disabled (or absent).</summary>
     public static async Task<bool> ReenableWebhookAsync(NpgsqlDataSource db, Guid id, CancellationToken ct)

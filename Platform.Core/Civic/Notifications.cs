@@ -69,18 +69,13 @@ public sealed class SharedNotificationOutbox(NotificationOutbox outbox) : INotif
             }
         }
         var heading = date is { } d ? $"{city}: {title} ({d:yyyy-MM-dd})" : $"{city}: {title}";
-        // A notification payload has a byte limit (one Web Push record); the summary is cut on a word boundary to fit.
-        JsonElement payload;
-        var room = 1200;
-        do
+        // A notification payload has a byte limit (one Web Push record): the summary (at most 1,200 characters) is cut on
+        // a word boundary to fit.
+        var payload = NotificationPayloads.Fit(new Dictionary<string, object?>
         {
-            payload = JsonSerializer.SerializeToElement(new
-            {
-                meetingId, cityId, versionId, status, title = Clip(heading, 160), summary = Clip(summary, room),
-            }, RunLedger.Json);
-            room = room > 150 ? room / 2 : 0;
-        }
-        while (System.Text.Encoding.UTF8.GetByteCount(payload.GetRawText()) > NotificationRules.MaxPayloadBytes && room > 0);
+            ["meetingId"] = meetingId, ["cityId"] = cityId, ["versionId"] = versionId, ["status"] = status,
+            ["title"] = NotificationPayloads.Clip(heading, 160), ["summary"] = NotificationPayloads.Clip(summary, 1200),
+        }, "summary", RunLedger.Json);
         var created = 0;
         foreach (var user in users)
         {
@@ -88,19 +83,5 @@ public sealed class SharedNotificationOutbox(NotificationOutbox outbox) : INotif
             created += result.Duplicate ? 0 : 1;
         }
         return created;
-    }
-
-    private static string Clip(string text, int max)
-    {
-        if (text.Length <= max)
-        {
-            return text;
-        }
-        if (max < 2)
-        {
-            return "";
-        }
-        var cut = text.LastIndexOf(' ', max - 1);
-        return string.Concat(text.AsSpan(0, cut > max / 2 ? cut : max - 1), "…");
     }
 }

@@ -107,23 +107,18 @@ public sealed partial class PulseDigestSweepHandler(NpgsqlDataSource db, Pulse p
         }
 
         // Teams with risk flags first; as many teams as fit one notification (its payload has a byte limit).
-        JsonElement payload;
-        int lines;
-        var teams = MaxTeams;
-        do
+        var lines = 0;
+        var payload = NotificationPayloads.Fit(teams =>
         {
-            string body;
-            (body, lines) = Compose(aggregate, champions, scope, teams);
-            payload = JsonSerializer.SerializeToElement(new Dictionary<string, object?>
+            (var body, lines) = Compose(aggregate, champions, scope, teams);
+            return new Dictionary<string, object?>
             {
                 ["title"] = scope is null ? "Your community this week" : $"Team {scope} this week",
                 ["body"] = body,
                 ["period"] = who.Period,
                 ["rankingId"] = ranking?.Id,
-            });
-            teams /= 2;
-        }
-        while (Encoding.UTF8.GetByteCount(payload.GetRawText()) > NotificationRules.MaxPayloadBytes && teams > 0);
+            };
+        }, MaxTeams, "body");
         var enqueued = await outbox.EnqueueAsync(tx, new Notification(who.TenantId, who.UserId, who.Period, NotificationType, payload,
             NotificationChannels.Email), ct);
         if (champions.Count > 0)

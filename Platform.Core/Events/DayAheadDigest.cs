@@ -150,20 +150,14 @@ public sealed partial class DayAheadDigestSweepHandler(NpgsqlDataSource db, Noti
             }
         }
 
-        JsonElement payload;
-        var shown = MaxGatherings;
-        do
+        // As many gatherings as fit one notification (its payload has a byte limit); the rest are counted.
+        var payload = NotificationPayloads.Fit(shown => new Dictionary<string, object?>
         {
-            payload = JsonSerializer.SerializeToElement(new Dictionary<string, object?>
-            {
-                ["title"] = $"Tomorrow at {who.ConferenceName}: {slots.Count} gathering{(slots.Count == 1 ? "" : "s")}",
-                ["body"] = Compose(slots, matches, who.Zone, shown),
-                ["period"] = period,
-                ["conferenceId"] = who.ConferenceId,
-            });
-            shown /= 2;
-        }
-        while (Encoding.UTF8.GetByteCount(payload.GetRawText()) > NotificationRules.MaxPayloadBytes && shown > 0);
+            ["title"] = $"Tomorrow at {who.ConferenceName}: {slots.Count} gathering{(slots.Count == 1 ? "" : "s")}",
+            ["body"] = Compose(slots, matches, who.Zone, shown),
+            ["period"] = period,
+            ["conferenceId"] = who.ConferenceId,
+        }, MaxGatherings, "body");
         var enqueued = await outbox.EnqueueAsync(tx, new Notification(who.TenantId, who.UserId, period, NotificationType, payload,
             NotificationChannels.Email), ct);
         await DigestLedger.RecordAsync(conn, tx, digestId, slots.Count + matches.Count, enqueued.OutboxId, ct);
@@ -201,5 +195,5 @@ public sealed partial class DayAheadDigestSweepHandler(NpgsqlDataSource db, Noti
         return sb.ToString().TrimEnd();
     }
 
-    private static string Clip(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
+    private static string Clip(string s, int max) => NotificationPayloads.Clip(s, max);
 }

@@ -26,6 +26,7 @@ public sealed partial class EmailChannel
             }
         }
         Unsubscribe = new UnsubscribeTokens(key);
+        Bounces = new BounceAddresses(key, Options.BounceAddress);
     }
 
     public EmailSender Sender { get; }
@@ -33,6 +34,7 @@ public sealed partial class EmailChannel
     public NotificationBranding Branding { get; }
     public EmailOptions Options { get; }
     public UnsubscribeTokens Unsubscribe { get; }
+    public BounceAddresses Bounces { get; }
 
     public Uri UnsubscribeUrl(Guid tenantId, string userId, string type) =>
         new($"{Options.PublicBaseUrl.TrimEnd('/')}/v1/unsubscribe?token={Uri.EscapeDataString(Unsubscribe.Issue(tenantId, userId, type))}");
@@ -77,14 +79,16 @@ public sealed partial class NotificationDeliverer
         var content = EmailTemplates.Render(work.Type, payload.RootElement, brand, unsubscribe);
         var domain = email.Options.From.Split('@') is [_, var d] ? d : "platform.invalid";
         var message = email.Sender.Build(new OutgoingEmail(brand.DisplayName, profile.Email, content, unsubscribe, $"delivery-{work.Id}@{domain}"));
-        var result = await email.Sender.SendAsync(message, ct);
+        // With a bounce address configured, the envelope sender names this delivery (VERP): a report mailed back later finds it.
+        var result = await email.Sender.SendAsync(message, email.Bounces.For(work.Id), ct);
         switch (result.Outcome)
         {
             case EmailOutcome.Sent:
                 await FinishAsync(work, attempt, Outcome.Sent, result.StatusCode, null, started, ct);
                 break;
             case EmailOutcome.AddressRejected:
-                await email.Profiles.DisableEmailAsync(work.TenantId, work.UserId, profile.Email, result.Error ?? "refused", ct);
+                await email.Profiles.DisableEmailAsync(work.TenantId, work.UserId, profile.Email, result.Error ?? "refused",
+                    new AddressEventSource("smtp", work.Id, result.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture)), ct);
                 await FinishAsync(work, attempt, Outcome.Failed, result.StatusCode, $"{result.Error}; address disabled", started, ct);
                 break;
             case EmailOutcome.Rejected:

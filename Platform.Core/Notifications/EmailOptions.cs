@@ -35,6 +35,14 @@ public sealed class EmailOptions
     /// <summary>The From address (e.g. <c>notifications@example.org</c>); the display name is the tenant's brand.</summary>
     public string From { get; set; } = "notifications@platform.invalid";
 
+    /// <summary>
+    /// Where bounces go (e.g. <c>bounces@mail.example.org</c>): when set, each email's envelope sender is
+    /// <c>bounces+{delivery}-{signature}@mail.example.org</c> (VERP), and a delivery status notification mailed back to
+    /// it and handed to <c>POST /v1/internal/notifications/bounces</c> finds its delivery. The mailbox must accept the
+    /// <c>+</c> sub-addresses. Api must have the same setting to read them.
+    /// </summary>
+    public string? BounceAddress { get; set; }
+
     /// <summary>The public base URL of Api, for the one-click unsubscribe link (e.g. <c>https://api.example.org</c>).</summary>
     public string PublicBaseUrl { get; set; } = "http://localhost:5000";
 

@@ -85,7 +85,10 @@ public sealed partial class EmailSender
         return message;
     }
 
-    public async Task<EmailResult> SendAsync(MimeMessage message, CancellationToken ct)
+    public Task<EmailResult> SendAsync(MimeMessage message, CancellationToken ct) => SendAsync(message, null, ct);
+
+    /// <param name="envelopeFrom">The SMTP envelope sender (MAIL FROM, where bounces go); null uses the From address.</param>
+    public async Task<EmailResult> SendAsync(MimeMessage message, string? envelopeFrom, CancellationToken ct)
     {
         using var client = new SmtpClient { Timeout = (int)_options.Timeout.TotalMilliseconds, CheckCertificateRevocation = false };
         client.ServerCertificateValidationCallback = AcceptCertificate;
@@ -102,7 +105,14 @@ public sealed partial class EmailSender
             {
                 await client.AuthenticateAsync(_options.Username, _options.Password ?? "", ct);
             }
-            await client.SendAsync(message, ct);
+            if (envelopeFrom is null)
+            {
+                await client.SendAsync(message, ct);
+            }
+            else
+            {
+                await client.SendAsync(message, MailboxAddress.Parse(envelopeFrom), message.To.Mailboxes, ct);
+            }
             await client.DisconnectAsync(true, ct);
             return new EmailResult(EmailOutcome.Sent, 250, null);
         }

@@ -15,6 +15,7 @@ public static class NotificationEmailExtensions
         builder.Services.AddSingleton<NotificationBranding>();
         builder.Services.AddSingleton<EmailSender>();
         builder.Services.AddSingleton<EmailChannel>();
+        builder.Services.AddSingleton<EmailBounces>();
         return builder;
     }
 }

@@ -99,18 +99,48 @@ public sealed class NotificationProfiles(NpgsqlDataSource db)
         return Read(r);
     }
 
-    /// <summary>The receiving server refused the address for good: stop mailing it (only if it is still the same address).</summary>
-    public async Task DisableEmailAsync(Guid tenantId, string userId, string address, string reason, CancellationToken ct = default)
+    /// <summary>
+    /// The address is refused for good (a 5xx to RCPT TO, or a permanent bounce): stop mailing it, only if it is still
+    /// the person's address and still active, and record why in the address events (one transaction).
+    /// </summary>
+    /// <returns>Whether the address was disabled now.</returns>
+    public async Task<bool> DisableEmailAsync(Guid tenantId, string userId, string address, string reason, AddressEventSource source,
+        CancellationToken ct = default)
     {
         await using var cmd = await db.CreateTenantCommandAsync(tenantId, """
-            UPDATE ops.notification_profiles SET email_status = 'disabled', email_reason = $4, email_disabled_at = now(), updated_at = now()
-            WHERE tenant_id = $1 AND user_id = $2 AND email = $3
+            WITH disabled AS (
+              UPDATE ops.notification_profiles SET email_status = 'disabled', email_reason = $4, email_disabled_at = now(), updated_at = now()
+              WHERE tenant_id = $1 AND user_id = $2 AND lower(email) = lower($3) AND email_status = 'active'
+              RETURNING tenant_id, user_id, email)
+            INSERT INTO ops.email_address_events (tenant_id, user_id, email, event, source, delivery_id, status, detail)
+            SELECT tenant_id, user_id, email, 'disabled', $5, $6, $7, left($4, 1000) FROM disabled
             """, ct);
+        AddEventParameters(cmd, tenantId, userId, address, reason, source);
+        return await cmd.ExecuteNonQueryAsync(ct) > 0;
+    }
+
+    /// <summary>Appends an address event that changes nothing else (a transient or stale bounce, a verification step).</summary>
+    public async Task RecordEventAsync(Guid tenantId, string userId, string address, string @event, AddressEventSource source, string? detail,
+        CancellationToken ct = default)
+    {
+        await using var cmd = await db.CreateTenantCommandAsync(tenantId, """
+            INSERT INTO ops.email_address_events (tenant_id, user_id, email, event, source, delivery_id, status, detail)
+            VALUES ($1, $2, left($3, 254), $8, $5, $6, $7, left($4, 1000))
+            """, ct);
+        AddEventParameters(cmd, tenantId, userId, address, detail, source);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = @event });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static void AddEventParameters(NpgsqlCommand cmd, Guid tenantId, string userId, string address, string? detail, AddressEventSource source)
+    {
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = address });
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reason });
-        await cmd.ExecuteNonQueryAsync(ct);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)detail ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = source.Source });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)source.DeliveryId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)source.Status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
     }
 }
 

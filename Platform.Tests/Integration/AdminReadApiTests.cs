@@ -30,7 +30,8 @@ public sealed class AdminReadApiTests(ApiFixture fixture) : IClassFixture<ApiFix
         tenant.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
 
         foreach (var path in new[] { "/v1/admin/overview", "/v1/admin/tenants", $"/v1/admin/tenants/{tenantId}/conversations",
-                                     "/v1/admin/notifications/health", "/v1/admin/notifications/webhooks/disabled" })
+                                     "/v1/admin/notifications/health", "/v1/admin/notifications/webhooks/disabled",
+                                     "/v1/admin/notifications/email/disabled" })
         {
             Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(path)).StatusCode);
             Assert.Equal(HttpStatusCode.Forbidden, (await tenant.GetAsync(path)).StatusCode);

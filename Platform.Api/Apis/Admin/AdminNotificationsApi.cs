@@ -17,6 +17,8 @@ public static class AdminNotificationsApi
             .WithSummary("Pending deliveries and the oldest one's age, deliveries per channel in the last 24 h by state, disabled webhooks.");
         api.MapGet("/notifications/webhooks/disabled", ListDisabledWebhooks).WithName("AdminListDisabledWebhooks")
             .WithSummary("Webhook endpoints of every tenant disabled after a streak of failed deliveries, most recent first (cursor-paged).");
+        api.MapGet("/notifications/email/disabled", ListDisabledAddresses).WithName("AdminListDisabledEmailAddresses")
+            .WithSummary("Email addresses of every tenant that no longer receive mail (refused at RCPT TO or bounced), most recent first, masked; ?limit= (1–200, 25).");
         api.MapPost("/notifications/webhooks/{id:guid}/enable", EnableWebhook).WithName("AdminEnableWebhook")
             .WithSummary("Turn a disabled webhook endpoint back on with a clean failure streak.").ProducesProblem(StatusCodes.Status404NotFound);
         return api;
@@ -27,6 +29,9 @@ public static class AdminNotificationsApi
 
     public static async Task<Ok<Page<DisabledWebhookRow>>> ListDisabledWebhooks(NpgsqlDataSource db, string? cursor, int? limit, CancellationToken ct) =>
         TypedResults.Ok(await NotificationHealth.DisabledWebhooksAsync(db, cursor, AdminReads.ClampPageSize(limit), ct));
+
+    public static async Task<Ok<IReadOnlyList<DisabledAddressRow>>> ListDisabledAddresses(NpgsqlDataSource db, int? limit, CancellationToken ct) =>
+        TypedResults.Ok(await NotificationHealth.DisabledAddressesAsync(db, AdminReads.ClampPageSize(limit), ct));
 
     public static async Task<Results<NoContent, ProblemHttpResult>> EnableWebhook(NpgsqlDataSource db, Guid id, CancellationToken ct) =>
         await NotificationHealth.ReenableWebhookAsync(db, id, ct)

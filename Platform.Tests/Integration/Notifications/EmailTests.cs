@@ -16,6 +16,7 @@ public sealed class EmailFixture : NotificationsFixture
     public const string UnsubscribeKey = "test-unsubscribe-key";
     public const string DkimDomain = "mail.example.org";
     public const string DkimSelector = "s2026";
+    public const string BounceAddress = "bounces@mail.example.org";
 
     public RSA DkimKey { get; } = RSA.Create(2048);
     public LocalSmtp Smtp { get; private set; } = null!;
@@ -24,6 +25,7 @@ public sealed class EmailFixture : NotificationsFixture
     {
         base.Configure(settings);
         settings["Platform:Notifications:Email:UnsubscribeKey"] = UnsubscribeKey;
+        settings["Platform:Notifications:Email:BounceAddress"] = BounceAddress;
     }
 
     public override async Task InitializeAsync()
@@ -39,6 +41,7 @@ public sealed class EmailFixture : NotificationsFixture
         settings["Platform:Notifications:Email:PublicBaseUrl"] = "https://api.example.org";
         settings["Platform:Notifications:Email:UnsubscribeKey"] = UnsubscribeKey;
         settings["Platform:Notifications:Email:ServerCertificateSha256"] = Smtp.CertificateSha256;
+        settings["Platform:Notifications:Email:BounceAddress"] = BounceAddress;
         settings["Platform:Notifications:Email:Dkim:Domain"] = DkimDomain;
         settings["Platform:Notifications:Email:Dkim:Selector"] = DkimSelector;
         settings["Platform:Notifications:Email:Dkim:PrivateKeyPem"] = DkimKey.ExportRSAPrivateKeyPem();
@@ -73,7 +76,9 @@ public sealed class EmailTests(EmailFixture fx) : IClassFixture<EmailFixture>
 
         Assert.Equal(LocalSmtp.Login, mail.Login);
         Assert.True(mail.Tls, "STARTTLS was used");
-        Assert.Equal("notify@mail.example.org", mail.MailFrom);
+        // The envelope sender names the delivery (VERP), so a bounce mailed back later finds it; From stays the tenant's.
+        var deliveryId = await fx.ScalarAsync("SELECT id FROM ops.notification_deliveries WHERE outbox_id = $1", enqueued.OutboxId);
+        Assert.Matches($"^bounces\\+{deliveryId}-[0-9a-f]{{20}}@mail\\.example\\.org$", mail.MailFrom);
         var message = mail.Message;
         var from = Assert.IsType<MailboxAddress>(Assert.Single(message.From));
         Assert.Equal(("Springfield Civic", "notify@mail.example.org"), (from.Name, from.Address));
@@ -129,6 +134,11 @@ public sealed class EmailTests(EmailFixture fx) : IClassFixture<EmailFixture>
         Assert.Contains("550", mail.Reason);
         var settings = await NotificationsFixture.Json(await fx.Client(token).GetAsync("/v1/me/notification-settings"));
         Assert.Equal("disabled", settings.GetProperty("emailStatus").GetString());
+        Assert.Equal(1, await fx.ScalarAsync("""
+            SELECT count(*) FROM ops.email_address_events e JOIN ops.notification_deliveries d ON d.id = e.delivery_id
+            WHERE e.tenant_id = $1 AND e.event = 'disabled' AND e.source = 'smtp' AND e.status = '550' AND e.email = 'reject-hal@example.net'
+              AND d.outbox_id = $2
+            """, tenant.Id, refused.OutboxId));
 
         // A disabled address gets no more email deliveries; setting a new address starts over.
         var next = await fx.ProduceAsync(tenant.Id, "hal", "meeting-2", "civic.meeting-summary", NotificationChannels.Email | NotificationChannels.InApp);
