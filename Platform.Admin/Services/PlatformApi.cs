@@ -57,6 +57,10 @@ public sealed record ConferenceRow(Guid Id, Guid TenantId, string TenantName, st
     int ReportsPending, int ReportsCompleted, int ReportsFailed, DateTime? LastReportAt, string? LastReportStatus);
 public sealed record ImpactCompanyRow(Guid Id, Guid TenantId, string TenantName, string Name, DateTime CreatedAt,
     int People, int Texts, int TextsScored, DateTime? LastScoredAt, string? ModelVersion, int Imports);
+public sealed record MembershipRow(string Role, string? ScopeId);
+public sealed record IdentityUserRow(Guid Id, string Email, IReadOnlyList<MembershipRow> Roles);
+public sealed record RoleChangeRow(Guid UserId, string? Email, string Action, string Role, string? ScopeId, string Actor, DateTime ChangedAt);
+public sealed record RoleChangeList(IReadOnlyList<RoleChangeRow> Items);
 public sealed record ImportLineError(int Line, string Column, string Message);
 public sealed record ImpactImportRow(Guid Id, Guid TenantId, string TenantName, Guid CompanyId, string CompanyName, string Kind,
     DateTime CreatedAt, int Rows, int Imported, int Rejected, IReadOnlyList<ImportLineError> Errors);
@@ -155,6 +159,19 @@ public sealed class PlatformApi
 
     public async Task<Guid> RerunMeetingAsync(Guid meetingId, CancellationToken ct = default) =>
         (await SendAsync<RunAccepted>(HttpMethod.Post, $"/v1/internal/meetings/{meetingId}/rerun", null, ct)).RunId;
+
+    // End users of a tenant and their roles (the identity module); every change lands in the tenant's role audit.
+    public Task<Page<IdentityUserRow>> IdentityUsersAsync(Guid tenantId, string? cursor, int limit, CancellationToken ct = default) =>
+        GetAsync<Page<IdentityUserRow>>($"/v1/admin/tenants/{tenantId}/identity/users{Query(("cursor", cursor), ("limit", limit.ToString()))}", ct);
+
+    public Task GrantRoleAsync(Guid tenantId, Guid userId, string role, string? scopeId, CancellationToken ct = default) =>
+        SendAsync<JsonElement>(HttpMethod.Post, $"/v1/admin/tenants/{tenantId}/identity/users/{userId}/roles", new { role, scopeId }, ct);
+
+    public Task RemoveRoleAsync(Guid tenantId, Guid userId, string role, string? scopeId, CancellationToken ct = default) =>
+        SendAsync<JsonElement>(HttpMethod.Post, $"/v1/admin/tenants/{tenantId}/identity/users/{userId}/roles/remove", new { role, scopeId }, ct);
+
+    public Task<RoleChangeList> RoleChangesAsync(Guid tenantId, int limit, CancellationToken ct = default) =>
+        GetAsync<RoleChangeList>($"/v1/admin/tenants/{tenantId}/identity/role-changes{Query(("limit", limit.ToString()))}", ct);
 
     // Safety review queue, across tenants
     public Task<Page<SafetyFlagRow>> SafetyFlagsAsync(string? cursor, int limit, CancellationToken ct = default) =>

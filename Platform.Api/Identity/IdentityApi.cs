@@ -26,6 +26,9 @@ public sealed record TrustedIssuerRequest(string? Issuer, string? Audience, stri
 public sealed record TrustedIssuerView(string Issuer, string Audience, string JwksUri, string UserClaim, string? RolesClaim);
 public sealed record TrustedIssuerList(IReadOnlyList<TrustedIssuerView> Issuers);
 public sealed record IdentityUserView(Guid Id, string Email, IReadOnlyList<MembershipView> Roles);
+public sealed record ExternalProviderRequest(string? DisplayName, string? Issuer, string? ClientId, string? ClientSecret);
+public sealed record ExternalProviderView(string Name, string DisplayName, string Issuer, string ClientId, bool HasClientSecret, string RedirectUri);
+public sealed record ExternalProviderList(IReadOnlyList<ExternalProviderView> Providers);
 
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(RegisterClientRequest))]
@@ -36,6 +39,8 @@ public sealed record IdentityUserView(Guid Id, string Email, IReadOnlyList<Membe
 [JsonSerializable(typeof(IdentityUserView))]
 [JsonSerializable(typeof(TrustedIssuerRequest))]
 [JsonSerializable(typeof(TrustedIssuerList))]
+[JsonSerializable(typeof(ExternalProviderRequest))]
+[JsonSerializable(typeof(ExternalProviderList))]
 internal sealed partial class IdentityJsonContext : JsonSerializerContext;
 
 /// <summary>
@@ -73,8 +78,72 @@ public static class IdentityApi
         api.MapGet("/trusted-issuers", ListTrustedIssuers).WithName("ListTrustedIssuers").WithSummary("The issuers this tenant trusts.");
         api.MapPost("/trusted-issuers/remove", RemoveTrustedIssuer).WithName("RemoveTrustedIssuer").WithSummary("Stop trusting an issuer.")
             .Accepts<TrustedIssuerRequest>("application/json").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPut("/providers/{name}", SetProvider).WithName("SetExternalProvider")
+            .WithSummary("Let the tenant's users sign in with an upstream OpenID provider (Google, Microsoft, any compliant issuer).")
+            .Accepts<ExternalProviderRequest>("application/json").ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        api.MapGet("/providers", ListProviders).WithName("ListExternalProviders").WithSummary("The tenant's upstream OpenID providers.");
+        api.MapDelete("/providers/{name}", DeleteProvider).WithName("DeleteExternalProvider")
+            .WithSummary("Remove an upstream provider: its sign-in option and the account links made through it go.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        app.MapIdentityAdminApi();
         return api;
     }
+
+    private static readonly System.Text.RegularExpressions.Regex ProviderName = new("^[a-z0-9][a-z0-9-]{0,39}$",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> SetProvider(HttpRequest request, string name, ClaimsPrincipal user,
+        ExternalProviders providers, Platform.Core.Security.OutboundOptions outbound)
+    {
+        if (!ProviderName.IsMatch(name) || name == "callback")
+        {
+            return Problems.Invalid("name", "The provider's name is its slug in sign-in URLs: 1–40 of a-z, 0-9 and '-', not 'callback'.");
+        }
+        var (body, problem) = await JsonBody.ReadAsync(request, IdentityJsonContext.Default.ExternalProviderRequest);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var displayName = body!.DisplayName?.Trim();
+        if (string.IsNullOrEmpty(displayName) || displayName.Length > 100 || displayName.Any(char.IsControl))
+        {
+            return Problems.Invalid("displayName", "displayName (shown as \"Sign in with …\") must be 1–100 characters.");
+        }
+        if (body.Issuer is not { Length: > 0 and <= 2000 } issuer || !Uri.TryCreate(issuer, UriKind.Absolute, out var issuerUri)
+            || !string.IsNullOrEmpty(issuerUri.Query) || !string.IsNullOrEmpty(issuerUri.Fragment)
+            || Platform.Core.Security.OutboundHttp.WhyRefused(issuerUri, outbound, requireHttps: true) is not null)
+        {
+            return Problems.Invalid("issuer", "issuer must be the provider's issuer URL (https, a public host, no query), e.g. https://accounts.google.com.");
+        }
+        if (body.ClientId is not { Length: > 0 and <= 500 } clientId || clientId.Any(char.IsControl))
+        {
+            return Problems.Invalid("clientId", "clientId must be the client id the provider gave this tenant, 1–500 characters.");
+        }
+        if (body.ClientSecret is { } secret && (secret.Length is 0 or > 500 || secret.Any(char.IsControl)))
+        {
+            return Problems.Invalid("clientSecret", "clientSecret must be 1–500 characters, or left out for a public client.");
+        }
+        if (body.ClientSecret is not null && !providers.CanSeal)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Secrets cannot be stored.",
+                detail: "The master key that seals secrets is not configured.");
+        }
+        await providers.SetAsync(Tenant(user), name, displayName, issuer, clientId, body.ClientSecret, request.HttpContext.RequestAborted);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Ok<ExternalProviderList>> ListProviders(HttpRequest request, ClaimsPrincipal user, ExternalProviders providers,
+        IdentityOptions options) =>
+        TypedResults.Ok(new ExternalProviderList([.. (await providers.ListAsync(Tenant(user), request.HttpContext.RequestAborted))
+            .Select(p => new ExternalProviderView(p.Name, p.DisplayName, p.Issuer, p.ClientId, p.HasSecret,
+                $"{IdentityEndpoints.PublicBase(request.HttpContext, options)}/t/{Tenant(user):D}/account/external/callback"))]));
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteProvider(HttpRequest request, string name, ClaimsPrincipal user,
+        ExternalProviders providers) =>
+        name.Length <= 40 && await providers.DeleteAsync(Tenant(user), name, request.HttpContext.RequestAborted)
+            ? TypedResults.NoContent()
+            : Problems.NotFound("External provider");
 
     public static async Task<Results<NoContent, ProblemHttpResult>> SetTrustedIssuer(HttpRequest request, ClaimsPrincipal user, TrustedIssuers issuers,
         Platform.Core.Security.OutboundOptions outbound)
@@ -287,12 +356,15 @@ public static class IdentityApi
     }
 
     public static Task<Results<NoContent, ProblemHttpResult>> GrantRole(string userId, HttpRequest request, ClaimsPrincipal user, IdentityUsers users) =>
-        ChangeRoleAsync(userId, request, user, (tenant, id, m, ct) => users.GrantAsync(tenant, id, m, ct));
+        ChangeRoleAsync(Tenant(user), userId, request, (tenant, id, m, ct) => users.GrantAsync(tenant, id, m, ApiKeyActor(user), ct));
 
     public static Task<Results<NoContent, ProblemHttpResult>> RemoveRole(string userId, HttpRequest request, ClaimsPrincipal user, IdentityUsers users) =>
-        ChangeRoleAsync(userId, request, user, (tenant, id, m, ct) => users.RevokeAsync(tenant, id, m, ct));
+        ChangeRoleAsync(Tenant(user), userId, request, (tenant, id, m, ct) => users.RevokeAsync(tenant, id, m, ApiKeyActor(user), ct));
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> ChangeRoleAsync(string userId, HttpRequest request, ClaimsPrincipal user,
+    /// <summary>Who changed a role through the tenant API, for the audit: the API key (its id, never the key).</summary>
+    private static string ApiKeyActor(ClaimsPrincipal user) => "tenant API key " + (user.FindFirstValue(PlatformClaims.Origin) ?? "");
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> ChangeRoleAsync(Guid tenantId, string userId, HttpRequest request,
         Func<Guid, Guid, Membership, CancellationToken, Task<bool>> change)
     {
         if (!Guid.TryParse(userId, out var id))
@@ -318,7 +390,7 @@ public static class IdentityApi
         {
             return Problems.Invalid("scopeId", "scopeId must be the id (a UUID) of the company or conference.");
         }
-        if (!await change(Tenant(user), id, new Membership(role, scoped ? Guid.Parse(scope!).ToString() : null), request.HttpContext.RequestAborted))
+        if (!await change(tenantId, id, new Membership(role, scoped ? Guid.Parse(scope!).ToString() : null), request.HttpContext.RequestAborted))
         {
             return Problems.NotFound(request.Path.Value!.EndsWith("/remove", StringComparison.Ordinal) ? "Role" : "User");
         }

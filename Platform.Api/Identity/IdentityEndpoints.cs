@@ -4,6 +4,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
@@ -37,14 +38,20 @@ public static partial class IdentityEndpoints
         issuer.MapPost("/account/login", Login);
         issuer.MapGet("/account/register", RegisterPage);
         issuer.MapPost("/account/register", Register);
+        issuer.MapPost("/account/link", RequestLink);
+        issuer.MapGet("/account/link/open", OpenLinkPage);
+        issuer.MapPost("/account/link/open", OpenLink);
+        issuer.MapGet("/account/external/callback", ExternalCallback);
+        issuer.MapGet("/account/external/{provider}", ExternalStart);
         issuer.MapMethods("/connect/authorize", ["GET", "POST"], Authorize);
         issuer.MapPost("/connect/token", Token);
         issuer.MapMethods("/connect/endsession", ["GET", "POST"], EndSession);
         return app;
     }
 
-    private static async Task<IResult> LoginPage(HttpContext http, IdentityPagesRenderer pages, string? returnUrl) =>
-        await pages.LoginAsync(http, LocalReturnUrl(http, returnUrl), email: null, error: null);
+    private static async Task<IResult> LoginPage(HttpContext http, IdentityPagesRenderer pages, ExternalProviders providers, string? returnUrl) =>
+        await pages.LoginAsync(http, LocalReturnUrl(http, returnUrl), email: null, error: null,
+            providers: [.. (await providers.ListAsync(http.IssuerTenant(), http.RequestAborted)).Select(p => (p.Name, p.DisplayName))]);
 
     private static async Task<IResult> RegisterPage(HttpContext http, IdentityPagesRenderer pages, string? returnUrl) =>
         await pages.RegisterAsync(http, LocalReturnUrl(http, returnUrl), email: null, error: null);
@@ -110,6 +117,189 @@ public static partial class IdentityEndpoints
         await SignInCookieAsync(http, tenantId, id.Value, email);
         return Results.Redirect(returnUrl);
     }
+
+    /// <summary>
+    /// Asks for a sign-in link by e-mail. The answer is the same whether or not the address has an account; over the
+    /// per-address limit nothing is stored or sent and the page says to wait.
+    /// </summary>
+    private static async Task<IResult> RequestLink(HttpContext http, IAntiforgery antiforgery, SignInLinks links, IdentityOptions options,
+        IdentityBranding branding, IdentityPagesRenderer pages)
+    {
+        if (await ReadFormAsync(http, antiforgery) is not { } form)
+        {
+            return Results.BadRequest();
+        }
+        var tenantId = http.IssuerTenant();
+        var email = form["email"].ToString().Trim();
+        var returnUrl = LocalReturnUrl(http, form["returnUrl"]);
+        if (!IsEmail(email))
+        {
+            return await pages.LoginAsync(http, returnUrl, email, "Enter an e-mail address such as name@example.org.", StatusCodes.Status400BadRequest);
+        }
+        var brand = await branding.GetAsync(tenantId, http.RequestAborted);
+        var linkBase = PublicBase(http, options) + http.Request.PathBase + "/account/link/open?token=";
+        var outcome = await links.RequestAsync(tenantId, email, returnUrl,
+            new SignInLinkPolicy(options.SignInLinkLifetime, options.SignInLinkLimit, options.SignInLinkWindow),
+            token => linkBase + token, brand.DisplayName, http.RequestAborted);
+        if (outcome == SignInLinkOutcome.RateLimited)
+        {
+            http.Response.Headers.RetryAfter = ((int)options.SignInLinkWindow.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return await pages.MessageAsync(http, "Too many links",
+                $"Several sign-in links were sent to this address lately. Use the newest one, or ask again in {(int)Math.Round(options.SignInLinkWindow.TotalMinutes)} minutes.",
+                StatusCodes.Status429TooManyRequests, returnUrl);
+        }
+        return await pages.LinkSentAsync(http, email, options.SignInLinkLifetime);
+    }
+
+    private static async Task<IResult> OpenLinkPage(HttpContext http, IdentityPagesRenderer pages, string? token) =>
+        string.IsNullOrEmpty(token) || token.Length > 100
+            ? await pages.MessageAsync(http, "Link not valid", "This sign-in link is not complete. Ask for a new one.", StatusCodes.Status400BadRequest)
+            : await pages.LinkOpenAsync(http, token);
+
+    /// <summary>Uses a sign-in link: once, before it expires; then the sign-in continues where it was asked for.</summary>
+    private static async Task<IResult> OpenLink(HttpContext http, IAntiforgery antiforgery, SignInLinks links, IdentityUsers users,
+        IdentityPagesRenderer pages, ILoggerFactory loggers)
+    {
+        if (await ReadFormAsync(http, antiforgery) is not { } form)
+        {
+            return Results.BadRequest();
+        }
+        var tenantId = http.IssuerTenant();
+        var redeemed = await links.RedeemAsync(tenantId, form["token"].ToString(), http.RequestAborted);
+        if (redeemed is not { } link || await users.FindByIdAsync(tenantId, link.UserId, http.RequestAborted) is not { } user)
+        {
+            return await pages.MessageAsync(http, "Link not valid",
+                "This sign-in link has expired or was already used. Ask for a new one on the sign-in page.", StatusCodes.Status400BadRequest);
+        }
+        LogSignedInWithLink(loggers.CreateLogger(typeof(IdentityEndpoints)), tenantId, user.Id);
+        await SignInCookieAsync(http, tenantId, user.Id, user.Email);
+        return Results.Redirect(LocalReturnUrl(http, link.ReturnUrl));
+    }
+
+    private const string ExternalCookie = "platform_identity_ext";
+
+    /// <summary>What the browser carries (protected, 10 minutes) from the redirect to the upstream until it comes back.</summary>
+    private sealed record ExternalFlow(string Provider, string State, string Nonce, string Verifier, string ReturnUrl)
+    {
+        public string Pack() => string.Join('\n', Provider, State, Nonce, Verifier, ReturnUrl);
+
+        public static ExternalFlow? Unpack(string packed) =>
+            packed.Split('\n') is [var provider, var state, var nonce, var verifier, var returnUrl]
+                ? new ExternalFlow(provider, state, nonce, verifier, returnUrl)
+                : null;
+    }
+
+    private static ITimeLimitedDataProtector ExternalProtector(HttpContext http) =>
+        http.RequestServices.GetRequiredService<IDataProtectionProvider>().CreateProtector("platform.identity.external-sign-in").ToTimeLimitedDataProtector();
+
+    /// <summary>
+    /// Starts a sign-in with the tenant's upstream provider: authorization code with PKCE (S256), a state and a nonce kept in
+    /// a protected, path-scoped cookie, the redirect back to this issuer's callback.
+    /// </summary>
+    private static async Task<IResult> ExternalStart(HttpContext http, string provider, string? returnUrl, ExternalProviders providers,
+        IdentityOptions options, IdentityPagesRenderer pages)
+    {
+        var tenantId = http.IssuerTenant();
+        var back = LocalReturnUrl(http, returnUrl);
+        if (provider.Length > 40 || await providers.FindAsync(tenantId, provider, http.RequestAborted) is not { } found)
+        {
+            return await pages.MessageAsync(http, "Unknown provider", "This sign-in option does not exist.", StatusCodes.Status404NotFound, back);
+        }
+        ProviderMetadata metadata;
+        try
+        {
+            metadata = await providers.DiscoverAsync(found.Provider.Issuer, http.RequestAborted);
+        }
+        catch (ExternalSignInException ex)
+        {
+            return await pages.MessageAsync(http, "Sign-in not available", ex.Message, StatusCodes.Status502BadGateway, back);
+        }
+        var flow = new ExternalFlow(found.Provider.Name, RandomToken(), RandomToken(), RandomToken(), back);
+        http.Response.Cookies.Append(ExternalCookie,
+            ExternalProtector(http).Protect(flow.Pack(), TimeSpan.FromMinutes(10)),
+            new CookieOptions
+            {
+                HttpOnly = true, SameSite = SameSiteMode.Lax, Secure = http.Request.IsHttps, Path = http.Request.PathBase.Value,
+                MaxAge = TimeSpan.FromMinutes(10),
+            });
+        var challenge = Base64UrlEncoder.Encode(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(flow.Verifier)));
+        var query = new Dictionary<string, string?>
+        {
+            ["client_id"] = found.Provider.ClientId, ["response_type"] = "code", ["scope"] = "openid email profile",
+            ["redirect_uri"] = ExternalRedirectUri(http, options), ["state"] = flow.State, ["nonce"] = flow.Nonce,
+            ["code_challenge"] = challenge, ["code_challenge_method"] = "S256",
+        };
+        return Results.Redirect(Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(metadata.AuthorizationEndpoint.AbsoluteUri, query));
+    }
+
+    /// <summary>
+    /// The upstream's answer: the state must match the browser's protected cookie; the code is exchanged (with the PKCE
+    /// verifier and the client secret), the ID token validated against the upstream's keys, and the upstream account
+    /// linked to (or provisioned as) a local user, who is then signed in and sent on with the authorize request.
+    /// </summary>
+    private static async Task<IResult> ExternalCallback(HttpContext http, string? code, string? state, string? error, ExternalProviders providers,
+        IdentityUsers users, IdentityOptions options, IdentityPagesRenderer pages, ILoggerFactory loggers)
+    {
+        var tenantId = http.IssuerTenant();
+        ExternalFlow? flow = null;
+        if (http.Request.Cookies[ExternalCookie] is { Length: > 0 } protectedFlow)
+        {
+            try
+            {
+                flow = ExternalFlow.Unpack(ExternalProtector(http).Unprotect(protectedFlow));
+            }
+            catch (System.Security.Cryptography.CryptographicException)
+            {
+                flow = null;
+            }
+        }
+        http.Response.Cookies.Delete(ExternalCookie, new CookieOptions { Path = http.Request.PathBase.Value });
+        if (flow is null || state is null || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(flow.State), System.Text.Encoding.UTF8.GetBytes(state)))
+        {
+            return await pages.MessageAsync(http, "Sign-in interrupted",
+                "This sign-in was started elsewhere or took too long. Start again from the sign-in page.", StatusCodes.Status400BadRequest);
+        }
+        if (error is not null || string.IsNullOrEmpty(code))
+        {
+            return await pages.MessageAsync(http, "Sign-in cancelled", "The provider did not sign you in.", StatusCodes.Status400BadRequest, flow.ReturnUrl);
+        }
+        if (await providers.FindAsync(tenantId, flow.Provider, http.RequestAborted) is not { } found)
+        {
+            return await pages.MessageAsync(http, "Unknown provider", "This sign-in option no longer exists.", StatusCodes.Status400BadRequest, flow.ReturnUrl);
+        }
+        Guid? userId;
+        try
+        {
+            var metadata = await providers.DiscoverAsync(found.Provider.Issuer, http.RequestAborted);
+            var idToken = await providers.RedeemCodeAsync(found.Provider, found.Secret, metadata, code, ExternalRedirectUri(http, options), flow.Verifier,
+                http.RequestAborted);
+            var identity = await providers.ValidateIdTokenAsync(found.Provider, metadata, idToken, flow.Nonce, http.RequestAborted);
+            userId = await providers.SignInUserAsync(tenantId, found.Provider, identity, http.RequestAborted);
+        }
+        catch (ExternalSignInException ex)
+        {
+            return await pages.MessageAsync(http, "Sign-in failed", ex.Message, StatusCodes.Status400BadRequest, flow.ReturnUrl);
+        }
+        if (userId is null || await users.FindByIdAsync(tenantId, userId.Value, http.RequestAborted) is not { } user)
+        {
+            return await pages.MessageAsync(http, "Sign-in failed",
+                "The provider did not confirm an e-mail address for this account, so it cannot be used here yet.", StatusCodes.Status400BadRequest,
+                flow.ReturnUrl);
+        }
+        LogSignedInExternally(loggers.CreateLogger(typeof(IdentityEndpoints)), tenantId, user.Id, found.Provider.Name);
+        await SignInCookieAsync(http, tenantId, user.Id, user.Email);
+        return Results.Redirect(LocalReturnUrl(http, flow.ReturnUrl));
+    }
+
+    private static string ExternalRedirectUri(HttpContext http, IdentityOptions options) =>
+        PublicBase(http, options) + http.Request.PathBase + "/account/external/callback";
+
+    private static string RandomToken() => Base64UrlEncoder.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>Api's public base URL: the configured one, else the request's own scheme and host.</summary>
+    internal static string PublicBase(HttpContext http, IdentityOptions options) =>
+        options.PublicBaseUrl is { Length: > 0 } configured ? configured.TrimEnd('/') : $"{http.Request.Scheme}://{http.Request.Host}";
 
     /// <summary>The authorization endpoint, after OpenIddict validated the request (client, redirect URI, PKCE).</summary>
     private static async Task<IResult> Authorize(HttpContext http, IdentityUsers users, IOpenIddictApplicationManager applications,
@@ -278,6 +468,12 @@ public static partial class IdentityEndpoints
 
     internal static bool IsEmail(string email) =>
         email.Length is >= 3 and <= 254 && MailAddress.TryCreate(email, out var parsed) && parsed.Address == email && email.Contains('.', StringComparison.Ordinal);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} of tenant {TenantId} signed in with external provider {Provider}")]
+    private static partial void LogSignedInExternally(ILogger logger, Guid tenantId, Guid userId, string provider);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} of tenant {TenantId} signed in with an e-mailed link")]
+    private static partial void LogSignedInWithLink(ILogger logger, Guid tenantId, Guid userId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Wrong password for user {UserId} of tenant {TenantId}")]
     private static partial void LogSignInFailed(ILogger logger, Guid tenantId, Guid userId);

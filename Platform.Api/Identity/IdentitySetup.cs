@@ -21,6 +21,16 @@ public sealed class IdentityOptions
     /// <summary>Wrong passwords in a row that lock an account, and for how long.</summary>
     public int LockoutAttempts { get; set; } = 5;
     public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
+    /// <summary>How long an e-mailed sign-in link works, and how many links one address may ask for per window.</summary>
+    public TimeSpan SignInLinkLifetime { get; set; } = TimeSpan.FromMinutes(15);
+    public int SignInLinkLimit { get; set; } = 3;
+    public TimeSpan SignInLinkWindow { get; set; } = TimeSpan.FromMinutes(15);
+    /// <summary>
+    /// Api's public URL (<c>https://api.example.org</c>) for links in e-mails and for the redirect back from an external
+    /// provider. Without it the request's own scheme and host are used, which then must be restricted by
+    /// <c>AllowedHosts</c> so a forged Host header cannot put another site into a sign-in link.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
     /// <summary>Plain http issuers (development and tests only): OpenIddict refuses them otherwise.</summary>
     public bool AllowHttp { get; set; }
 }

@@ -55,7 +55,7 @@ public static class ProblemTypes
 /// </summary>
 public sealed class BearerAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IConfiguration configuration,
-    CredentialLookup credentials, ClientTokens tokens, Platform.Core.Identity.TrustedIssuers trustedIssuers)
+    CredentialLookup credentials, Platform.Core.Identity.BearerTokens tokens)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "PlatformBearer";
@@ -86,16 +86,15 @@ public sealed class BearerAuthenticationHandler(
             var owner = await credentials.FindChannelSecretAsync(bearer, Context.RequestAborted);
             return owner is null ? AuthenticateResult.Fail("Unknown or rotated channel secret.") : Success(Claims(CallerKinds.Channel, owner));
         }
-        var validation = await tokens.ValidateAsync(bearer);
+        // A platform token, or a token of an issuer a tenant trusts (the same validation Realtime runs).
+        var validation = await tokens.ValidateAsync(bearer, Context.RequestAborted);
         switch (validation.Outcome)
         {
             case TokenValidationOutcome.Expired:
                 Context.Items[FailureKey] = ExpiredFailure;
                 return AuthenticateResult.Fail("The client token has expired.");
             case TokenValidationOutcome.Invalid:
-                return await trustedIssuers.ValidateAsync(bearer, Context.RequestAborted) is { } external
-                    ? await UserTokenAsync(new ClientTokenClaims(external.TenantId, external.UserId, null, external.Roles, external.ExpiresAt))
-                    : AuthenticateResult.Fail("Unrecognised credential.");
+                return AuthenticateResult.Fail("Unrecognised credential.");
         }
         var claims = validation.Claims!;
         if (claims.ConversationId is not { } conversationId)

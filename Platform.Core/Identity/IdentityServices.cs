@@ -15,6 +15,7 @@ public static class IdentityServiceExtensions
     /// </summary>
     public static IServiceCollection AddIdentityStores(this IServiceCollection services)
     {
+        services.AddTrustedIssuerTokens();
         services.AddDbContext<IdentityDb>((sp, options) => options
             .UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>())
             .AddInterceptors(new IdentityScopeInterceptor()));
@@ -22,9 +23,22 @@ public static class IdentityServiceExtensions
             .UseDbContext<IdentityDb>()
             .ReplaceDefaultEntities<IdentityClient, IdentityAuthorization, IdentityScope, IdentityToken, Guid>());
         services.AddSingleton<IdentityUsers>();
+        services.AddSingleton<SignInLinks>();
+        services.TryAddSingleton<Platform.Core.Impact.Privacy.PiiVault>();
+        services.AddSingleton<ExternalProviders>();
         services.AddSingleton<IdentityBranding>();
+        return services;
+    }
+
+    /// <summary>
+    /// What validating end-user tokens needs (Api and Realtime, which register <see cref="ClientTokens"/> themselves): platform tokens and tokens of the issuers tenants trust,
+    /// checked by the same <see cref="BearerTokens"/>.
+    /// </summary>
+    public static IServiceCollection AddTrustedIssuerTokens(this IServiceCollection services)
+    {
         services.TryAddSingleton(sp => OutboundOptions.From(sp.GetRequiredService<IConfiguration>()));
-        services.AddSingleton<TrustedIssuers>();
+        services.TryAddSingleton<TrustedIssuers>();
+        services.TryAddSingleton<BearerTokens>();
         return services;
     }
 }

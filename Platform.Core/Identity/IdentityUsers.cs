@@ -6,6 +6,9 @@ namespace Platform.Core.Identity;
 /// <summary>A person who signs in at a tenant's issuer (the password hash is opaque here: Api hashes and verifies).</summary>
 public sealed record IdentityUser(Guid Id, string Email, string? PasswordHash, int FailedAttempts, DateTimeOffset? LockedUntil);
 
+/// <summary>One entry of the role audit: who gave or took which role of whom, when.</summary>
+public sealed record RoleChange(Guid UserId, string? Email, string Action, string Role, string? ScopeId, string Actor, DateTimeOffset ChangedAt);
+
 /// <summary>A role of a user in a tenant; <see cref="ScopeId"/> names the company or conference of a scoped role.</summary>
 public sealed record Membership(string Role, string? ScopeId)
 {
@@ -144,33 +147,92 @@ public sealed class IdentityUsers(NpgsqlDataSource dataSource)
         return list;
     }
 
-    /// <summary>Grants a role; false when the user does not exist in this tenant.</summary>
-    public async Task<bool> GrantAsync(Guid tenantId, Guid userId, Membership membership, CancellationToken ct)
+    /// <summary>
+    /// Grants a role and records who did it (<paramref name="actor"/>) in the role audit, in one statement; false when the
+    /// user does not exist in this tenant. Granting a role the user holds changes and records nothing.
+    /// </summary>
+    public async Task<bool> GrantAsync(Guid tenantId, Guid userId, Membership membership, string actor, CancellationToken ct)
     {
         await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
-            INSERT INTO identity.memberships (tenant_id, user_id, role, scope_id)
-            SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM identity.users WHERE tenant_id = $1 AND id = $2)
-            ON CONFLICT DO NOTHING
+            WITH granted AS (
+              INSERT INTO identity.memberships (tenant_id, user_id, role, scope_id)
+              SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM identity.users WHERE tenant_id = $1 AND id = $2)
+              ON CONFLICT DO NOTHING RETURNING user_id)
+            INSERT INTO identity.role_changes (tenant_id, user_id, action, role, scope_id, actor)
+            SELECT $1, user_id, 'grant', $3, $4, $5 FROM granted
             """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = userId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = membership.Role });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = membership.ScopeId ?? "" });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = actor });
         await cmd.ExecuteNonQueryAsync(ct);
         return await FindByIdAsync(tenantId, userId, ct) is not null;
     }
 
-    /// <summary>Removes a role; false when the user did not hold it.</summary>
-    public async Task<bool> RevokeAsync(Guid tenantId, Guid userId, Membership membership, CancellationToken ct)
+    /// <summary>Removes a role and records who did it in the role audit; false when the user did not hold it.</summary>
+    public async Task<bool> RevokeAsync(Guid tenantId, Guid userId, Membership membership, string actor, CancellationToken ct)
     {
         await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
-            DELETE FROM identity.memberships WHERE tenant_id = $1 AND user_id = $2 AND role = $3 AND scope_id = $4
+            WITH removed AS (
+              DELETE FROM identity.memberships WHERE tenant_id = $1 AND user_id = $2 AND role = $3 AND scope_id = $4 RETURNING user_id)
+            INSERT INTO identity.role_changes (tenant_id, user_id, action, role, scope_id, actor)
+            SELECT $1, user_id, 'remove', $3, $4, $5 FROM removed
             """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = userId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = membership.Role });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = membership.ScopeId ?? "" });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = actor });
         return await cmd.ExecuteNonQueryAsync(ct) > 0;
+    }
+
+    /// <summary>A tenant's users with their roles, by e-mail, a page at a time (keyset on the normalized address).</summary>
+    public async Task<(IReadOnlyList<(IdentityUser User, IReadOnlyList<Membership> Roles)> Items, string? Next)> ListAsync(Guid tenantId,
+        string? after, int limit, CancellationToken ct)
+    {
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
+            SELECT u.id, u.email, u.email_normalized,
+                   coalesce(array_agg(m.role ORDER BY m.role, m.scope_id) FILTER (WHERE m.role IS NOT NULL), '{}'),
+                   coalesce(array_agg(m.scope_id ORDER BY m.role, m.scope_id) FILTER (WHERE m.role IS NOT NULL), '{}')
+            FROM identity.users u LEFT JOIN identity.memberships m ON m.tenant_id = u.tenant_id AND m.user_id = u.id
+            WHERE u.tenant_id = $1 AND ($2::text IS NULL OR u.email_normalized > $2)
+            GROUP BY u.id, u.email, u.email_normalized ORDER BY u.email_normalized LIMIT $3
+            """, ct);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)after ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit + 1 });
+        var items = new List<(IdentityUser, IReadOnlyList<Membership>, string)>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            var roles = r.GetFieldValue<string[]>(3);
+            var scopes = r.GetFieldValue<string[]>(4);
+            items.Add((new IdentityUser(r.GetGuid(0), r.GetString(1), null, 0, null),
+                [.. roles.Select((role, i) => new Membership(role, scopes[i] is { Length: > 0 } s ? s : null))], r.GetString(2)));
+        }
+        var next = items.Count > limit ? items[limit - 1].Item3 : null;
+        return ([.. items.Take(limit).Select(i => (i.Item1, i.Item2))], next);
+    }
+
+    /// <summary>The newest role changes of a tenant (the audit), newest first.</summary>
+    public async Task<IReadOnlyList<RoleChange>> RoleChangesAsync(Guid tenantId, int limit, CancellationToken ct)
+    {
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, """
+            SELECT c.user_id, u.email, c.action, c.role, c.scope_id, c.actor, c.changed_at
+            FROM identity.role_changes c LEFT JOIN identity.users u ON u.tenant_id = c.tenant_id AND u.id = c.user_id
+            WHERE c.tenant_id = $1 ORDER BY c.id DESC LIMIT $2
+            """, ct);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        var list = new List<RoleChange>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(new RoleChange(r.GetGuid(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetString(2), r.GetString(3),
+                r.GetString(4) is { Length: > 0 } s ? s : null, r.GetString(5), r.GetFieldValue<DateTimeOffset>(6)));
+        }
+        return list;
     }
 
     /// <summary>

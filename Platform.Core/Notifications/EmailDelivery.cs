@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Core.Notifications;
 
@@ -45,6 +47,48 @@ public sealed partial class EmailChannel
 
 public sealed partial class NotificationDeliverer
 {
+    /// <summary>An account message (<see cref="AccountMessages"/>): to the account's own address, at once, without an unsubscribe link.</summary>
+    private async Task DeliverAccountEmailAsync(Work work, int attempt, bool isLast, long started, CancellationToken ct)
+    {
+        if (!email.Sender.IsConfigured)
+        {
+            await FinishAsync(work, attempt, Outcome.Suppressed, null, SuppressionReasons.EmailNotConfigured, started, ct);
+            return;
+        }
+        string? address = null;
+        if (Guid.TryParse(work.UserId, out var accountId))
+        {
+            await using var find = await db.CreateTenantCommandAsync(work.TenantId,
+                "SELECT email FROM identity.users WHERE tenant_id = $1 AND id = $2", ct);
+            find.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = work.TenantId });
+            find.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = accountId });
+            address = await find.ExecuteScalarAsync(ct) as string;
+        }
+        if (address is null)
+        {
+            await FinishAsync(work, attempt, Outcome.Suppressed, null, SuppressionReasons.NoEmailAddress, started, ct);
+            return;
+        }
+        var brand = await email.Branding.GetAsync(work.TenantId, ct);
+        using var payload = JsonDocument.Parse(work.PayloadJson);
+        var content = EmailTemplates.Render(work.Type, payload.RootElement, brand, unsubscribe: null);
+        var domain = email.Options.From.Split('@') is [_, var d] ? d : "platform.invalid";
+        var message = email.Sender.Build(new OutgoingEmail(brand.DisplayName, address, content, null, $"delivery-{work.Id}@{domain}"));
+        var result = await email.Sender.SendAsync(message, ct);
+        switch (result.Outcome)
+        {
+            case EmailOutcome.Sent:
+                await FinishAsync(work, attempt, Outcome.Sent, result.StatusCode, null, started, ct);
+                break;
+            case EmailOutcome.AddressRejected or EmailOutcome.Rejected:
+                await FinishAsync(work, attempt, Outcome.Failed, result.StatusCode, result.Error, started, ct);
+                break;
+            default:
+                await RetryOrFailAsync(work, attempt, isLast, result.StatusCode, result.Error ?? "smtp failure", started, ct);
+                break;
+        }
+    }
+
     private async Task DeliverEmailAsync(Work work, int attempt, bool isLast, long started, CancellationToken ct)
     {
         if (!email.Sender.IsConfigured)

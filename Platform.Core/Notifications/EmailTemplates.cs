@@ -30,6 +30,7 @@ public static class EmailTemplates
         ["community.champion"] = new(t => $"Champion: {t}", "News about your community's champions."),
         ["digest.day-ahead"] = new(t => t, "Your conference day ahead: where to be and whom to meet."),
         ["digest.community-pulse"] = new(t => t, "How your community did this week, and who carried it."),
+        ["identity.sign-in-link"] = new(t => t, "You asked to sign in with this e-mail address."),
     };
 
     public static EmailContent Render(string type, JsonElement payload, NotificationBrand brand, Uri? unsubscribe)

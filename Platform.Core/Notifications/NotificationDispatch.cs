@@ -54,7 +54,12 @@ public sealed class NotificationFanoutHandler(NpgsqlDataSource db, IJobQueue job
               SELECT o.id, o.tenant_id, 'email', '' FROM o
                 JOIN ops.notification_profiles p ON p.tenant_id = o.tenant_id AND p.user_id = o.user_id
                   AND p.email IS NOT NULL AND p.email_status = 'active'
-                WHERE 'email' = ANY (o.channels))
+                WHERE 'email' = ANY (o.channels) AND NOT starts_with(o.notification_type, 'identity.')
+              UNION ALL
+              -- Account messages go to the account's own address (AccountMessages).
+              SELECT o.id, o.tenant_id, 'email', '' FROM o
+                JOIN identity.users u ON u.tenant_id = o.tenant_id AND u.id::text = o.user_id
+                WHERE 'email' = ANY (o.channels) AND starts_with(o.notification_type, 'identity.'))
             INSERT INTO ops.notification_deliveries (outbox_id, tenant_id, channel, target)
             SELECT id, tenant_id, channel, target FROM targets
             ON CONFLICT (outbox_id, channel, target) DO NOTHING
@@ -114,6 +119,12 @@ public sealed partial class NotificationDeliverer(
             return;
         }
         var started = Stopwatch.GetTimestamp();
+        if (work.Channel == ChannelNames.Email && AccountMessages.Is(work.Type))
+        {
+            // The person asked for it (a sign-in link): no preference, channel choice, digest or quiet hours holds it.
+            await DeliverAccountEmailAsync(work, attempt, isLastAttempt, started, ct);
+            return;
+        }
         if (work.Channel != ChannelNames.Webhook && work.Type != SafetyEscalation.Type)
         {
             // Preferences govern what reaches the person; webhooks are the tenant's integrations and filter by event type.

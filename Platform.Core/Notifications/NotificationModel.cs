@@ -145,3 +145,16 @@ public static class NotificationMetrics
 
     public static KeyValuePair<string, object?> Channel(string channel) => new("notification.channel", channel);
 }
+
+/// <summary>
+/// Account messages (type <c>identity.*</c>, e.g. a sign-in link): e-mail the person asked for about their account. They
+/// go to the account's own address (<c>identity.users</c>), whatever the notification settings say: no preference,
+/// channel choice, digest or quiet hours holds them, and they carry no unsubscribe link.
+/// </summary>
+public static class AccountMessages
+{
+    public const string Prefix = "identity.";
+    public const string SignInLink = "identity.sign-in-link";
+
+    public static bool Is(string type) => type.StartsWith(Prefix, StringComparison.Ordinal);
+}

@@ -15,6 +15,7 @@ internal static class Extensions
 
         builder.Services.AddActivityLog();
         builder.Services.AddSingleton<ClientTokens>();
+        builder.Services.AddTrustedIssuerTokens();
         builder.Services.AddSingleton<CredentialLookup>();
         builder.Services.AddSingleton<SocketStandings>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SocketStandings>());

@@ -10,7 +10,7 @@ namespace Platform.Realtime.Streaming;
 public sealed record StreamServices(
     ClientTokens Tokens, CredentialLookup Credentials, Conversations Conversations, ActivityLog Log, ConversationFeeds Feeds,
     IOptions<StreamOptions> Options, TimeProvider Time, IHostApplicationLifetime Lifetime, ILoggerFactory Loggers, PresenceTracker Presence,
-    SocketStandings Standings);
+    SocketStandings Standings, Platform.Core.Identity.BearerTokens Bearer);
 
 public static class StreamApi
 {
@@ -68,7 +68,8 @@ public static class StreamApi
     public static async Task<IResult> ServeAsync(HttpContext context, StreamServices services, string token, Guid? requested, long? watermark,
         IStreamFrameFormat format)
     {
-        var validation = await services.Tokens.ValidateAsync(token);
+        // The same validation as Api: a platform token, or a token of an issuer the tenant trusts (a user-scoped token).
+        var validation = await services.Bearer.ValidateAsync(token, context.RequestAborted);
         var options = services.Options.Value;
 
         // Refusals are close codes, not HTTP statuses, so every WebSocket client can read them.

@@ -29,7 +29,11 @@ public sealed class AdminSystemFixture : IAsyncLifetime
         var redis = await TestEnvironment.RedisAsync();
 
         var apiPort = LocalServers.FreePort();
-        Api = new ApiFactory(WithImpactKey(TestSettings.For(Database, redis)));
+        var apiSettings = WithImpactKey(TestSettings.For(Database, redis));
+        // The tenants' issuers are on, so the users-and-roles page has people who signed up.
+        apiSettings["Platform:Jwt:Keys:0:Id"] = "admin-test";
+        apiSettings["Platform:Jwt:Keys:0:PrivateKey"] = Platform.Core.Security.ClientTokens.GenerateKeyPair().PrivatePem;
+        Api = new ApiFactory(apiSettings);
         Api.UseKestrel(o => o.Listen(IPAddress.Loopback, apiPort));
         Api.StartServer();
         ApiAddress = new Uri($"http://127.0.0.1:{apiPort}");

@@ -20,11 +20,15 @@ public sealed class StubServer : IAsyncDisposable
         BaseAddress = baseAddress;
     }
 
-    public static async Task<StubServer> StartAsync(Action<WebApplication> map)
+    public static Task<StubServer> StartAsync(Action<WebApplication> map) => StartAsync(map, null);
+
+    /// <param name="services">Services the peer needs (e.g. a minimal OpenID provider).</param>
+    public static async Task<StubServer> StartAsync(Action<WebApplication> map, Action<WebApplicationBuilder>? services)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        services?.Invoke(builder);
         var app = builder.Build();
         map(app);
         await app.StartAsync();

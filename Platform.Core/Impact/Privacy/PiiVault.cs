@@ -71,6 +71,16 @@ public sealed class PiiVault
 
     private byte[] WebhookSecretKey => HMACSHA256.HashData(Master, "notifications/webhook-secrets/v1"u8);
 
+    /// <summary>
+    /// Seals a tenant's client secret at an external OpenID provider (it is presented to the provider at every sign-in,
+    /// so it cannot be hashed), under a key derived from the master key for this purpose only, bound to the provider row.
+    /// </summary>
+    public byte[] SealProviderSecret(string secret, Guid providerId) => Seal(ProviderSecretKey, Encoding.UTF8.GetBytes(secret), providerId);
+
+    public string OpenProviderSecret(byte[] sealedSecret, Guid providerId) => Encoding.UTF8.GetString(Open(ProviderSecretKey, sealedSecret, providerId));
+
+    private byte[] ProviderSecretKey => HMACSHA256.HashData(Master, "identity/provider-secrets/v1"u8);
+
     public static byte[] Encrypt(byte[] dataKey, string plaintext, Guid personId) => Seal(dataKey, Encoding.UTF8.GetBytes(plaintext), personId);
 
     public static string Decrypt(byte[] dataKey, byte[] ciphertext, Guid personId) => Encoding.UTF8.GetString(Open(dataKey, ciphertext, personId));

@@ -25,17 +25,6 @@ public class IdentityFixture : ConversationsFixture
         settings["Platform:Outbound:AllowedHosts:0"] = "127.0.0.1";
     }
 
-    /// <summary>A browser-like client: keeps cookies, does not follow redirects (the test follows them).</summary>
-    public HttpClient Browser() => Api.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
-
-    public async Task<string> RegisterClientAsync(string apiKey)
-    {
-        var response = await Client(apiKey).PostAsJsonAsync("/v1/identity/clients",
-            new { displayName = "Resident app", redirectUris = new[] { RedirectUri }, postLogoutRedirectUris = new[] { PostLogoutUri } });
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await Json(response)).GetProperty("clientId").GetString()!;
-    }
-
     public static string AntiforgeryToken(string html) =>
         Regex.Match(html, "name=\"__af\" value=\"([^\"]+)\"").Groups[1].Value is { Length: > 0 } token
             ? WebUtility.HtmlDecode(token)
@@ -52,12 +41,27 @@ public class IdentityFixture : ConversationsFixture
     public static string AuthorizeUrl(Guid tenant, string clientId, string challenge, string state = "st4te", string redirectUri = RedirectUri) =>
         $"/t/{tenant}/connect/authorize?client_id={clientId}&response_type=code&scope={Uri.EscapeDataString("openid email roles offline_access")}" +
         $"&redirect_uri={Uri.EscapeDataString(redirectUri)}&code_challenge={challenge}&code_challenge_method=S256&state={state}";
+}
+
+/// <summary>The browser side of a tenant's issuer, for any fixture whose Api holds the ES256 key.</summary>
+public static class IdentityFlow
+{
+    /// <summary>A browser-like client: keeps cookies, does not follow redirects (the test follows them).</summary>
+    public static HttpClient Browser(this ApiFactory fx) => fx.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    public static async Task<string> RegisterClientAsync(this ApiFactory fx, string apiKey)
+    {
+        var response = await ConversationsFixture.ClientOf(fx, apiKey).PostAsJsonAsync("/v1/identity/clients",
+            new { displayName = "Resident app", redirectUris = new[] { IdentityFixture.RedirectUri }, postLogoutRedirectUris = new[] { IdentityFixture.PostLogoutUri } });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await ConversationsFixture.Json(response)).GetProperty("clientId").GetString()!;
+    }
 
     /// <summary>Register (or sign in) through the pages and run the code flow with PKCE; returns the token response.</summary>
-    public async Task<JsonElement> SignInAsync(HttpClient browser, Guid tenant, string clientId, string email, string password, bool register)
+    public static async Task<JsonElement> SignInAsync(this ApiFactory fx, HttpClient browser, Guid tenant, string clientId, string email, string password, bool register)
     {
-        var (verifier, challenge) = Pkce();
-        var toLogin = await browser.GetAsync(AuthorizeUrl(tenant, clientId, challenge));
+        var (verifier, challenge) = IdentityFixture.Pkce();
+        var toLogin = await browser.GetAsync(IdentityFixture.AuthorizeUrl(tenant, clientId, challenge));
         Assert.Equal(HttpStatusCode.Redirect, toLogin.StatusCode);
         var login = toLogin.Headers.Location!.OriginalString;
         Assert.StartsWith($"/t/{tenant}/account/login?returnUrl=", login);
@@ -66,25 +70,25 @@ public class IdentityFixture : ConversationsFixture
         var html = await browser.GetStringAsync(page);
         var form = new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["__af"] = AntiforgeryToken(html), ["email"] = email, ["password"] = password, ["returnUrl"] = returnUrl,
+            ["__af"] = IdentityFixture.AntiforgeryToken(html), ["email"] = email, ["password"] = password, ["returnUrl"] = returnUrl,
         });
         var posted = await browser.PostAsync(register ? $"/t/{tenant}/account/register" : $"/t/{tenant}/account/login", form);
         Assert.True(posted.StatusCode == HttpStatusCode.Redirect, await posted.Content.ReadAsStringAsync());
         Assert.Equal(returnUrl, posted.Headers.Location!.OriginalString);
-        return await CodeFlowAsync(browser, tenant, clientId, returnUrl, verifier);
+        return await fx.CodeFlowAsync(browser, tenant, clientId, returnUrl, verifier);
     }
 
-    public async Task<JsonElement> CodeFlowAsync(HttpClient browser, Guid tenant, string clientId, string authorizeUrl, string verifier)
+    public static async Task<JsonElement> CodeFlowAsync(this ApiFactory fx, HttpClient browser, Guid tenant, string clientId, string authorizeUrl, string verifier)
     {
         var toClient = await browser.GetAsync(authorizeUrl);
         Assert.True(toClient.StatusCode == HttpStatusCode.Redirect, await toClient.Content.ReadAsStringAsync());
         var callback = toClient.Headers.Location!;
-        Assert.StartsWith(RedirectUri, callback.ToString());
+        Assert.StartsWith(IdentityFixture.RedirectUri, callback.ToString());
         var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(callback.Query);
         Assert.Equal("st4te", query["state"].ToString());
         var token = await browser.PostAsync($"/t/{tenant}/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["grant_type"] = "authorization_code", ["code"] = query["code"].ToString(), ["redirect_uri"] = RedirectUri,
+            ["grant_type"] = "authorization_code", ["code"] = query["code"].ToString(), ["redirect_uri"] = IdentityFixture.RedirectUri,
             ["client_id"] = clientId, ["code_verifier"] = verifier,
         }));
         var body = await token.Content.ReadAsStringAsync();
@@ -92,13 +96,29 @@ public class IdentityFixture : ConversationsFixture
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
-    public async Task<HttpResponseMessage> TokenRequestAsync(Guid tenant, Dictionary<string, string> form) =>
-        await Client().PostAsync($"/t/{tenant}/connect/token", new FormUrlEncodedContent(form));
+    public static async Task<HttpResponseMessage> TokenRequestAsync(this ApiFactory fx, Guid tenant, Dictionary<string, string> form) =>
+        await fx.CreateClient().PostAsync($"/t/{tenant}/connect/token", new FormUrlEncodedContent(form));
 
-    public async Task<HttpStatusCode> CallAsUserAsync(string accessToken)
+    public static async Task<HttpStatusCode> CallAsUserAsync(this ApiFactory fx, string accessToken)
     {
-        var client = Client();
+        var client = fx.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         return (await client.GetAsync("/v1/me/notification-preferences")).StatusCode;
     }
+
+    // The same, for the fixtures built on ConversationsFixture.
+    public static HttpClient Browser(this ConversationsFixture fx) => fx.Api.Browser();
+
+    public static Task<string> RegisterClientAsync(this ConversationsFixture fx, string apiKey) => fx.Api.RegisterClientAsync(apiKey);
+
+    public static Task<JsonElement> SignInAsync(this ConversationsFixture fx, HttpClient browser, Guid tenant, string clientId, string email, string password,
+        bool register) => fx.Api.SignInAsync(browser, tenant, clientId, email, password, register);
+
+    public static Task<JsonElement> CodeFlowAsync(this ConversationsFixture fx, HttpClient browser, Guid tenant, string clientId, string authorizeUrl,
+        string verifier) => fx.Api.CodeFlowAsync(browser, tenant, clientId, authorizeUrl, verifier);
+
+    public static Task<HttpResponseMessage> TokenRequestAsync(this ConversationsFixture fx, Guid tenant, Dictionary<string, string> form) =>
+        fx.Api.TokenRequestAsync(tenant, form);
+
+    public static Task<HttpStatusCode> CallAsUserAsync(this ConversationsFixture fx, string accessToken) => fx.Api.CallAsUserAsync(accessToken);
 }
