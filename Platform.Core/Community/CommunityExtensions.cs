@@ -32,6 +32,7 @@ public static class CommunityExtensions
         services.TryAddSingleton<PulseSurveys>();
         services.TryAddSingleton<Innovation>();
         services.TryAddSingleton<LearningCatalysts>();
+        services.TryAddSingleton<Nudges>();
         return services;
     }
 }
