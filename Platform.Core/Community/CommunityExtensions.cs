@@ -33,6 +33,7 @@ public static class CommunityExtensions
         services.TryAddSingleton<Innovation>();
         services.TryAddSingleton<LearningCatalysts>();
         services.TryAddSingleton<Nudges>();
+        services.TryAddSingleton<LearningOutcomes>();
         return services;
     }
 }
