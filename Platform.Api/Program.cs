@@ -25,6 +25,7 @@ app.MapEventsApi();
 app.MapMatchingApi();
 app.MapGatheringsApi();
 app.MapIntelligenceApi();
+app.MapConferenceInsightsApi();
 app.MapUsersApi();
 app.MapNotificationsApi();
 app.MapNotificationChannelsApi();

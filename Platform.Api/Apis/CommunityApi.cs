@@ -121,6 +121,7 @@ public static partial class CommunityApi
             .ProducesProblem(StatusCodes.Status400BadRequest);
         learning.MapGet("/catalysts", ListCatalysts).WithName("ListCatalysts").Allow(anyUser: true)
             .WithSummary("Learning events, newest first (?tag=&limit=); contributors without recognition consent are only counted.");
+        MapLearningOutcomes(learning);
 
         var innovation = Group("/v1/innovation", "Innovation");
         innovation.MapPost("/ideas", CreateIdea).WithName("CreateIdea").Allow(anyUser: true)

@@ -70,6 +70,9 @@ public static class GovernanceApi
             .WithSummary("Approve (the subject, or a role the kind names).").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         approvals.MapPost("/{id}/deny", Deny).WithName("DenyRequest").Allow(anyUser: true)
             .WithSummary("Deny (the subject, or a role the kind names).").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        approvals.MapGet("/{id}/execution", NudgeExecutionHandler).WithName("GetNudgeExecution").Allow(anyUser: true)
+            .WithSummary("What an approved nudge did (sent its message, created the collaboration space, or skipped and why): the subject, the requester or a community manager; 404 until it has run.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
 
         var provenance = Group("/v1/provenance", "Provenance");
         provenance.MapGet("/events", ListEvents).WithName("ListProvenanceEvents").Allow(false, false, CommunityRoles.ComplianceOfficer)
@@ -150,7 +153,7 @@ public static class GovernanceApi
     }
 
     public static async Task<Results<Created<Approval>, ProblemHttpResult>> RequestApproval(HttpRequest request, ClaimsPrincipal user, Approvals approvals,
-        CancellationToken ct)
+        Nudges nudges, CancellationToken ct)
     {
         var (body, problem) = await JsonBody.ReadAsync(request, GovernanceApiJsonContext.Default.ApprovalRequest);
         if (problem is not null) return problem;
@@ -159,8 +162,18 @@ public static class GovernanceApi
         if (!CommunityApi.ValidId(body.SubjectUserId)) errors["subjectUserId"] = ["subjectUserId is required, 1–256 characters."];
         if (body.Payload is { } p && p.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null)) errors["payload"] = ["payload must be an object."];
         if (body.Payload is { ValueKind: JsonValueKind.Object } big && big.GetRawText().Length > 8192) errors["payload"] = ["payload is at most 8 KiB of JSON."];
-        if (errors.Count > 0) return Problems.Invalid(errors);
         var caller = CommunityCaller.From(user);
+        if (errors.Count == 0 && body.Kind == ApprovalKinds.Nudge)
+        {
+            // A nudge is carried out once approved, so what it does is checked now, before anything is stored.
+            var (nudge, nudgeErrors) = NudgePayload.Parse(body.Payload ?? default);
+            foreach (var (field, messages) in nudgeErrors) errors[field] = messages;
+            if (nudge?.ChannelId is { } channel && !await nudges.ChannelUsableAsync(caller.TenantId, channel, ct))
+            {
+                errors["payload.channelId"] = ["channelId is not an active channel of this tenant."];
+            }
+        }
+        if (errors.Count > 0) return Problems.Invalid(errors);
         var approval = await approvals.RequestAsync(caller.TenantId, body.Kind!, body.SubjectUserId!, caller.UserId!,
             body.Payload is { ValueKind: JsonValueKind.Object } o ? o.GetRawText() : "{}", ct);
         return TypedResults.Created($"/v1/approvals/{approval.Id}", approval);
@@ -189,6 +202,19 @@ public static class GovernanceApi
             }),
             _ => TypedResults.Ok(new ApprovalDecided(approval!, ProvenanceLedger.RefOf(e!))),
         };
+    }
+
+    public static async Task<Results<Ok<NudgeExecution>, ProblemHttpResult>> NudgeExecutionHandler(string id, ClaimsPrincipal user, Approvals approvals,
+        Nudges nudges, CancellationToken ct)
+    {
+        if (!Problems.TryParseId(id, "id", out var approvalId, out var problem)) return problem!;
+        var caller = CommunityCaller.From(user);
+        var approval = await approvals.FindAsync(caller.TenantId, approvalId, ct);
+        if (approval is null || (approval.SubjectUserId != caller.UserId && approval.RequestedBy != caller.UserId && !caller.Has(CommunityRoles.CommunityManager)))
+        {
+            return Problems.NotFound("Approval");
+        }
+        return await nudges.FindAsync(caller.TenantId, approvalId, ct) is { } execution ? TypedResults.Ok(execution) : Problems.NotFound("Nudge execution");
     }
 
     public static async Task<Results<Ok<ProvenancePage>, ProblemHttpResult>> ListEvents(string? subjectId, string? action, string? from, string? to,

@@ -28,6 +28,7 @@ internal static class Extensions
         builder.Services.AddCommunity(builder.Configuration);
         builder.Services.AddSingleton<CommunityAccess.Filter>();
         builder.Services.AddEvents();
+        Platform.Core.Ai.ModelClients.AddSharedChatClient(builder.Services, builder.Configuration);
         builder.AddNotifications();
         builder.Services.AddImpactServices();
 

@@ -29,6 +29,7 @@ public sealed class ModelEndpointOptions
 public static class ModelClients
 {
     public const string EmbeddingsSection = "Platform:Models:Embeddings";
+    public const string ChatSection = "Platform:Models:Chat";
 
     public static IChatClient CreateChat(string provider, string endpoint, string? apiKey, string model, TimeSpan timeout) =>
         provider.ToLowerInvariant() switch
@@ -54,6 +55,20 @@ public static class ModelClients
         var options = configuration.GetSection(EmbeddingsSection).Get<ModelEndpointOptions>() ?? new ModelEndpointOptions();
         services.AddSingleton(options);
         services.AddSingleton(_ => CreateEmbeddings(options));
+        return services;
+    }
+
+    /// <summary>
+    /// The shared <see cref="IChatClient"/> <c>Platform:Models:Chat</c> names (Provider openai|azure|ollama, Endpoint,
+    /// Model, ApiKey?, Timeout?); nothing is registered when it names no endpoint, so features fall back to their templates.
+    /// </summary>
+    public static IServiceCollection AddSharedChatClient(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.GetSection(ChatSection).Get<ModelEndpointOptions>();
+        if (options is { Endpoint: { Length: > 0 } endpoint, Model: { Length: > 0 } model })
+        {
+            services.AddSingleton(CreateChat(options.Provider, endpoint, options.ApiKey, model, options.Timeout));
+        }
         return services;
     }
 

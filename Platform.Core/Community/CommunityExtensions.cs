@@ -32,6 +32,8 @@ public static class CommunityExtensions
         services.TryAddSingleton<PulseSurveys>();
         services.TryAddSingleton<Innovation>();
         services.TryAddSingleton<LearningCatalysts>();
+        services.TryAddSingleton<Nudges>();
+        services.TryAddSingleton<LearningOutcomes>();
         return services;
     }
 }

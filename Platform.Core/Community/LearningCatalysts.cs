@@ -51,6 +51,15 @@ public sealed class LearningCatalysts(NpgsqlDataSource dataSource)
         return list;
     }
 
+    public async Task<LearningCatalyst?> FindAsync(Guid tenantId, Guid id, CancellationToken ct = default)
+    {
+        await using var cmd = await dataSource.CreateTenantCommandAsync(tenantId, $"SELECT {Columns} FROM community.learning_catalysts WHERE tenant_id = $1 AND id = $2", ct);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? Read(r) : null;
+    }
+
     private static LearningCatalyst Read(NpgsqlDataReader r)
     {
         using var doc = JsonDocument.Parse(r.GetString(4));

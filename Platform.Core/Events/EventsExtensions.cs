@@ -15,6 +15,7 @@ public static class EventsExtensions
         services.TryAddSingleton<Gatherings>();
         services.TryAddSingleton<PresenceStore>();
         services.TryAddSingleton<IntelligenceReports>();
+        services.TryAddSingleton<ConversationStarters>();
         return services;
     }
 }

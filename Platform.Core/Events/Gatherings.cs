@@ -49,6 +49,13 @@ public sealed class Gatherings(EventsStore store, EventsBus bus, NotificationOut
         return await FindAsync(conn, null, tenantId, id, forUpdate: false, ct);
     }
 
+    /// <summary>A gathering with its invitations, for readers that do not send invitations (the Realtime live stream).</summary>
+    public static async Task<Gathering?> ReadAsync(EventsStore store, Guid tenantId, Guid id, CancellationToken ct)
+    {
+        await using var conn = await store.DataSource.OpenForTenantAsync(tenantId, ct);
+        return await FindAsync(conn, null, tenantId, id, forUpdate: false, ct);
+    }
+
     /// <summary>Who to invite: the pure suggester over the conference's profiles, up to the free seats.</summary>
     public async Task<InviteSuggestions?> SuggestInviteesAsync(Guid tenantId, Guid id, CancellationToken ct)
     {

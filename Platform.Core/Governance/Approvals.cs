@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Npgsql;
+using Platform.Core.Community;
 using Platform.Core.Data;
+using Platform.Core.Jobs;
 
 namespace Platform.Core.Governance;
 
@@ -27,8 +29,11 @@ public sealed record Approval(Guid Id, string Kind, string SubjectUserId, string
 
 public enum ApprovalDecisionOutcome { Decided, NotFound, Forbidden, AlreadyDecided }
 
-/// <summary>Outbound shares and nudges wait here until the subject (or a role the kind names) decides; each decision is provenance.</summary>
-public sealed class Approvals(NpgsqlDataSource dataSource, ProvenanceLedger ledger)
+/// <summary>
+/// Outbound shares and nudges wait here until the subject (or a role the kind names) decides; each decision is provenance.
+/// Approving a nudge also enqueues its execution (<see cref="Nudges"/>) in the decision's transaction.
+/// </summary>
+public sealed class Approvals(NpgsqlDataSource dataSource, ProvenanceLedger ledger, IJobQueue jobs)
 {
     private const string Columns = "id, kind, subject_user_id, requested_by, payload::text, status, decided_by, decided_at, created_at";
 
@@ -119,6 +124,11 @@ public sealed class Approvals(NpgsqlDataSource dataSource, ProvenanceLedger ledg
         });
         var e = await ledger.AppendAsync(conn, tx, tenantId,
             new ProvenanceEntry(ProvenanceActions.ApprovalDecision, decidedBy, current.SubjectUserId, "approval-policy", "approval-policy/1", details), ct);
+        if (approve && current.Kind == ApprovalKinds.Nudge)
+        {
+            // The nudge runs only if the approval commits; the unique key and the execution row keep it to once.
+            await jobs.EnqueueAsync(tx, new ExecuteNudgeArgs(tenantId, id), new JobOptions { UniqueKey = $"nudge:{id}", MaxAttempts = 10 }, ct);
+        }
         await tx.CommitAsync(ct);
         return (ApprovalDecisionOutcome.Decided, decided, e);
     }

@@ -27,6 +27,7 @@ internal static class Extensions
         builder.Configuration.GetSection(CommunityOptions.Section).Bind(community);
         builder.Services.AddJobHandler<ScoreChampionsArgs, ScoreChampionsHandler>();
         builder.Services.AddJobHandler<ExtractActivitySignalsArgs, ExtractActivitySignalsHandler>();
+        builder.Services.AddJobHandler<ExecuteNudgeArgs, ExecuteNudgeHandler>();
         builder.Services.AddRecurringJob("community.score-champions", community.ScoringCron, new ScoreChampionsArgs());
         // Every 30 s: a fire is skipped while the previous extraction still runs (one at a time, no pile-up).
         builder.Services.AddRecurringJob("community.extract-activity-signals", community.ExtractionCron, new ExtractActivitySignalsArgs());

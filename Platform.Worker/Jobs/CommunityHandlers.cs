@@ -43,3 +43,17 @@ internal sealed class ExtractActivitySignalsHandler(ActivitySignals extraction) 
 {
     public Task HandleAsync(ExtractActivitySignalsArgs args, JobContext context) => extraction.ExtractAsync(args.MaxConversations, context.CancellationToken);
 }
+
+/// <summary>Carries out an approved nudge; safe to run any number of times (<see cref="Nudges"/>).</summary>
+internal sealed partial class ExecuteNudgeHandler(Nudges nudges) : IJobHandler<ExecuteNudgeArgs>
+{
+    public async Task HandleAsync(ExecuteNudgeArgs args, JobContext context)
+    {
+        var execution = await nudges.ExecuteAsync(args.TenantId, args.ApprovalId, context.CancellationToken)
+            ?? throw new JobDiscardException($"Approval {args.ApprovalId} is not an approved nudge.");
+        LogExecuted(context.Logger, context.JobId, args.ApprovalId, execution.Status);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} executed nudge {ApprovalId}: {Status}")]
+    private static partial void LogExecuted(ILogger logger, string jobId, Guid approvalId, string status);
+}

@@ -31,7 +31,7 @@ public sealed class AccessTests(CommunityFixture f)
         (HttpMethod.Get, "/v1/me/data", null, ["any"]),
         (HttpMethod.Get, "/v1/me/impact", null, ["any"]),
         (HttpMethod.Get, "/v1/me/approvals", null, ["any"]),
-        (HttpMethod.Post, "/v1/approvals/request", new { kind = "nudge", subjectUserId = "zed", payload = new { } }, ["any"]),
+        (HttpMethod.Post, "/v1/approvals/request", new { kind = "nudge", subjectUserId = "zed", payload = new { message = "hi" } }, ["any"]),
         (HttpMethod.Post, $"/v1/approvals/{someId}/approve", null, ["any"]),
         (HttpMethod.Post, $"/v1/approvals/{someId}/deny", null, ["any"]),
         (HttpMethod.Get, "/v1/provenance/events", null, ["compliance_officer"]),
@@ -88,7 +88,7 @@ public sealed class AccessTests(CommunityFixture f)
         var aManager = f.Client(f.UserToken(a.Id, "manager", "community_manager"));
         var survey = (await Json(await aManager.PostAsJsonAsync("/v1/pulse/surveys", new { title = "A only" }))).GetProperty("id").GetGuid();
         var idea = (await Json(await f.Client(f.UserToken(a.Id, "amy", "member")).PostAsJsonAsync("/v1/innovation/ideas", new { title = "A idea" }))).GetProperty("id").GetGuid();
-        var approval = (await Json(await aManager.PostAsJsonAsync("/v1/approvals/request", new { kind = "nudge", subjectUserId = "amy" }))).GetProperty("id").GetGuid();
+        var approval = (await Json(await aManager.PostAsJsonAsync("/v1/approvals/request", new { kind = "nudge", subjectUserId = "amy", payload = new { message = "hi" } }))).GetProperty("id").GetGuid();
         await aManager.PostAsJsonAsync("/v1/learning/catalysts", new { title = "A catalyst", contributors = new[] { "amy" } });
 
         // Tenant B, with every role and even the same user ids.

@@ -824,7 +824,7 @@ public sealed class BadInputSweepTests(BadInputSweepFixture fx, ITestOutputHelpe
         await TryIdAsync(w, "survey", Client(w.UserToken).PostAsJsonAsync("/v1/pulse/surveys", new { title = "Sweep", team = "t" }));
         await TryIdAsync(w, "idea", Client(w.UserToken).PostAsJsonAsync("/v1/innovation/ideas", new { title = "Sweep idea", team = "t" }));
         await TryIdAsync(w, "report", Client(w.ApiKey).PostAsJsonAsync("/v1/intelligence/reports", new { conferenceId }));
-        await TryIdAsync(w, "approval", Client(w.UserToken).PostAsJsonAsync("/v1/approvals/request", new { kind = "nudge", subjectUserId = "someone" }));
+        await TryIdAsync(w, "approval", Client(w.UserToken).PostAsJsonAsync("/v1/approvals/request", new { kind = "nudge", subjectUserId = "someone", payload = new { message = "hi" } }));
         return w;
     }
 
