@@ -30,6 +30,7 @@ internal static class Extensions
         builder.Services.AddEvents();
         builder.AddNotifications();
         builder.Services.AddImpactServices();
+        Platform.Core.Retention.RetentionExtensions.AddRetention(builder.Services);
 
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
@@ -95,6 +96,7 @@ internal static class Extensions
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, NotificationChannelsJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, ImpactJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, Platform.Core.Events.EventsJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(2, RetentionJsonContext.Default);
         });
     }
 

@@ -44,5 +44,7 @@ internal static class Extensions
         builder.Services.AddImpactJobHandlers();
         // Direct Line uploads past their retention are deleted hourly.
         builder.Services.AddDirectLineJobs(builder.Configuration);
+        // Per-tenant keep periods per data class, applied hourly in bounded batches (docs/retention.md).
+        Platform.Core.Retention.RetentionExtensions.AddRetentionJobs(builder.Services);
     }
 }
