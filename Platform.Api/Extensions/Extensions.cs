@@ -31,6 +31,7 @@ internal static class Extensions
         builder.AddNotifications();
         builder.Services.AddImpactServices();
         Platform.Core.Retention.RetentionExtensions.AddRetention(builder.Services);
+        Platform.Core.Privacy.PrivacyExtensions.AddSubjectRequests(builder.Services);
 
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {

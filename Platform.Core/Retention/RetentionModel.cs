@@ -69,6 +69,13 @@ public static class RetentionClasses
                     DELETE FROM civic.profiles p USING o WHERE p.tenant_id = $1 AND p.user_id = o.user_id
                     """),
             ]),
+        new(PrivacyExports, 30, 1, 365, RetentionActions.Deleted,
+            "The bundles of completed export requests about community members, attendees and residents (the request rows stay as the audit trail).",
+            [new("""
+                WITH o AS (SELECT id FROM governance.subject_requests
+                            WHERE tenant_id = $1 AND bundle IS NOT NULL AND completed_at < $2 ORDER BY completed_at LIMIT $3)
+                UPDATE governance.subject_requests r SET bundle = NULL FROM o WHERE r.id = o.id
+                """)]),
     ];
 
     public static RetentionClass? Find(string name) => All.FirstOrDefault(c => c.Name == name);
