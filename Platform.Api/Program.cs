@@ -34,6 +34,7 @@ app.MapSafetyContactsApi();
 app.MapWebhooksApi();
 app.MapImpactApi();
 app.MapPrivacyApi();
+app.MapRetentionApi();
 app.MapSafetyApi();
 app.MapIdentityApi();
 app.MapIdentityPages();

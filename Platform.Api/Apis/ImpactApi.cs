@@ -34,6 +34,8 @@ public sealed record TextScores(Guid TextId, string Status, IReadOnlyList<Dimens
 [JsonSerializable(typeof(WebhookSecretRequest))]
 [JsonSerializable(typeof(SroiSettings))]
 [JsonSerializable(typeof(SubjectRequest))]
+[JsonSerializable(typeof(Platform.Core.Privacy.SubjectRequestBody))]
+[JsonSerializable(typeof(Platform.Core.Privacy.SubjectPrivacyRequest))]
 [JsonSerializable(typeof(ReviewRequest))]
 public sealed partial class ImpactJsonContext : JsonSerializerContext;
 

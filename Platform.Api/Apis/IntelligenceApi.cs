@@ -14,14 +14,15 @@ public static class IntelligenceApi
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/", Request).WithName("RequestIntelligenceReport").RequireAuthorization(AuthPolicies.Tenant)
             .AddEndpointFilter<TenantRateLimitFilter>()
-            .WithSummary("Start a report job for {conferenceId}; 202 with the report (status pending) and its share URL.")
+            .WithSummary("Start a report job for {conferenceId}; 202 with the report (status pending), its share URL and when that link expires (shareDays, default 30, at most 90).")
             .Accepts<ReportRequest>("application/json").ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapGet("/{id}", Get).WithName("GetIntelligenceReport").RequireAuthorization(AuthPolicies.Tenant)
             .AddEndpointFilter<TenantRateLimitFilter>()
             .WithSummary("The report as JSON, or ?format=html (or Accept: text/html) as its page once completed.");
         // The share URL is the capability: 32 random hex characters, no credential needed to view the page.
         api.MapGet("/shared/{token}", Shared).WithName("GetSharedIntelligenceReport").AllowAnonymous()
-            .WithSummary("The report page by its share token (no credential).");
+            .WithSummary("The report page by its share token (no credential); 410 once the link has expired.")
+            .ProducesProblem(StatusCodes.Status410Gone);
         return app;
     }
 
@@ -37,12 +38,18 @@ public static class IntelligenceApi
         {
             return Problems.Invalid("conferenceId", "conferenceId is required.");
         }
+        if (body.ShareDays is < 1 or > IntelligenceReports.MaxShareDays)
+        {
+            return Problems.Invalid("shareDays",
+                $"shareDays (how long the share link works) must be between 1 and {IntelligenceReports.MaxShareDays}; {IntelligenceReports.DefaultShareDays} when left out.");
+        }
         var (conference, conferenceProblem) = await EventsApi.ConferenceAsync(body.ConferenceId.ToString(), "conferenceId", "reports", user, services, ct);
         if (conferenceProblem is not null)
         {
             return conferenceProblem;
         }
-        var status = await services.Reports.RequestAsync(Caller.From(user).TenantId, conference!.Id, ct);
+        var status = await services.Reports.RequestAsync(Caller.From(user).TenantId, conference!.Id,
+            body.ShareDays ?? IntelligenceReports.DefaultShareDays, ct);
         return TypedResults.Accepted($"/v1/intelligence/reports/{status.Id}", status);
     }
 
@@ -75,8 +82,11 @@ public static class IntelligenceApi
         {
             return Problems.NotFound("Report");
         }
-        return await services.Reports.SharedHtmlAsync(token, ct) is { } html
-            ? TypedResults.Content(html, "text/html; charset=utf-8")
-            : Problems.NotFound("Report");
+        return await services.Reports.SharedAsync(token, ct) switch
+        {
+            { Expired: true } => Problems.Gone("This share link has expired; ask for a new report link."),
+            { Html: { } html } => TypedResults.Content(html, "text/html; charset=utf-8"),
+            _ => Problems.NotFound("Report"), // no such token, or the report is not built yet
+        };
     }
 }

@@ -59,6 +59,14 @@ public static class Problems
         Detail = detail,
     });
 
+    public static ProblemHttpResult Gone(string detail) => TypedResults.Problem(new ProblemDetails
+    {
+        Status = StatusCodes.Status410Gone,
+        Type = ProblemTypes.Gone,
+        Title = "No longer available.",
+        Detail = detail,
+    });
+
     public static ProblemHttpResult Unavailable(string detail) => TypedResults.Problem(new ProblemDetails
     {
         Status = StatusCodes.Status503ServiceUnavailable,

@@ -31,6 +31,8 @@ internal static class Extensions
         Platform.Core.Ai.ModelClients.AddSharedChatClient(builder.Services, builder.Configuration);
         builder.AddNotifications();
         builder.Services.AddImpactServices();
+        Platform.Core.Retention.RetentionExtensions.AddRetention(builder.Services);
+        Platform.Core.Privacy.PrivacyExtensions.AddSubjectRequests(builder.Services);
 
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
@@ -96,6 +98,7 @@ internal static class Extensions
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, NotificationChannelsJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, ImpactJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(2, Platform.Core.Events.EventsJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(2, RetentionJsonContext.Default);
         });
     }
 

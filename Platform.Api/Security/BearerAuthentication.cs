@@ -45,6 +45,7 @@ public static class ProblemTypes
     public const string ConversationClosed = Base + "conversation-closed";
     public const string RateLimited = Base + "rate-limited";
     public const string Unavailable = Base + "unavailable";
+    public const string Gone = Base + "gone";
 }
 
 /// <summary>

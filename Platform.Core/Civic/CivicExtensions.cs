@@ -69,11 +69,7 @@ public sealed class ProfileDeleteHandler(NpgsqlDataSource db) : IJobHandler<Prof
     public async Task HandleAsync(ProfileDeleteArgs args, JobContext context)
     {
         var anonymous = CivicProfiles.AnonymousId(args.TenantId, args.UserId);
-        await using var cmd = await db.CreateTenantCommandAsync(args.TenantId, """
-            UPDATE civic.profiles SET user_id = $3, display_name = NULL, email = NULL, home_city_id = NULL, notifications_enabled = false,
-                   pause_until = NULL, deleted_at = COALESCE(deleted_at, now()), updated_at = now()
-            WHERE tenant_id = $1 AND user_id = $2
-            """, context.CancellationToken);
+        await using var cmd = await db.CreateTenantCommandAsync(args.TenantId, CivicProfiles.AnonymiseSql, context.CancellationToken);
         cmd.Parameters.Add(new() { Value = args.TenantId });
         cmd.Parameters.Add(new() { Value = args.UserId });
         cmd.Parameters.Add(new() { Value = anonymous });
@@ -83,6 +79,13 @@ public sealed class ProfileDeleteHandler(NpgsqlDataSource db) : IJobHandler<Prof
 
 public static class CivicProfiles
 {
+    /// <summary>Anonymises profile $2 of tenant $1 in place under the stand-in $3 (shared by <c>DELETE /v1/me</c> and privacy erasure).</summary>
+    public const string AnonymiseSql = """
+        UPDATE civic.profiles SET user_id = $3, display_name = NULL, email = NULL, home_city_id = NULL, notifications_enabled = false,
+               pause_until = NULL, deleted_at = COALESCE(deleted_at, now()), updated_at = now()
+        WHERE tenant_id = $1 AND user_id = $2
+        """;
+
     /// <summary>A stable stand-in that no longer reveals the user id (kept so counts and provenance still add up).</summary>
     public static string AnonymousId(Guid tenantId, string userId) =>
         "deleted:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{tenantId}|{userId}")))[..24];

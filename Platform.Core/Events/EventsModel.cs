@@ -91,10 +91,13 @@ public sealed record GatheringSuggestions(Guid ConferenceId, string Algorithm, I
 
 public sealed record PresenceStatus(string UserId, string Status, int Connections, DateTimeOffset? LastSeenAt);
 
-public sealed record ReportRequest(Guid? ConferenceId);
+public sealed record ReportRequest(Guid? ConferenceId, int? ShareDays = null);
 
 public sealed record ReportStatus(Guid Id, Guid ConferenceId, string Status, long? JobId, string ShareUrl, DateTimeOffset CreatedAt,
-    DateTimeOffset? CompletedAt, IntelligenceReport? Report);
+    DateTimeOffset? CompletedAt, IntelligenceReport? Report, DateTimeOffset ShareExpiresAt);
+
+/// <summary>What a share token finds: the page, or that the link has expired (410) or was never valid (404).</summary>
+public sealed record SharedReport(bool Expired, string? Html);
 
 public sealed record StreamTokenIssued(string Token, int ExpiresIn, string StreamUrl);
 

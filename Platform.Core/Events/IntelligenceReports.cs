@@ -21,21 +21,28 @@ public sealed class IntelligenceReports(EventsStore store, Gatherings gatherings
     public const int ScoredMatchesPerAttendee = 5;
     public const int TopNetworkers = 10;
 
-    public async Task<ReportStatus> RequestAsync(Guid tenantId, Guid conferenceId, CancellationToken ct)
+    public async Task<ReportStatus> RequestAsync(Guid tenantId, Guid conferenceId, CancellationToken ct) =>
+        await RequestAsync(tenantId, conferenceId, DefaultShareDays, ct);
+
+    /// <summary>Requests a report whose share link works for <paramref name="shareDays"/> days (1 to <see cref="MaxShareDays"/>).</summary>
+    public async Task<ReportStatus> RequestAsync(Guid tenantId, Guid conferenceId, int shareDays, CancellationToken ct)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(shareDays, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(shareDays, MaxShareDays);
         var id = Guid.CreateVersion7();
         var share = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         await using var conn = await store.DataSource.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var job = await jobs.EnqueueAsync(tx, new IntelligenceReportArgs(tenantId, id), new JobOptions { MaxAttempts = 5 }, ct);
         await using (var cmd = new NpgsqlCommand(
-            "INSERT INTO events.reports (id, tenant_id, conference_id, job_id, share_token) VALUES ($1, $2, $3, $4, $5)", conn, tx))
+            "INSERT INTO events.reports (id, tenant_id, conference_id, job_id, share_token, share_expires_at) VALUES ($1, $2, $3, $4, $5, $6)", conn, tx))
         {
             cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
             cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
             cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conferenceId });
             cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = job.Id });
             cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = share });
+            cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = time.GetUtcNow() + TimeSpan.FromDays(shareDays) });
             await cmd.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
@@ -45,12 +52,24 @@ public sealed class IntelligenceReports(EventsStore store, Gatherings gatherings
     public async Task<(ReportStatus Status, string? Html)?> FindAsync(Guid tenantId, Guid id, CancellationToken ct) =>
         await ReadAsync("tenant_id = $1 AND id = $2", tenantId, id, null, ct);
 
-    /// <summary>The public, read-only page of a report by its unguessable share token.</summary>
-    /// <summary>How long a share link works after the report was requested: a leaked link does not stay valid forever.</summary>
-    public static readonly TimeSpan ShareLifetime = TimeSpan.FromDays(30);
+    /// <summary>How long a share link works unless the request says otherwise: a leaked link does not stay valid forever.</summary>
+    public const int DefaultShareDays = 30;
 
-    public async Task<string?> SharedHtmlAsync(string shareToken, CancellationToken ct) =>
-        (await ReadAsync("share_token = $3 AND created_at > now() - interval '30 days'", Guid.Empty, Guid.Empty, shareToken, ct))?.Html;
+    /// <summary>The longest a share link may be asked to work.</summary>
+    public const int MaxShareDays = 90;
+
+    /// <summary>
+    /// The public, read-only page of a report by its unguessable share token; null when no report has this token.
+    /// An expired link is told apart (410), so whoever holds it knows to ask for a new one rather than a typo.
+    /// </summary>
+    public async Task<SharedReport?> SharedAsync(string shareToken, CancellationToken ct)
+    {
+        if (await ReadAsync("share_token = $3", Guid.Empty, Guid.Empty, shareToken, ct) is not { } found)
+        {
+            return null;
+        }
+        return found.Status.ShareExpiresAt <= time.GetUtcNow() ? new SharedReport(true, null) : new SharedReport(false, found.Html);
+    }
 
     /// <summary>The job's work; idempotent (a re-run overwrites the same row with the numbers of the moment).</summary>
     public async Task BuildAsync(Guid tenantId, Guid reportId, CancellationToken ct)
@@ -277,7 +296,7 @@ public sealed class IntelligenceReports(EventsStore store, Gatherings gatherings
 
     private async Task<(ReportStatus Status, string? Html)?> ReadAsync(string where, Guid tenantId, Guid id, string? share, CancellationToken ct)
     {
-        const string Sql = "SELECT id, conference_id, status, job_id, share_token, created_at, completed_at, result, html FROM events.reports WHERE ";
+        const string Sql = "SELECT id, conference_id, status, job_id, share_token, created_at, completed_at, result, html, share_expires_at FROM events.reports WHERE ";
         // A share link is the capability (a random token) and names no tenant: that read is cross-tenant by nature.
         await using var cmd = share is null
             ? await store.DataSource.CreateTenantCommandAsync(tenantId, Sql + where, ct)
@@ -293,6 +312,6 @@ public sealed class IntelligenceReports(EventsStore store, Gatherings gatherings
         var report = r.IsDBNull(7) ? null : JsonSerializer.Deserialize(r.GetString(7), EventsJsonContext.Default.IntelligenceReport);
         return (new ReportStatus(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetInt64(3),
             $"/v1/intelligence/reports/shared/{r.GetString(4)}", r.GetFieldValue<DateTimeOffset>(5),
-            r.IsDBNull(6) ? null : r.GetFieldValue<DateTimeOffset>(6), report), r.IsDBNull(8) ? null : r.GetString(8));
+            r.IsDBNull(6) ? null : r.GetFieldValue<DateTimeOffset>(6), report, r.GetFieldValue<DateTimeOffset>(9)), r.IsDBNull(8) ? null : r.GetString(8));
     }
 }

@@ -45,5 +45,9 @@ internal static class Extensions
         builder.Services.AddImpactJobHandlers();
         // Direct Line uploads past their retention are deleted hourly.
         builder.Services.AddDirectLineJobs(builder.Configuration);
+        // Per-tenant keep periods per data class, applied hourly in bounded batches (docs/retention.md).
+        Platform.Core.Retention.RetentionExtensions.AddRetentionJobs(builder.Services);
+        // Export and erasure of community members, conference attendees and civic residents.
+        Platform.Core.Privacy.PrivacyExtensions.AddSubjectRequestJobs(builder.Services);
     }
 }

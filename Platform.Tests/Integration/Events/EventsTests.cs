@@ -253,9 +253,34 @@ public sealed class EventsTests(EventsFixture fx) : IClassFixture<EventsFixture>
         Assert.Equal(HttpStatusCode.OK, shared.StatusCode);
         Assert.Equal(page, await shared.Content.ReadAsStringAsync());
 
-        // The share link expires 30 days after the report was requested.
-        Assert.Equal(1, await fx.ScalarAsync("WITH u AS (UPDATE events.reports SET created_at = now() - interval '31 days' WHERE id = $1 RETURNING 1) SELECT count(*) FROM u", id));
-        Assert.Equal(HttpStatusCode.NotFound, (await fx.Client().GetAsync(done.GetProperty("shareUrl").GetString())).StatusCode);
+        // The share link expires 30 days after the report was requested unless the request asked otherwise; then 410.
+        var expiresIn = done.GetProperty("shareExpiresAt").GetDateTimeOffset() - done.GetProperty("createdAt").GetDateTimeOffset();
+        Assert.InRange(expiresIn, TimeSpan.FromDays(30) - TimeSpan.FromMinutes(1), TimeSpan.FromDays(30) + TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await fx.ScalarAsync("WITH u AS (UPDATE events.reports SET share_expires_at = now() - interval '1 second' WHERE id = $1 RETURNING 1) SELECT count(*) FROM u", id));
+        var gone = await fx.Client().GetAsync(done.GetProperty("shareUrl").GetString());
+        Assert.Equal(HttpStatusCode.Gone, gone.StatusCode);
+        Assert.Equal("application/problem+json", gone.Content.Headers.ContentType?.MediaType);
+        Assert.DoesNotContain("Tiny Conf", await gone.Content.ReadAsStringAsync());
+        // A token that never existed is still 404, so an expired link is told apart from a mistyped one.
+        Assert.Equal(HttpStatusCode.NotFound, (await fx.Client().GetAsync($"/v1/intelligence/reports/shared/{new string('0', 32)}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_share_link_lives_as_long_as_asked_within_the_maximum_and_a_bad_lifetime_stores_no_report()
+    {
+        var tenant = await fx.CreateTenantAsync("share-expiry");
+        var conf = await fx.CreateConferenceAsync(tenant.ApiKey, new { name = "Share Conf", features = new { reports = true } });
+        foreach (var bad in new object[] { 0, 91, "soon" })
+        {
+            var refused = await fx.Client(tenant.ApiKey).PostAsJsonAsync("/v1/intelligence/reports", new { conferenceId = conf, shareDays = bad });
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.True((await ConversationsFixture.Json(refused)).GetProperty("errors").TryGetProperty("shareDays", out _));
+        }
+        Assert.Equal(0, await fx.ScalarAsync("SELECT count(*) FROM events.reports WHERE conference_id = $1", conf));
+
+        var week = await ConversationsFixture.Json(await fx.Client(tenant.ApiKey).PostAsJsonAsync("/v1/intelligence/reports", new { conferenceId = conf, shareDays = 7 }));
+        var lifetime = week.GetProperty("shareExpiresAt").GetDateTimeOffset() - week.GetProperty("createdAt").GetDateTimeOffset();
+        Assert.InRange(lifetime, TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1), TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1));
     }
 
     [Fact]
