@@ -32,6 +32,7 @@ app.MapNotificationEmailApi();
 app.MapSafetyContactsApi();
 app.MapWebhooksApi();
 app.MapImpactApi();
+app.MapSearchApi();
 app.MapPrivacyApi();
 app.MapSafetyApi();
 app.MapIdentityApi();

@@ -30,6 +30,7 @@ internal static class Extensions
         builder.Services.AddEvents();
         builder.AddNotifications();
         builder.Services.AddImpactServices();
+        builder.Services.AddSingleton<Platform.Core.Search.SiteSearch>();
 
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
