@@ -31,6 +31,7 @@ internal static class Extensions
         builder.AddNotifications();
         builder.Services.AddImpactServices();
         builder.Services.AddSingleton<Platform.Core.Search.SiteSearch>();
+        builder.Services.AddSingleton<Platform.Core.Impact.Reporting.ImpactAnalytics>();
 
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
