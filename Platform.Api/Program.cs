@@ -33,6 +33,7 @@ app.MapNotificationEmailApi();
 app.MapSafetyContactsApi();
 app.MapWebhooksApi();
 app.MapImpactApi();
+app.MapSearchApi();
 app.MapPrivacyApi();
 app.MapRetentionApi();
 app.MapSafetyApi();

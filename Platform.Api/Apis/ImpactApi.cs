@@ -72,6 +72,9 @@ public static partial class ImpactApi
         reads.MapGet("/companies/{id}/report", GetReport).WithName("GetImpactReport")
             .WithSummary("Company report for ?period= (2026, 2026-Q1, 2026-03, 2026-01..2026-06) as JSON, CSV (?format=csv) or printable HTML (?format=html).")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        reads.MapGet("/companies/{id}/analytics", GetAnalytics).WithName("GetImpactAnalytics")
+            .WithSummary("Cohorts with monthly retention, the retention funnel and segment breakdowns (?segmentBy=program) for the participants who enrolled in ?period=.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/companies", CreateCompany).WithName("CreateImpactCompany").WithSummary("Create a company (corporate sponsor).")
             .Accepts<CreateCompanyRequest>("application/json").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
         api.MapPut("/companies/{id}/sroi-inputs", PutSroiInputs).WithName("PutSroiInputs")
@@ -251,6 +254,30 @@ public static partial class ImpactApi
             "html" => TypedResults.Text(ImpactReports.Html(report), "text/html; charset=utf-8"),
             _ => TypedResults.Ok(report),
         };
+    }
+
+    public static async Task<Results<Ok<ImpactAnalyticsReport>, ProblemHttpResult>> GetAnalytics(string id, string? period, string? segmentBy, ClaimsPrincipal user,
+        Companies companies, ImpactAnalytics analytics, CancellationToken ct)
+    {
+        if (!Problems.TryParseId(id, "id", out var companyId, out var problem))
+        {
+            return problem!;
+        }
+        if (!ImpactReports.TryParsePeriod(period, out var from, out var to))
+        {
+            return Problems.Invalid("period", "period must be a year (2026), quarter (2026-Q1), month (2026-03) or a range of them (2026-01..2026-06).");
+        }
+        segmentBy ??= "program";
+        if (!ImpactAnalytics.Segmentations.Contains(segmentBy))
+        {
+            return Problems.Invalid("segmentBy", $"segmentBy must be one of: {string.Join(", ", ImpactAnalytics.Segmentations)}.");
+        }
+        var tenant = Caller.From(user).TenantId;
+        if (await companies.FindAsync(tenant, companyId, ct) is null)
+        {
+            return Problems.NotFound("Company");
+        }
+        return TypedResults.Ok(await analytics.ComputeAsync(tenant, companyId, period!, from, to, segmentBy, ct));
     }
 
     public static async Task<Results<Accepted<MetricsQueued>, ProblemHttpResult>> QueueMetrics(string id, string? period, ClaimsPrincipal user,

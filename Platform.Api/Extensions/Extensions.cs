@@ -33,6 +33,8 @@ internal static class Extensions
         builder.Services.AddImpactServices();
         Platform.Core.Retention.RetentionExtensions.AddRetention(builder.Services);
         Platform.Core.Privacy.PrivacyExtensions.AddSubjectRequests(builder.Services);
+        builder.Services.AddSingleton<Platform.Core.Search.SiteSearch>();
+        builder.Services.AddSingleton<Platform.Core.Impact.Reporting.ImpactAnalytics>();
 
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
