@@ -305,7 +305,7 @@ public static partial class CommunityApi
     {
         var caller = CommunityCaller.From(user);
         var job = await jobs.EnqueueAsync(new ScoreChampionsArgs(caller.TenantId, caller.Actor),
-            new JobOptions { Queue = "community", MaxAttempts = 5, UniqueKey = $"score:{caller.TenantId}" }, ct);
+            new JobOptions { MaxAttempts = 5, UniqueKey = $"score:{caller.TenantId}" }, ct);
         return TypedResults.Accepted($"/v1/admin/jobs/{job.Id}", new JobAccepted(job.Id));
     }
 
