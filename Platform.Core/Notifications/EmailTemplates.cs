@@ -30,6 +30,7 @@ public static class EmailTemplates
         ["community.champion"] = new(t => $"Champion: {t}", "News about your community's champions."),
         ["digest.day-ahead"] = new(t => t, "Your conference day ahead: where to be and whom to meet."),
         ["digest.community-pulse"] = new(t => t, "How your community did this week, and who carried it."),
+        ["email.verify"] = new(t => t, "One step before we email you."),
     };
 
     public static EmailContent Render(string type, JsonElement payload, NotificationBrand brand, Uri? unsubscribe)
