@@ -204,7 +204,7 @@ public static class NotificationEmailApi
         {
             return TypedResults.Problem(new Microsoft.AspNetCore.Mvc.ProblemDetails
             {
-                Status = StatusCodes.Status409Conflict, Type = ProblemTypes.Validation, Title = "The address is already confirmed.",
+                Status = StatusCodes.Status409Conflict, Type = "urn:platform:problem:conflict", Title = "The address is already confirmed.",
                 Detail = $"{address} was confirmed; nothing was sent.",
             });
         }
