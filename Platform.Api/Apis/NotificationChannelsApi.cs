@@ -168,6 +168,7 @@ public sealed record TenantChannelDefaultsView(IReadOnlyList<string> Channels, I
 [JsonSerializable(typeof(NotificationSettingsView))]
 [JsonSerializable(typeof(BrandingView))]
 [JsonSerializable(typeof(BounceReportView))]
+[JsonSerializable(typeof(VerificationSent))]
 [JsonSerializable(typeof(SafetyContactsView))]
 [JsonSerializable(typeof(SafetyEscalationsView))]
 [JsonSerializable(typeof(JsonElement))]

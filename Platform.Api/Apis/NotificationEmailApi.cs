@@ -24,7 +24,12 @@ public static class NotificationEmailApi
             .WithSummary("The caller's email address (and whether it still receives mail), time zone, digest schedule and quiet hours.");
         me.MapPatch("/notification-settings", PatchSettings).WithName("UpdateNotificationSettings")
             .WithSummary("Change email (null removes), timeZone (IANA), digest (off|daily|weekly), digestTime (HH:mm), digestWeekday (1=Mon…7), quietHours ({start, end} or null).")
-            .Accepts<NotificationSettingsView>("application/json").ProducesProblem(StatusCodes.Status400BadRequest);
+            .Accepts<NotificationSettingsView>("application/json").ProducesProblem(StatusCodes.Status400BadRequest)
+            .WithDescription("A new email address starts unconfirmed (emailVerified false): a one-time confirmation link is mailed to it, and "
+                             + "until it is confirmed only safety alerts and that link are sent there.");
+        me.MapPost("/notification-settings/email-verification", ResendVerification).WithName("SendEmailVerification")
+            .WithSummary("Mail a new confirmation link to the caller's unconfirmed address (202 {email, expiresAt}); 409 when confirmed, 400 without an address.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
 
         var tenant = app.MapGroup("/v1/notification-branding").WithTags("Notifications").RequireAuthorization(AuthPolicies.Tenant)
             .AddEndpointFilter<TenantRateLimitFilter>().ProducesProblem(StatusCodes.Status429TooManyRequests)
@@ -40,6 +45,16 @@ public static class NotificationEmailApi
         app.MapPost("/v1/unsubscribe", Unsubscribe).WithTags("Notifications").WithName("Unsubscribe").AllowAnonymous()
             .RequireRateLimiting(AnonymousLimits.PerIp).DisableAntiforgery()
             .WithSummary("One-click unsubscribe (RFC 8058): turns email off for the token's person and notification type.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+
+        app.MapGet("/v1/email-verification", VerificationPage).WithTags("Notifications").WithName("EmailVerificationPage").AllowAnonymous()
+            .RequireRateLimiting(AnonymousLimits.PerIp)
+            .WithSummary("The page behind a confirmation link: a button that confirms (GET confirms nothing, so link scanners cannot).")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        app.MapPost("/v1/email-verification", ConfirmEmail).WithTags("Notifications").WithName("ConfirmEmail").AllowAnonymous()
+            .RequireRateLimiting(AnonymousLimits.PerIp).DisableAntiforgery()
+            .WithSummary("Confirm the address a link was mailed to: once, within its lifetime (24 h), while it is still the person's address. "
+                         + "The token is kept only as its SHA-256.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
         app.MapGroup("/v1/internal/notifications").WithTags("Notifications").RequireAuthorization(AuthPolicies.Operator)
@@ -107,7 +122,7 @@ public static class NotificationEmailApi
     }
 
     public static async Task<Results<Ok<NotificationSettingsView>, ProblemHttpResult>> PatchSettings(HttpRequest request, ClaimsPrincipal user,
-        NotificationProfiles profiles, CancellationToken ct)
+        NotificationProfiles profiles, EmailVerifications verifications, CancellationToken ct)
     {
         var (body, problem) = await JsonBody.ReadAsync(request, NotificationChannelsJsonContext.Default.JsonElement);
         if (problem is not null)
@@ -167,7 +182,61 @@ public static class NotificationEmailApi
                     return Problems.Invalid(property.Name, $"Unknown field '{property.Name}'; send email, timeZone, digest, digestTime, digestWeekday and/or quietHours.");
             }
         }
-        return TypedResults.Ok(View(await profiles.SaveAsync(caller.TenantId, caller.UserId!, p, ct)));
+        var before = await profiles.GetAsync(caller.TenantId, caller.UserId!, ct);
+        var saved = await profiles.SaveAsync(caller.TenantId, caller.UserId!, p, ct);
+        if (saved.Email is { } address && !string.Equals(before.Email, address, StringComparison.Ordinal))
+        {
+            await verifications.StartAsync(caller.TenantId, caller.UserId!, address, ct);
+        }
+        return TypedResults.Ok(View(saved));
+    }
+
+    public static async Task<Results<Accepted<VerificationSent>, ProblemHttpResult>> ResendVerification(ClaimsPrincipal user, NotificationProfiles profiles,
+        EmailVerifications verifications, CancellationToken ct)
+    {
+        var caller = Caller.From(user);
+        var profile = await profiles.GetAsync(caller.TenantId, caller.UserId!, ct);
+        if (profile.Email is not { } address)
+        {
+            return Problems.Invalid("email", "Set an address first (PATCH /v1/me/notification-settings {\"email\": …}).");
+        }
+        if (profile.EmailVerifiedAt is not null)
+        {
+            return TypedResults.Problem(new Microsoft.AspNetCore.Mvc.ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict, Type = "urn:platform:problem:conflict", Title = "The address is already confirmed.",
+                Detail = $"{address} was confirmed; nothing was sent.",
+            });
+        }
+        var expires = await verifications.StartAsync(caller.TenantId, caller.UserId!, address, ct);
+        return TypedResults.Accepted((string?)null, new VerificationSent(address, expires));
+    }
+
+    public static Results<ContentHttpResult, ProblemHttpResult> VerificationPage(string? token, EmailChannel email)
+    {
+        if (email.Verification.Read(token) is null)
+        {
+            return Problems.Invalid("token", "This confirmation link is not valid.");
+        }
+        var encoded = WebUtility.HtmlEncode(Uri.EscapeDataString(token!));
+        return TypedResults.Content($"""
+            <!DOCTYPE html><html><head><meta charset="utf-8"><title>Confirm your email address</title></head><body>
+            <p>Confirm that this email address is yours and start receiving notifications there?</p>
+            <form method="post" action="/v1/email-verification?token={encoded}"><button type="submit">Confirm</button></form></body></html>
+            """, "text/html; charset=utf-8");
+    }
+
+    public static async Task<Results<ContentHttpResult, ProblemHttpResult>> ConfirmEmail(string? token, EmailVerifications verifications, CancellationToken ct)
+    {
+        var (outcome, _) = await verifications.ConfirmAsync(token, ct);
+        return outcome switch
+        {
+            EmailConfirmation.Confirmed => TypedResults.Content("Your email address is confirmed.", "text/plain; charset=utf-8"),
+            EmailConfirmation.Expired => Problems.Invalid("token", "This confirmation link has expired; ask for a new one in the app."),
+            EmailConfirmation.AlreadyUsed => Problems.Invalid("token", "This confirmation link has already been used."),
+            EmailConfirmation.AddressChanged => Problems.Invalid("token", "This link confirms an address that is no longer yours to confirm: another address was set since."),
+            _ => Problems.Invalid("token", "This confirmation link is not valid."),
+        };
     }
 
     public static async Task<Ok<BrandingView>> GetBranding(ClaimsPrincipal user, NotificationBranding branding, CancellationToken ct)
@@ -227,7 +296,8 @@ public static class NotificationEmailApi
         return TypedResults.Content("You are unsubscribed from these emails.", "text/plain; charset=utf-8");
     }
 
-    private static NotificationSettingsView View(NotificationProfile p) => new(p.Email, p.Email is null ? null : p.EmailStatus, p.EmailReason, p.TimeZone,
+    private static NotificationSettingsView View(NotificationProfile p) => new(p.Email, p.Email is null ? null : p.EmailStatus,
+        p.Email is null ? null : p.EmailVerifiedAt is not null, p.EmailReason, p.TimeZone,
         p.Digest, p.DigestTime.ToString("HH\\:mm", CultureInfo.InvariantCulture), p.DigestWeekday,
         p.QuietStart is { } s && p.QuietEnd is { } e
             ? new QuietHoursView(s.ToString("HH\\:mm", CultureInfo.InvariantCulture), e.ToString("HH\\:mm", CultureInfo.InvariantCulture))
@@ -250,7 +320,9 @@ public static class NotificationEmailApi
 
 public sealed record QuietHoursView(string Start, string End);
 
-public sealed record NotificationSettingsView(string? Email, string? EmailStatus, string? EmailReason, string TimeZone, string Digest, string DigestTime,
+public sealed record VerificationSent(string Email, DateTimeOffset ExpiresAt);
+
+public sealed record NotificationSettingsView(string? Email, string? EmailStatus, bool? EmailVerified, string? EmailReason, string TimeZone, string Digest, string DigestTime,
     int DigestWeekday, QuietHoursView? QuietHours);
 
 public sealed record BounceRecipientView(string? Address, string Action, string? Status, string Outcome);

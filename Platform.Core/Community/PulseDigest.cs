@@ -47,7 +47,7 @@ public sealed partial class PulseDigestSweepHandler(NpgsqlDataSource db, Pulse p
                    p.email, p.email_status, p.email_reason, p.time_zone, p.digest, p.digest_time, p.digest_weekday, p.quiet_start, p.quiet_end
             FROM community.members m
             JOIN ops.notification_profiles p ON p.tenant_id = m.tenant_id AND p.user_id = m.user_id
-            WHERE m.roles && ARRAY['community_manager', 'team_lead'] AND p.email IS NOT NULL AND p.email_status = 'active'
+            WHERE m.roles && ARRAY['community_manager', 'team_lead'] AND p.email IS NOT NULL AND p.email_status = 'active' AND p.email_verified_at IS NOT NULL
             ORDER BY m.tenant_id, m.user_id
             """, ct))
         await using (var r = await cmd.ExecuteReaderAsync(ct))

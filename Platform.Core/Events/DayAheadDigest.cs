@@ -61,7 +61,7 @@ public sealed partial class DayAheadDigestSweepHandler(NpgsqlDataSource db, Noti
             JOIN events.conferences c ON c.id = a.conference_id
             JOIN ops.notification_profiles p ON p.tenant_id = a.tenant_id AND p.user_id = a.user_id
             WHERE i.status <> 'declined' AND g.starts_at > $1 AND g.starts_at < $1 + interval '2 days'
-              AND p.email IS NOT NULL AND p.email_status = 'active'
+              AND p.email IS NOT NULL AND p.email_status = 'active' AND p.email_verified_at IS NOT NULL
             """, ct))
         {
             cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });

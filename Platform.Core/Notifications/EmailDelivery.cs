@@ -29,6 +29,7 @@ public sealed partial class EmailChannel
         }
         Unsubscribe = new UnsubscribeTokens(key);
         Bounces = new BounceAddresses(key, Options.BounceAddress);
+        Verification = new EmailVerificationTokens(key);
     }
 
     public EmailSender Sender { get; }
@@ -37,6 +38,7 @@ public sealed partial class EmailChannel
     public EmailOptions Options { get; }
     public UnsubscribeTokens Unsubscribe { get; }
     public BounceAddresses Bounces { get; }
+    public EmailVerificationTokens Verification { get; }
 
     public Uri UnsubscribeUrl(Guid tenantId, string userId, string type) =>
         new($"{Options.PublicBaseUrl.TrimEnd('/')}/v1/unsubscribe?token={Uri.EscapeDataString(Unsubscribe.Issue(tenantId, userId, type))}");
@@ -89,6 +91,19 @@ public sealed partial class NotificationDeliverer
         }
     }
 
+    private JsonElement VerificationPayload(Guid tenantId, JsonElement payload)
+    {
+        var id = payload.TryGetProperty("verificationId", out var v) && v.TryGetGuid(out var g) ? g : Guid.Empty;
+        return JsonSerializer.SerializeToElement(new Dictionary<string, object?>
+        {
+            ["title"] = "Confirm your email address",
+            ["body"] = $"Someone, hopefully you, asked to receive notifications from us at {payload.GetProperty("email").GetString()}. "
+                       + "Open the link below and confirm to start receiving them. The link works once and expires in "
+                       + $"{(int)email.Options.VerificationLifetime.TotalHours} hours. If this was not you, ignore this email.",
+            ["url"] = EmailVerifications.Link(email, tenantId, id).AbsoluteUri,
+        });
+    }
+
     private async Task DeliverEmailAsync(Work work, int attempt, bool isLast, long started, CancellationToken ct)
     {
         if (!email.Sender.IsConfigured)
@@ -107,20 +122,41 @@ public sealed partial class NotificationDeliverer
             await FinishAsync(work, attempt, Outcome.Suppressed, null, SuppressionReasons.AddressDisabled, started, ct);
             return;
         }
-        if (profile.Digest != DigestFrequencies.Off && NotificationDigests.IsDigestible(work.Type))
+        using var payload = JsonDocument.Parse(work.PayloadJson);
+        var verifying = work.Type == EmailVerifications.Type;
+        if (verifying)
+        {
+            // A link for an address the person has replaced since is not sent.
+            if (!(payload.RootElement.TryGetProperty("email", out var sentTo) && sentTo.ValueKind == JsonValueKind.String
+                  && string.Equals(sentTo.GetString(), profile.Email, StringComparison.Ordinal)))
+            {
+                await FinishAsync(work, attempt, Outcome.Suppressed, null, SuppressionReasons.AddressChanged, started, ct);
+                return;
+            }
+        }
+        else if (profile.EmailVerifiedAt is null && work.Type != SafetyEscalation.Type)
+        {
+            // Only safety alerts reach an address its owner has not confirmed.
+            await FinishAsync(work, attempt, Outcome.Suppressed, null, SuppressionReasons.EmailUnverified, started, ct);
+            return;
+        }
+        if (!verifying && profile.Digest != DigestFrequencies.Off && NotificationDigests.IsDigestible(work.Type))
         {
             // The person reads this in their next digest instead.
             await FinishAsync(work, attempt, Outcome.Suppressed, null, SuppressionReasons.Digested, started, ct);
             return;
         }
-        if (await DeferredForQuietHoursAsync(work, profile, ct))
+        // The person has just asked for the link: it is not held for quiet hours.
+        if (!verifying && await DeferredForQuietHoursAsync(work, profile, ct))
         {
             return;
         }
         var brand = await email.Branding.GetAsync(work.TenantId, ct);
-        using var payload = JsonDocument.Parse(work.PayloadJson);
-        var unsubscribe = email.UnsubscribeUrl(work.TenantId, work.UserId, work.Type);
-        var content = EmailTemplates.Render(work.Type, payload.RootElement, brand, unsubscribe);
+        // A confirmation email carries its link (derived now, never stored) and no unsubscribe: it is not a subscription.
+        var unsubscribe = verifying ? null : email.UnsubscribeUrl(work.TenantId, work.UserId, work.Type);
+        var content = verifying
+            ? EmailTemplates.Render(work.Type, VerificationPayload(work.TenantId, payload.RootElement), brand, null)
+            : EmailTemplates.Render(work.Type, payload.RootElement, brand, unsubscribe);
         var domain = email.Options.From.Split('@') is [_, var d] ? d : "platform.invalid";
         var message = email.Sender.Build(new OutgoingEmail(brand.DisplayName, profile.Email, content, unsubscribe, $"delivery-{work.Id}@{domain}"));
         // With a bounce address configured, the envelope sender names this delivery (VERP): a report mailed back later finds it.

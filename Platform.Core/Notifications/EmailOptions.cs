@@ -54,6 +54,9 @@ public sealed class EmailOptions
 
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long an address confirmation link works.</summary>
+    public TimeSpan VerificationLifetime { get; set; } = TimeSpan.FromHours(24);
+
     public DkimOptions Dkim { get; set; } = new();
 
     public bool IsConfigured => !string.IsNullOrWhiteSpace(Host);

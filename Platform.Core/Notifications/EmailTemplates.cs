@@ -31,6 +31,7 @@ public static class EmailTemplates
         ["digest.day-ahead"] = new(t => t, "Your conference day ahead: where to be and whom to meet."),
         ["digest.community-pulse"] = new(t => t, "How your community did this week, and who carried it."),
         ["identity.sign-in-link"] = new(t => t, "You asked to sign in with this e-mail address."),
+        ["email.verify"] = new(t => t, "One step before we email you."),
     };
 
     public static EmailContent Render(string type, JsonElement payload, NotificationBrand brand, Uri? unsubscribe)

@@ -58,7 +58,7 @@ public sealed class NotificationDigestSweepHandler(NpgsqlDataSource db, Notifica
         var due = new List<(Guid Tenant, string User, string Frequency, string Period)>();
         await using (var cmd = await db.CreateSystemCommandAsync("digest sweep over every tenant's digest subscribers", """
             SELECT tenant_id, user_id, email, email_status, email_reason, time_zone, digest, digest_time, digest_weekday, quiet_start, quiet_end
-            FROM ops.notification_profiles WHERE digest <> 'off' AND email IS NOT NULL AND email_status = 'active'
+            FROM ops.notification_profiles WHERE digest <> 'off' AND email IS NOT NULL AND email_status = 'active' AND email_verified_at IS NOT NULL
             """, ct))
         await using (var r = await cmd.ExecuteReaderAsync(ct))
         {

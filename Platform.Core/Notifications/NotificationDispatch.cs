@@ -125,7 +125,9 @@ public sealed partial class NotificationDeliverer(
             await DeliverAccountEmailAsync(work, attempt, isLastAttempt, started, ct);
             return;
         }
-        if (work.Channel != ChannelNames.Webhook && work.Type != SafetyEscalation.Type)
+        // The confirmation of the person's own address is no notification they subscribe to: no preference holds it back.
+        var ownAddress = work.Type == EmailVerifications.Type && work.Channel == ChannelNames.Email;
+        if (work.Channel != ChannelNames.Webhook && work.Type != SafetyEscalation.Type && !ownAddress)
         {
             // Preferences govern what reaches the person; webhooks are the tenant's integrations and filter by event type.
             var reason = (await preferences.GetAsync(work.TenantId, work.UserId, ct)).SuppressionReason(work.Type, time.GetUtcNow());
@@ -135,7 +137,7 @@ public sealed partial class NotificationDeliverer(
                 return;
             }
         }
-        if (!await channelPreferences.IsEnabledAsync(work.TenantId, work.UserId, work.Type, work.Channel, ct))
+        if (!ownAddress && !await channelPreferences.IsEnabledAsync(work.TenantId, work.UserId, work.Type, work.Channel, ct))
         {
             await FinishAsync(work, attempt, Outcome.Suppressed, null, SuppressionReasons.ChannelDisabled, started, ct);
             return;

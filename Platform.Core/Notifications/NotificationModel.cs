@@ -56,6 +56,10 @@ public static class SuppressionReasons
     public const string AddressDisabled = "address-disabled";
     public const string EmailNotConfigured = "email-not-configured";
     public const string Digested = "digested";
+    /// <summary>The person has not confirmed the address yet (only safety alerts and the confirmation link reach it).</summary>
+    public const string EmailUnverified = "email-unverified";
+    /// <summary>A confirmation link for an address the person has since replaced.</summary>
+    public const string AddressChanged = "address-changed";
     /// <summary>Not a final state: the delivery is pending, held until the person's quiet hours end.</summary>
     public const string QuietHours = "quiet-hours";
 }

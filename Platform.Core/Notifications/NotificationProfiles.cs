@@ -23,6 +23,9 @@ public sealed record NotificationProfile(string? Email, string EmailStatus, stri
 
     public bool CanReceiveEmail => Email is not null && EmailStatus == "active";
 
+    /// <summary>When the current address was confirmed through its link; null: not (yet). Only safety alerts reach it until then.</summary>
+    public DateTimeOffset? EmailVerifiedAt { get; init; }
+
     /// <summary>Whether <paramref name="now"/> falls inside the person's quiet hours.</summary>
     public bool IsQuiet(DateTimeOffset now)
     {
@@ -57,13 +60,13 @@ public sealed class NotificationProfiles(NpgsqlDataSource db)
     public async Task<NotificationProfile> GetAsync(Guid tenantId, string userId, CancellationToken ct = default)
     {
         await using var cmd = await db.CreateTenantCommandAsync(tenantId, """
-            SELECT email, email_status, email_reason, time_zone, digest, digest_time, digest_weekday, quiet_start, quiet_end
+            SELECT email, email_status, email_reason, time_zone, digest, digest_time, digest_weekday, quiet_start, quiet_end, email_verified_at
             FROM ops.notification_profiles WHERE tenant_id = $1 AND user_id = $2
             """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct) ? Read(r) : NotificationProfile.Default;
+        return await r.ReadAsync(ct) ? WithVerified(r) : NotificationProfile.Default;
     }
 
     internal static NotificationProfile Read(NpgsqlDataReader r, int o = 0) => new(
@@ -71,7 +74,10 @@ public sealed class NotificationProfiles(NpgsqlDataSource db)
         r.GetFieldValue<TimeOnly>(o + 5), r.GetInt16(o + 6), r.IsDBNull(o + 7) ? null : r.GetFieldValue<TimeOnly>(o + 7),
         r.IsDBNull(o + 8) ? null : r.GetFieldValue<TimeOnly>(o + 8));
 
-    /// <summary>Stores the profile; a changed email address starts active again (a new address deserves a try).</summary>
+    /// <summary>
+    /// Stores the profile; a changed email address starts active again (a new address deserves a try) and unconfirmed
+    /// (<see cref="EmailVerifications"/> sends its link).
+    /// </summary>
     public async Task<NotificationProfile> SaveAsync(Guid tenantId, string userId, NotificationProfile p, CancellationToken ct = default)
     {
         await using var cmd = await db.CreateTenantCommandAsync(tenantId, """
@@ -82,8 +88,9 @@ public sealed class NotificationProfiles(NpgsqlDataSource db)
               digest_weekday = EXCLUDED.digest_weekday, quiet_start = EXCLUDED.quiet_start, quiet_end = EXCLUDED.quiet_end, updated_at = now(),
               email_status = CASE WHEN p.email IS DISTINCT FROM EXCLUDED.email THEN 'active' ELSE p.email_status END,
               email_reason = CASE WHEN p.email IS DISTINCT FROM EXCLUDED.email THEN NULL ELSE p.email_reason END,
-              email_disabled_at = CASE WHEN p.email IS DISTINCT FROM EXCLUDED.email THEN NULL ELSE p.email_disabled_at END
-            RETURNING email, email_status, email_reason, time_zone, digest, digest_time, digest_weekday, quiet_start, quiet_end
+              email_disabled_at = CASE WHEN p.email IS DISTINCT FROM EXCLUDED.email THEN NULL ELSE p.email_disabled_at END,
+              email_verified_at = CASE WHEN p.email IS DISTINCT FROM EXCLUDED.email THEN NULL ELSE p.email_verified_at END
+            RETURNING email, email_status, email_reason, time_zone, digest, digest_time, digest_weekday, quiet_start, quiet_end, email_verified_at
             """, ct);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
@@ -96,8 +103,11 @@ public sealed class NotificationProfiles(NpgsqlDataSource db)
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)p.QuietEnd ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Time });
         await using var r = await cmd.ExecuteReaderAsync(ct);
         await r.ReadAsync(ct);
-        return Read(r);
+        return WithVerified(r);
     }
+
+    private static NotificationProfile WithVerified(NpgsqlDataReader r) =>
+        Read(r) with { EmailVerifiedAt = r.IsDBNull(9) ? null : r.GetFieldValue<DateTimeOffset>(9) };
 
     /// <summary>
     /// The address is refused for good (a 5xx to RCPT TO, or a permanent bounce): stop mailing it, only if it is still

@@ -21,6 +21,7 @@ public static class NotificationsExtensions
         builder.Services.AddSingleton<ChannelPreferences>();
         builder.Services.AddSingleton<SafetyContacts>();
         builder.AddNotificationEmail();
+        builder.Services.AddSingleton<EmailVerifications>();
         builder.Services.AddSingleton<PushSubscriptions>();
         builder.Services.AddSingleton<WebhookEndpoints>();
         builder.Services.AddSingleton<NotificationInbox>();

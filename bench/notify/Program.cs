@@ -169,12 +169,12 @@ try
     var delivered = latencies.Count(double.IsFinite);
     var loadDuringInApp = LoadAverage();
 
-    // Email throughput: a burst of email-only notifications to people with an address, each a send job that opens
+    // Email throughput: a burst of email-only notifications to people with a confirmed address, each a send job that opens
     // one SMTP connection; measured from the first commit until every delivery is final.
     await using (var conn = await db.OpenConnectionAsync())
     await using (var insert = new NpgsqlCommand("""
-        INSERT INTO ops.notification_profiles (tenant_id, user_id, email)
-        SELECT $1, 'mail-' || i, 'mail-' || i || '@example.org' FROM generate_series(0, $2 - 1) i
+        INSERT INTO ops.notification_profiles (tenant_id, user_id, email, email_verified_at)
+        SELECT $1, 'mail-' || i, 'mail-' || i || '@example.org', now() FROM generate_series(0, $2 - 1) i
         """, conn))
     {
         insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenant });

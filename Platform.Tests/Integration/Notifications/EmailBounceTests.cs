@@ -15,7 +15,7 @@ public sealed class EmailBounceTests(EmailFixture fx) : IClassFixture<EmailFixtu
     {
         var tenant = await fx.CreateTenantAsync("bounce-dsn");
         var (token, _) = await fx.UserTokenAsync(tenant.ApiKey, "max");
-        await fx.Client(token).PatchAsync("/v1/me/notification-settings", NotificationsFixture.Body("""{"email":"Max@Example.net"}"""));
+        await fx.ConfirmedEmailAsync(tenant.Id, "max", "Max@Example.net");
         var (mail, deliveryId) = await SendOneAsync(tenant.Id, "max", "Max@Example.net", "meeting-1");
 
         // A delay notice: recorded, nothing else changes.
@@ -73,7 +73,7 @@ public sealed class EmailBounceTests(EmailFixture fx) : IClassFixture<EmailFixtu
     {
         var tenant = await fx.CreateTenantAsync("bounce-bad");
         var (token, _) = await fx.UserTokenAsync(tenant.ApiKey, "ned");
-        await fx.Client(token).PatchAsync("/v1/me/notification-settings", NotificationsFixture.Body("""{"email":"ned@example.net"}"""));
+        await fx.ConfirmedEmailAsync(tenant.Id, "ned", "ned@example.net");
         var (mail, deliveryId) = await SendOneAsync(tenant.Id, "ned", "ned@example.net", "meeting-1");
 
         var permanent = Dsn(mail.MailFrom, "ned@example.net", "failed", "5.1.1", "smtp; 550 5.1.1 unknown", mail.Message);

@@ -65,8 +65,7 @@ public sealed class EmailTests(EmailFixture fx) : IClassFixture<EmailFixture>
             NotificationsFixture.Body("""{"displayName":"Springfield Civic","accentColor":"#aa3300","footer":"Springfield City Hall, 1 Main St"}"""));
         Assert.Equal(HttpStatusCode.OK, brand.StatusCode);
         var (token, _) = await fx.UserTokenAsync(tenant.ApiKey, "gil");
-        var settings = await fx.Client(token).PatchAsync("/v1/me/notification-settings", NotificationsFixture.Body("""{"email":"gil@example.net"}"""));
-        Assert.Equal(HttpStatusCode.OK, settings.StatusCode);
+        await fx.ConfirmedEmailAsync(tenant.Id, "gil", "gil@example.net");
 
         var enqueued = await fx.ProduceAsync(tenant.Id, "gil", "meeting-9", "civic.meeting-summary", NotificationChannels.Email,
             new { title = "Council <b>budget</b> vote", body = "The council adopted the budget.\n\nNext meeting in May.", url = "https://civic.example.org/m/9" });
@@ -126,7 +125,7 @@ public sealed class EmailTests(EmailFixture fx) : IClassFixture<EmailFixture>
     {
         var tenant = await fx.CreateTenantAsync("mail-bounce");
         var (token, _) = await fx.UserTokenAsync(tenant.ApiKey, "hal");
-        await fx.Client(token).PatchAsync("/v1/me/notification-settings", NotificationsFixture.Body("""{"email":"reject-hal@example.net"}"""));
+        await fx.ConfirmedEmailAsync(tenant.Id, "hal", "reject-hal@example.net");
         var refused = await fx.ProduceAsync(tenant.Id, "hal", "meeting-1", "civic.meeting-summary", NotificationChannels.Email | NotificationChannels.InApp);
         var deliveries = await fx.WaitForDeliveriesAsync(refused.OutboxId, d => d.Count == 2 && d.All(x => x.State != DeliveryStates.Pending), "both end");
         var mail = Assert.Single(deliveries, d => d.Channel == ChannelNames.Email);
@@ -147,6 +146,7 @@ public sealed class EmailTests(EmailFixture fx) : IClassFixture<EmailFixture>
         var reset = await NotificationsFixture.Json(await fx.Client(token).PatchAsync("/v1/me/notification-settings",
             NotificationsFixture.Body("""{"email":"later-hal@example.net"}""")));
         Assert.Equal("active", reset.GetProperty("emailStatus").GetString());
+        await fx.ConfirmedEmailAsync(tenant.Id, "hal", "later-hal@example.net");
 
         var deferred = await fx.ProduceAsync(tenant.Id, "hal", "meeting-3", "civic.meeting-summary", NotificationChannels.Email);
         await Eventually.TrueAsync(async () => await fx.ScalarAsync("""
@@ -181,6 +181,7 @@ public sealed class EmailTests(EmailFixture fx) : IClassFixture<EmailFixture>
             view.GetProperty("emailStatus").GetString(), view.GetProperty("timeZone").GetString(), view.GetProperty("digest").GetString(),
             view.GetProperty("digestTime").GetString(), view.GetProperty("digestWeekday").GetInt32()));
         Assert.Equal("22:00", view.GetProperty("quietHours").GetProperty("start").GetString());
+        Assert.False(view.GetProperty("emailVerified").GetBoolean(), "a new address starts unconfirmed");
 
         var badBrand = await fx.Client(tenant.ApiKey).PutAsync("/v1/notification-branding", NotificationsFixture.Body("""{"displayName":"X","accentColor":"red"}"""));
         Assert.Equal(HttpStatusCode.BadRequest, badBrand.StatusCode);
@@ -233,8 +234,8 @@ public sealed class DigestTests(EmailFixture fx) : IClassFixture<EmailFixture>
         var (token, _) = await fx.UserTokenAsync(tenant.ApiKey, "jan");
         var client = fx.Client(token);
         // Not due yet (23:59 local), so the items below wait for the digest.
-        await client.PatchAsync("/v1/me/notification-settings", NotificationsFixture.Body(
-            """{"email":"jan@example.net","timeZone":"UTC","digest":"daily","digestTime":"23:59"}"""));
+        await fx.ConfirmedEmailAsync(tenant.Id, "jan", "jan@example.net");
+        await client.PatchAsync("/v1/me/notification-settings", NotificationsFixture.Body("""{"timeZone":"UTC","digest":"daily","digestTime":"23:59"}"""));
         var a = await fx.ProduceAsync(tenant.Id, "jan", "meeting-1", "civic.meeting-summary", NotificationChannels.Email, new { title = "Budget adopted" });
         var b = await fx.ProduceAsync(tenant.Id, "jan", "idea-7", "community.idea", NotificationChannels.Email, new { title = "Your idea was picked" });
         foreach (var id in new[] { a.OutboxId, b.OutboxId })
@@ -297,8 +298,9 @@ public sealed class QuietHoursTests(EmailFixture fx) : IClassFixture<EmailFixtur
         // Tokyo has no daylight saving time: local = UTC+9 all year.
         var local = DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(9));
         var (start, end) = (local.AddHours(-1), local.AddHours(1));
+        await fx.ConfirmedEmailAsync(tenant.Id, "lea", "lea@example.net");
         var saved = await fx.Client(token).PatchAsync("/v1/me/notification-settings", NotificationsFixture.Body(
-            $$$"""{"email":"lea@example.net","timeZone":"Asia/Tokyo","quietHours":{"start":"{{{start:HH\:mm}}}","end":"{{{end:HH\:mm}}}"}}"""));
+            $$$"""{"timeZone":"Asia/Tokyo","quietHours":{"start":"{{{start:HH\:mm}}}","end":"{{{end:HH\:mm}}}"}}"""));
         Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
         await using var stream = await NotificationStreamClient.ConnectAsync(streamUrl);
 

@@ -88,6 +88,23 @@ public class NotificationsFixture : RealtimeFixture
         Func<IReadOnlyList<(string Channel, string State, string? Reason, int Attempts)>, bool> done, string because) =>
         Eventually.ReturnsAsync(() => DeliveriesAsync(outboxId), done, TimeSpan.FromSeconds(30), because);
 
+    /// <summary>
+    /// Gives the person a confirmed address, as one set before confirmation existed or confirmed through its link:
+    /// written directly, so no confirmation email joins the mail a test counts (the link itself is tested on its own).
+    /// </summary>
+    public async Task ConfirmedEmailAsync(Guid tenantId, string userId, string email)
+    {
+        await using var cmd = await Db.CreateTenantCommandAsync(tenantId, """
+            INSERT INTO ops.notification_profiles (tenant_id, user_id, email, email_verified_at) VALUES ($1, $2, $3, now())
+            ON CONFLICT (tenant_id, user_id) DO UPDATE SET email = EXCLUDED.email, email_verified_at = now(),
+              email_status = CASE WHEN ops.notification_profiles.email = EXCLUDED.email THEN ops.notification_profiles.email_status ELSE 'active' END
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = userId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = email });
+        await cmd.ExecuteNonQueryAsync();
+    }
+
     public async Task<long> ScalarAsync(string sql, params object[] args)
     {
         await using var cmd = await Db.CreateSystemCommandAsync(TestReads, sql);

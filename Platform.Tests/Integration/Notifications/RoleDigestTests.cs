@@ -33,8 +33,9 @@ public sealed class RoleDigestTests(EmailFixture fx) : IClassFixture<EmailFixtur
         }
     }
 
-    private async Task SetEmailAsync(string apiKey, string userId, object settings)
+    private async Task SetEmailAsync(Guid tenantId, string apiKey, string userId, string email, object settings)
     {
+        await fx.ConfirmedEmailAsync(tenantId, userId, email);
         var (token, _) = await fx.UserTokenAsync(apiKey, userId);
         var r = await fx.Client(token).PatchAsJsonAsync("/v1/me/notification-settings", settings);
         Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
@@ -102,7 +103,7 @@ public sealed class RoleDigestTests(EmailFixture fx) : IClassFixture<EmailFixtur
         var today = (int)now.DayOfWeek == 0 ? 7 : (int)now.DayOfWeek;
         foreach (var who in new[] { "mia", "leo" })
         {
-            await SetEmailAsync(tenant.ApiKey, who, new { email = $"{who}@pulse.example.net", timeZone = "UTC", digestWeekday = today, digestTime = "00:00" });
+            await SetEmailAsync(tenant.Id, tenant.ApiKey, who, $"{who}@pulse.example.net", new { timeZone = "UTC", digestWeekday = today, digestTime = "00:00" });
         }
         await SweepTwiceAsync(new PulseDigestSweepArgs());
 
@@ -171,7 +172,7 @@ public sealed class RoleDigestTests(EmailFixture fx) : IClassFixture<EmailFixtur
         Assert.Equal(HttpStatusCode.Accepted, (await fx.Client(tenant.ApiKey).PostAsJsonAsync("/v1/matching/calculate", new { conferenceId = conf })).StatusCode);
         await Eventually.TrueAsync(async () => await fx.ScalarAsync("SELECT count(*) FROM events.matches WHERE conference_id = $1 AND user_id = 'ann'", conf) > 0,
             TimeSpan.FromSeconds(60), "ann's matches are stored");
-        await SetEmailAsync(tenant.ApiKey, "ann", new { email = "ann@conf.example.net", timeZone = zone });
+        await SetEmailAsync(tenant.Id, tenant.ApiKey, "ann", "ann@conf.example.net", new { timeZone = zone });
         // bob is invited too but has no email address: nothing for him.
 
         await SweepTwiceAsync(new DayAheadDigestSweepArgs());
