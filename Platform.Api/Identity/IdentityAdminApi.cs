@@ -27,7 +27,18 @@ public static class IdentityAdminApi
     public static RouteGroupBuilder MapIdentityAdminApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/v1/admin/tenants/{tenantId:guid}/identity").WithTags("Identity").RequireAuthorization(AuthPolicies.Operator)
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .AddEndpointFilter(async (context, next) =>
+            {
+                // Every call names a tenant: one that does not exist is a 404 before anything opens its scope.
+                var http = context.HttpContext;
+                return http.GetRouteValue("tenantId") is string raw && Guid.TryParse(raw, out var tenantId) && tenantId != Guid.Empty
+                    && await http.RequestServices.GetRequiredService<Platform.Core.Tenancy.CredentialLookup>()
+                        .FindTenantActiveAsync(tenantId, http.RequestAborted) is not null
+                    ? await next(context)
+                    : Problems.NotFound("Tenant");
+            });
         admin.MapGet("/users", ListUsers).WithName("AdminListIdentityUsers")
             .WithSummary("A tenant's signed-up users with their roles, by e-mail address (?cursor=&limit=1–200).")
             .ProducesProblem(StatusCodes.Status400BadRequest);
