@@ -15,7 +15,8 @@ public sealed record ConversationStarterSet(Guid ConferenceId, string UserId, st
 /// Openers for two attendees. By default a template over what the matcher found they share (the same reasons the
 /// recommendations show). When a chat model is configured (<c>Platform:Models:Chat</c>, the shared
 /// <see cref="IChatClient"/>), the model writes three openers from those facts only — names, companies, roles and the
-/// reasons — never the bios; a timeout, an error or an answer that is not the JSON asked for falls back to the template.
+/// reasons; a bio goes no further than the terms both profiles share, which the reasons already name. A timeout, an
+/// error or an answer that is not the JSON asked for falls back to the template.
 /// </summary>
 public sealed partial class ConversationStarters(ILogger<ConversationStarters> logger, IChatClient? chat = null)
 {

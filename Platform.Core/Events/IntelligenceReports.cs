@@ -158,7 +158,7 @@ public sealed class IntelligenceReports(EventsStore store, Gatherings gatherings
             attendees.GroupBy(a => a.Kind).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
             connections, Math.Round(scores.Count == 0 ? 0 : scores.Average(), 6),
             Math.Round(feedback.Count == 0 ? 0 : (double)positive.Count / feedback.Count, 6), feedback.Count,
-            networkers, EmergingTopics(attendees), ExhibitorLeads(attendees, index, weights, declined, feedback),
+            networkers, EmergingTopics(attendees), ExhibitorLeads(new ConferenceFacts(conference, attendees, index, feedback, accepted)),
             $"{ReciprocalMatcher.Version}; {ChampionRanking.Version}; emerging-topics/1; lead-score/1");
     }
 
@@ -185,46 +185,14 @@ public sealed class IntelligenceReports(EventsStore store, Gatherings gatherings
     }
 
     /// <summary>
-    /// Lead score of attendee a for exhibitor x: 100 × (0.7 · pair score + 0.3 · engagement), engagement 1 after a
-    /// meeting, 0.6 after an acceptance, else 0; leads are non-exhibitors with a positive pair score. The
-    /// exhibitor's score is the sum over its leads.
+    /// Per exhibitor, the number of leads, the sum of their scores and the ten best: the lead lists of
+    /// <see cref="ConferenceInsights.Leads"/> (<c>lead-score/1</c>), so the report and the leads endpoint agree.
     /// </summary>
-    private static IReadOnlyList<ExhibitorLeads> ExhibitorLeads(IReadOnlyList<Attendee> attendees, MatchingIndex index, MatchWeights weights,
-        HashSet<(string, string)> declined, IReadOnlyList<EventsStore.FeedbackRow> feedback)
-    {
-        var engagement = new Dictionary<(string, string), double>();
-        foreach (var f in feedback.Where(f => f.Outcome is "met" or "accepted"))
-        {
-            var value = f.Outcome == "met" ? 1.0 : 0.6;
-            foreach (var key in new[] { (f.UserId, f.MatchUserId), (f.MatchUserId, f.UserId) })
-            {
-                engagement[key] = Math.Max(engagement.GetValueOrDefault(key), value);
-            }
-        }
-        var result = new List<ExhibitorLeads>();
-        foreach (var x in attendees.Where(a => a.Kind == AttendeeKinds.Exhibitor))
-        {
-            var xi = index.PositionOf(x.UserId);
-            var leads = new List<Lead>();
-            foreach (var a in attendees.Where(a => a.Kind != AttendeeKinds.Exhibitor))
-            {
-                var ai = index.PositionOf(a.UserId);
-                if (ReciprocalMatcher.IsExcluded(index, xi, ai, declined))
-                {
-                    continue;
-                }
-                var pair = ReciprocalMatcher.PairScore(index, xi, ai, weights);
-                if (pair <= 0)
-                {
-                    continue;
-                }
-                leads.Add(new Lead(a.UserId, a.DisplayName, Math.Round(100 * (0.7 * pair + 0.3 * engagement.GetValueOrDefault((x.UserId, a.UserId))), 4)));
-            }
-            result.Add(new ExhibitorLeads(x.UserId, x.DisplayName, leads.Count, Math.Round(leads.Sum(l => l.Score), 4),
-                [.. leads.OrderByDescending(l => l.Score).ThenBy(l => l.UserId, StringComparer.Ordinal).Take(10)]));
-        }
-        return [.. result.OrderByDescending(r => r.LeadScore).ThenBy(r => r.ExhibitorId, StringComparer.Ordinal)];
-    }
+    private static IReadOnlyList<ExhibitorLeads> ExhibitorLeads(ConferenceFacts facts) =>
+        [.. ConferenceInsights.Leads(facts)
+            .Select(l => new ExhibitorLeads(l.Exhibitor.UserId, l.Exhibitor.DisplayName, l.Leads.Count, Math.Round(l.Leads.Sum(x => x.Score), 4),
+                [.. l.Leads.Take(10).Select(x => new Lead(x.UserId, x.DisplayName, x.Score))]))
+            .OrderByDescending(r => r.LeadScore).ThenBy(r => r.ExhibitorId, StringComparer.Ordinal)];
 
     /// <summary>A self-contained page (inline CSS and SVG, no scripts) in the conference's colours.</summary>
     public static string RenderHtml(Conference conference, IntelligenceReport r)

@@ -273,4 +273,23 @@ public sealed class ConferenceInsightsTests(EventsFixture fx) : IClassFixture<Ev
         Assert.Equal(HttpStatusCode.NotFound, (await fx.Client(intruder.ApiKey).PostAsJsonAsync($"/v1/gatherings/{gathering}/live-token", new { userId = "a" })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await fx.Client(tenant.ApiKey).PostAsJsonAsync($"/v1/gatherings/{gathering}/live-token", new { })).StatusCode);
     }
+
+    [Fact]
+    public async Task The_new_operations_are_in_the_openapi_document()
+    {
+        var doc = JsonDocument.Parse(await fx.Client().GetStringAsync("/openapi/v1.json")).RootElement;
+        var operations = doc.GetProperty("paths").EnumerateObject()
+            .SelectMany(p => p.Value.EnumerateObject().Select(o => o.Value.TryGetProperty("operationId", out var id) ? id.GetString() : null))
+            .ToHashSet();
+        foreach (var name in new[]
+                 {
+                     "GetConferenceRoi", "GetCompetitorBenchmarks", "GetExhibitorLeads", "GetConversationStarters", "NetworkingNotify", "IssueGatheringLiveToken",
+                     "GetNudgeExecution", "GetCatalyst", "LinkCatalystOutcome", "GetLearningGoals", "PutLearningGoals", "RecommendLearning",
+                 })
+        {
+            Assert.Contains(name, operations);
+        }
+        Assert.True(doc.GetProperty("paths").TryGetProperty("/v1/intelligence/roi/{conferenceId}", out _));
+        Assert.True(doc.GetProperty("paths").TryGetProperty("/v1/networking/notify", out _));
+    }
 }
