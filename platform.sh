@@ -65,6 +65,7 @@ ensure_runtime_deps() {
   command -v jq >/dev/null 2>&1 || apt_install jq
   command -v python3 >/dev/null 2>&1 || apt_install python3
   command -v ss >/dev/null 2>&1 || apt_install iproute2
+  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_install fonts-dejavu-core  # the font of the impact report PDF
 }
 
 ensure_test_deps() {

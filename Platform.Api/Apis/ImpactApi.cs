@@ -70,7 +70,7 @@ public static partial class ImpactApi
         reads.MapGet("/companies/{id}/vis", GetVis).WithName("GetVis").WithSummary("Volunteer Impact Score of every volunteer in [from, to), with components.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         reads.MapGet("/companies/{id}/report", GetReport).WithName("GetImpactReport")
-            .WithSummary("Company report for ?period= (2026, 2026-Q1, 2026-03, 2026-01..2026-06) as JSON, CSV (?format=csv) or printable HTML (?format=html).")
+            .WithSummary("Company report for ?period= (2026, 2026-Q1, 2026-03, 2026-01..2026-06) as JSON, CSV (?format=csv), printable HTML (?format=html) or PDF (?format=pdf).")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         reads.MapGet("/companies/{id}/analytics", GetAnalytics).WithName("GetImpactAnalytics")
             .WithSummary("Cohorts with monthly retention, the retention funnel and segment breakdowns (?segmentBy=program) for the participants who enrolled in ?period=.")
@@ -240,9 +240,9 @@ public static partial class ImpactApi
         {
             return Problems.Invalid("period", "period must be a year (2026), quarter (2026-Q1), month (2026-03) or a range of them (2026-01..2026-06).");
         }
-        if (format is not (null or "json" or "csv" or "html"))
+        if (format is not (null or "json" or "csv" or "html" or "pdf"))
         {
-            return Problems.Invalid("format", "format must be json, csv or html.");
+            return Problems.Invalid("format", "format must be json, csv, html or pdf.");
         }
         if (await reports.ReportAsync(Caller.From(user).TenantId, companyId, period!, from, to, ct) is not { } report)
         {
@@ -252,6 +252,7 @@ public static partial class ImpactApi
         {
             "csv" => TypedResults.Text(ImpactReports.Csv(report), "text/csv; charset=utf-8"),
             "html" => TypedResults.Text(ImpactReports.Html(report), "text/html; charset=utf-8"),
+            "pdf" => TypedResults.File(ImpactReportPdf.Render(report), "application/pdf", $"impact-report-{report.Company.Id:N}-{report.Period}.pdf"),
             _ => TypedResults.Ok(report),
         };
     }

@@ -222,7 +222,7 @@ public sealed class ImpactReports(NpgsqlDataSource dataSource, Companies compani
         return sb.ToString();
     }
 
-    private static string N(double? v) => v is { } x ? x.ToString("0.000", CultureInfo.InvariantCulture) : "";
+    internal static string N(double? v) => v is { } x ? x.ToString("0.000", CultureInfo.InvariantCulture) : "";
 
     /// <summary>A self-contained printable page: tables plus inline SVG charts (no script, no external assets).</summary>
     public static string Html(CompanyReport r)
@@ -290,7 +290,7 @@ public sealed class ImpactReports(NpgsqlDataSource dataSource, Companies compani
         return sb.ToString();
     }
 
-    private static List<(string, double)> Histogram(IEnumerable<double> scores)
+    internal static List<(string, double)> Histogram(IEnumerable<double> scores)
     {
         var bins = new double[10];
         foreach (var s in scores)

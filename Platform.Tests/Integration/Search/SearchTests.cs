@@ -76,6 +76,24 @@ public sealed class SearchTests(ConversationsFixture f) : IClassFixture<Conversa
     }
 
     [Fact]
+    public async Task The_openapi_document_lists_the_search_and_impact_analytics_endpoints()
+    {
+        var doc = JsonDocument.Parse(await f.Client().GetStringAsync("/openapi/v1.json")).RootElement;
+        var operations = doc.GetProperty("paths").EnumerateObject()
+            .SelectMany(p => p.Value.EnumerateObject().Select(o => o.Value.TryGetProperty("operationId", out var id) ? id.GetString() : null))
+            .ToHashSet();
+        foreach (var name in new[]
+                 {
+                     "SearchMeetings", "SearchDecisions", "SearchMessages", "SearchMembers", "SearchAttendees", "GetSearchSettings", "PutSearchSettings",
+                     "GetImpactAnalytics", "GetImpactReport",
+                 })
+        {
+            Assert.Contains(name, operations);
+        }
+        Assert.True(doc.GetProperty("paths").TryGetProperty("/v1/events/conferences/{id}/attendees/search", out _));
+    }
+
+    [Fact]
     public async Task Bad_input_gets_problem_details()
     {
         var a = await f.CreateTenantAsync("search-bad");
