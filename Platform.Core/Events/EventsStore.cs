@@ -259,6 +259,13 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
     {
         await using var conn = await dataSource.OpenForTenantAsync(tenantId, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        // Serialised with an erasure, which locks the conference row first: either the erasure sees these rows and
+        // deletes them, or this write waits for it and its attendee check below sees the person gone.
+        await using (var share = new NpgsqlCommand("SELECT 1 FROM events.conferences WHERE id = $1 FOR SHARE", conn, tx))
+        {
+            share.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conferenceId });
+            await share.ExecuteNonQueryAsync(ct);
+        }
         await using (var delete = new NpgsqlCommand("DELETE FROM events.matches WHERE conference_id = $1 AND user_id = ANY($2)", conn, tx))
         {
             delete.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conferenceId });
@@ -270,6 +277,9 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
             INSERT INTO events.matches (tenant_id, conference_id, user_id, rank, match_user_id, score, reasons, starter, computed_at)
             SELECT $1, $2, u, r, m, s, re::jsonb, st, $9
             FROM unnest($3::text[], $4::int[], $5::text[], $6::float8[], $7::text[], $8::text[]) AS t (u, r, m, s, re, st)
+            -- A list computed from profiles read before an erasure must not bring the erased person back.
+            WHERE EXISTS (SELECT 1 FROM events.attendees a WHERE a.conference_id = $2 AND a.user_id = t.u)
+              AND EXISTS (SELECT 1 FROM events.attendees a WHERE a.conference_id = $2 AND a.user_id = t.m)
             """, conn, tx))
         {
             insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });

@@ -16,6 +16,8 @@ public sealed class OpenApiTests(ConversationsFixture fx) : IClassFixture<Conver
                      "CreateTenant", "ListTenants", "GetTenant", "UpdateTenant", "IssueApiKey", "RevokeApiKey", "CreateChannel", "ListChannels",
                      "GetChannel", "UpdateChannel", "RotateChannelSecret", "StartConversation", "GetConversation", "CloseConversation",
                      "IssueClientToken", "PostActivity", "ListActivities",
+                     "ListRetentionSettings", "SetRetention", "ListRetentionRuns", "RequestSubjectExport", "RequestSubjectErasure",
+                     "GetSharedIntelligenceReport",
                  })
         {
             Assert.Contains(name, operations);
