@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Core.Ai;
 using Platform.Core.Community;
 using Platform.Core.Governance;
 
@@ -32,6 +33,8 @@ public static class CommunityExtensions
         services.TryAddSingleton<PulseSurveys>();
         services.TryAddSingleton<Innovation>();
         services.TryAddSingleton<LearningCatalysts>();
+        services.AddModelClients();
+        services.TryAddSingleton<Collaborators>();
         return services;
     }
 }
