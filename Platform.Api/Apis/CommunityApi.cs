@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Platform.Api.Security;
 using Platform.Core.Community;
+using Platform.Core.Community.Algorithms;
 using Platform.Core.Governance;
 using Platform.Core.Jobs;
 
@@ -46,6 +47,8 @@ public sealed record CatalystPage(IReadOnlyList<CatalystView> Items);
 
 public sealed record IdeaRequest(string? Title, string? Team);
 
+public sealed record CollaboratorFeedbackRequest(string? CandidateId, string? Outcome);
+
 public sealed record AdoptionRequest(string? AdopterId, string? SourceAdopterId);
 
 public sealed record AdoptionAccepted(Guid IdeaId, string AdopterId, int Adoptions, int NotifiedTeamLeads);
@@ -62,6 +65,7 @@ public sealed record SpreadView(Idea Idea, IReadOnlyList<SpreadNodeView> Lineage
 [JsonSerializable(typeof(SurveyResponseRequest))]
 [JsonSerializable(typeof(CatalystRequest))]
 [JsonSerializable(typeof(IdeaRequest))]
+[JsonSerializable(typeof(CollaboratorFeedbackRequest))]
 [JsonSerializable(typeof(AdoptionRequest))]
 [JsonSerializable(typeof(DiscoverResult))]
 public sealed partial class CommunityApiJsonContext : JsonSerializerContext;
@@ -96,6 +100,14 @@ public static partial class CommunityApi
         community.MapPost("/signals", PostSignals).WithName("PostSignals").Allow(tenant: true)
             .WithSummary("Store up to 1,000 interaction signals; a repeated sourceRef stores nothing.").Accepts<SignalBatch>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest);
+        community.MapGet("/collaborators/{userId}", RecommendCollaborators).WithName("RecommendCollaborators").Allow(tenant: true, anyUser: true)
+            .WithSummary("Collaborator recommendations for a member (?limit=) from expertise and participation, with reasons and provenance: "
+                + "the member, their team lead, a community manager or the tenant; only among members who consented to recommendations.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        community.MapPost("/collaborators/{userId}/feedback", CollaboratorFeedback).WithName("CollaboratorFeedback").Allow(tenant: true, anyUser: true)
+            .WithSummary("Accept or dismiss a recommended collaborator: the pair is not shown again and the tenant's ranking weights move.")
+            .Accepts<CollaboratorFeedbackRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
 
         var champions = Group("/v1/champions", "Champions");
         champions.MapGet("/discover", Discover).WithName("DiscoverChampions").Allow(false, false, CommunityRoles.CommunityManager, CommunityRoles.TeamLead)
@@ -400,6 +412,61 @@ public static partial class CommunityApi
         var granted = await consents.GrantedAsync(caller.TenantId, ConsentPurposes.Recognition, [.. items.SelectMany(i => i.Contributors).Distinct()], ct);
         return TypedResults.Ok(new CatalystPage([.. items.Select(c => new CatalystView(c.Id, c.Title, c.Tags,
             [.. c.Contributors.Where(granted.Contains)], c.Contributors.Count(x => !granted.Contains(x)), c.Outcomes, c.OccurredAt, c.CreatedAt))]));
+    }
+
+    // ---------- collaborators ----------
+
+    /// <summary>The member themselves, a community manager, the tenant, or a team lead of the member's team.</summary>
+    private static async Task<bool> MaySeeCollaboratorsOfAsync(CommunityCaller caller, string userId, Members members, CancellationToken ct)
+    {
+        if (caller.IsTenant || caller.UserId == userId || caller.Has(CommunityRoles.CommunityManager))
+        {
+            return true;
+        }
+        if (!caller.Has(CommunityRoles.TeamLead))
+        {
+            return false;
+        }
+        var lead = await members.FindAsync(caller.TenantId, caller.UserId!, ct);
+        var member = await members.FindAsync(caller.TenantId, userId, ct);
+        return lead?.Team is not null && lead.Team == member?.Team;
+    }
+
+    public static async Task<Results<Ok<CollaboratorList>, ProblemHttpResult>> RecommendCollaborators(string userId, string? limit, ClaimsPrincipal user,
+        Members members, Collaborators collaborators, CancellationToken ct)
+    {
+        if (!ValidId(userId)) return Problems.Invalid("userId", $"userId must be 1–{MaxId} characters.");
+        if (!Problems.TryParseQuery(limit, "limit", 1, 50, 10, out var n, out var problem)) return problem!;
+        var caller = CommunityCaller.From(user);
+        if (!await MaySeeCollaboratorsOfAsync(caller, userId, members, ct))
+        {
+            return Problems.Forbidden("Collaborator recommendations are for the member, their team lead, a community manager or the tenant.");
+        }
+        var list = await collaborators.RecommendAsync(caller.TenantId, userId, (int)n, caller.Actor, ct);
+        return list is null ? Problems.NotFound("Member") : TypedResults.Ok(list);
+    }
+
+    public static async Task<Results<Created<CollaboratorFeedbackRecorded>, ProblemHttpResult>> CollaboratorFeedback(string userId, HttpRequest request,
+        ClaimsPrincipal user, Members members, Collaborators collaborators, CancellationToken ct)
+    {
+        if (!ValidId(userId)) return Problems.Invalid("userId", $"userId must be 1–{MaxId} characters.");
+        var (body, problem) = await JsonBody.ReadAsync(request, CommunityApiJsonContext.Default.CollaboratorFeedbackRequest);
+        if (problem is not null) return problem;
+        var errors = new Dictionary<string, string[]>();
+        if (body!.CandidateId is null || !ValidId(body.CandidateId) || body.CandidateId == userId) errors["candidateId"] = [$"candidateId is required: another member's id of 1–{MaxId} characters."];
+        CollaboratorOutcome outcome = default;
+        if (body.Outcome is not ("accepted" or "dismissed")) errors["outcome"] = ["outcome must be accepted or dismissed."];
+        else outcome = body.Outcome == "accepted" ? CollaboratorOutcome.Accepted : CollaboratorOutcome.Dismissed;
+        if (errors.Count > 0) return Problems.Invalid(errors);
+        var caller = CommunityCaller.From(user);
+        if (!await MaySeeCollaboratorsOfAsync(caller, userId, members, ct))
+        {
+            return Problems.Forbidden("Collaborator feedback is for the member, their team lead, a community manager or the tenant.");
+        }
+        var recorded = await collaborators.FeedbackAsync(caller.TenantId, userId, body.CandidateId!, outcome, caller.Actor, ct);
+        return recorded is null
+            ? Problems.NotFound("Member")
+            : TypedResults.Created($"/v1/community/collaborators/{userId}", recorded);
     }
 
     // ---------- innovation ----------

@@ -3,6 +3,7 @@ using System.ClientModel.Primitives;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenAI;
 
 namespace Platform.Core.Ai;
@@ -49,12 +50,15 @@ public static class ModelClients
             _ => throw new InvalidOperationException($"{EmbeddingsSection}:Provider '{options.Provider}' is not one of {LocalMiniLmEmbeddingGenerator.ProviderName}, openai, azure, ollama."),
         };
 
-    /// <summary>The embedding generator <c>Platform:Models:Embeddings</c> names (the local MiniLM when unset).</summary>
-    public static IServiceCollection AddModelClients(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// The embedding generator <c>Platform:Models:Embeddings</c> names (the local MiniLM when unset), read from the
+    /// host's configuration when first needed, and the per-tenant embedding store. Safe to call from every module.
+    /// </summary>
+    public static IServiceCollection AddModelClients(this IServiceCollection services)
     {
-        var options = configuration.GetSection(EmbeddingsSection).Get<ModelEndpointOptions>() ?? new ModelEndpointOptions();
-        services.AddSingleton(options);
-        services.AddSingleton(_ => CreateEmbeddings(options));
+        services.TryAddSingleton(sp => sp.GetService<IConfiguration>()?.GetSection(EmbeddingsSection).Get<ModelEndpointOptions>() ?? new ModelEndpointOptions());
+        services.TryAddSingleton(sp => CreateEmbeddings(sp.GetRequiredService<ModelEndpointOptions>()));
+        services.TryAddSingleton<StoredEmbeddings>();
         return services;
     }
 

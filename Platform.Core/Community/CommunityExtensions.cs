@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Core.Ai;
 using Platform.Core.Community;
 using Platform.Core.Governance;
 
@@ -34,6 +35,8 @@ public static class CommunityExtensions
         services.TryAddSingleton<LearningCatalysts>();
         services.TryAddSingleton<Nudges>();
         services.TryAddSingleton<LearningOutcomes>();
+        services.AddModelClients();
+        services.TryAddSingleton<Collaborators>();
         return services;
     }
 }

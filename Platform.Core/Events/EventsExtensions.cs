@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Core.Ai;
 using Platform.Core.Events;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -9,6 +10,7 @@ public static class EventsExtensions
     public static IServiceCollection AddEvents(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.AddModelClients();
         services.TryAddSingleton<EventsStore>();
         services.TryAddSingleton<Matchmaking>();
         services.TryAddSingleton<EventsBus>();

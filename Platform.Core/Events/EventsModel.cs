@@ -41,7 +41,7 @@ public sealed record Attendee(
 {
     /// <summary>What the matcher sees: role, industry and skills join the bio as profile text for TF-IDF.</summary>
     public AttendeeProfile ToProfile() => new(UserId, DisplayName, Company, Interests, Offering, Seeking,
-        string.Join(' ', new[] { Bio, Role, Industry }.Concat(Skills).Where(s => !string.IsNullOrWhiteSpace(s))), ConsentToMatch);
+        string.Join(' ', new[] { Bio, Role, Industry }.Concat(Skills).Where(s => !string.IsNullOrWhiteSpace(s))), ConsentToMatch, Skills);
 
     public GatheringCandidate ToCandidate() => new(UserId, [.. Interests.Keys], Availability, ConsentToInvites);
 }
@@ -57,7 +57,9 @@ public sealed record RecommendedMatch(
     string UserId, string DisplayName, string? Company, double Score, double ScoreForUser, double ScoreForMatch,
     IReadOnlyList<string> Reasons, string ConversationStarter);
 
-public sealed record Recommendations(Guid ConferenceId, string UserId, string Algorithm, MatchWeights Weights, IReadOnlyList<RecommendedMatch> Matches);
+/// <summary><see cref="EmbeddingModel"/>: the model behind the semantic feature (null when embeddings were unavailable).</summary>
+public sealed record Recommendations(Guid ConferenceId, string UserId, string Algorithm, MatchWeights Weights, IReadOnlyList<RecommendedMatch> Matches,
+    string? EmbeddingModel = null);
 
 public sealed record FeedbackRequest(Guid? ConferenceId, string? UserId, string? MatchUserId, string? Outcome);
 

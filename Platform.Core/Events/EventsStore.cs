@@ -20,7 +20,7 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
     private readonly ProvenanceLedger _provenance = new(dataSource, TimeProvider.System);
 
     private const string ConferenceColumns =
-        "id, name, branding, features, limits, weight_interests, weight_complementarity, weight_bio, revision, created_at";
+        "id, name, branding, features, limits, weight_interests, weight_complementarity, weight_bio, revision, created_at, weight_semantic";
     private const string AttendeeColumns =
         "conference_id, user_id, display_name, kind, company, role, industry, bio, profile, consent_to_match, consent_to_invites, created_at, updated_at";
 
@@ -202,7 +202,7 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
         await using var tx = await conn.BeginTransactionAsync(ct);
         MatchWeights before;
         await using (var read = new NpgsqlCommand(
-            "SELECT weight_interests, weight_complementarity, weight_bio FROM events.conferences WHERE tenant_id = $1 AND id = $2 FOR UPDATE", conn, tx))
+            "SELECT weight_interests, weight_complementarity, weight_bio, weight_semantic FROM events.conferences WHERE tenant_id = $1 AND id = $2 FOR UPDATE", conn, tx))
         {
             read.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
             read.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conferenceId });
@@ -211,17 +211,18 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
             {
                 return null;
             }
-            before = new MatchWeights(r.GetDouble(0), r.GetDouble(1), r.GetDouble(2));
+            before = new MatchWeights(r.GetDouble(0), r.GetDouble(1), r.GetDouble(2), r.GetDouble(3));
         }
         var after = ReciprocalMatcher.UpdateWeights(before, shown, outcome);
         var score = pairScore(before);
         await using (var update = new NpgsqlCommand(
-            "UPDATE events.conferences SET weight_interests = $2, weight_complementarity = $3, weight_bio = $4 WHERE id = $1", conn, tx))
+            "UPDATE events.conferences SET weight_interests = $2, weight_complementarity = $3, weight_bio = $4, weight_semantic = $5 WHERE id = $1", conn, tx))
         {
             update.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conferenceId });
             update.Parameters.Add(new NpgsqlParameter<double> { TypedValue = after.Interests });
             update.Parameters.Add(new NpgsqlParameter<double> { TypedValue = after.Complementarity });
             update.Parameters.Add(new NpgsqlParameter<double> { TypedValue = after.Bio });
+            update.Parameters.Add(new NpgsqlParameter<double> { TypedValue = after.Semantic });
             await update.ExecuteNonQueryAsync(ct);
         }
         var outcomeName = outcome.ToString().ToLowerInvariant();
@@ -236,17 +237,17 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
             insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
             insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = matchUserId });
             insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = outcomeName });
-            insert.Parameters.Add(new NpgsqlParameter<double[]> { TypedValue = [shown.InterestOverlap, shown.Complementarity, shown.BioSimilarity] });
+            insert.Parameters.Add(new NpgsqlParameter<double[]> { TypedValue = [shown.InterestOverlap, shown.Complementarity, shown.BioSimilarity, shown.SemanticSimilarity] });
             insert.Parameters.Add(new NpgsqlParameter<double> { TypedValue = score });
             var b = before.Normalised();
-            insert.Parameters.Add(new NpgsqlParameter<double[]> { TypedValue = [b.Interests, b.Complementarity, b.Bio] });
-            insert.Parameters.Add(new NpgsqlParameter<double[]> { TypedValue = [after.Interests, after.Complementarity, after.Bio] });
+            insert.Parameters.Add(new NpgsqlParameter<double[]> { TypedValue = [b.Interests, b.Complementarity, b.Bio, b.Semantic] });
+            insert.Parameters.Add(new NpgsqlParameter<double[]> { TypedValue = [after.Interests, after.Complementarity, after.Bio, after.Semantic] });
             insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ReciprocalMatcher.Version });
             id = (long)(await insert.ExecuteScalarAsync(ct))!;
         }
         var a = after.Normalised();
         var details = string.Create(CultureInfo.InvariantCulture,
-            $"{{\"conferenceId\":\"{conferenceId}\",\"feedbackId\":{id},\"outcome\":\"{outcomeName}\",\"weightsAfter\":[{a.Interests},{a.Complementarity},{a.Bio}]}}");
+            $"{{\"conferenceId\":\"{conferenceId}\",\"feedbackId\":{id},\"outcome\":\"{outcomeName}\",\"weightsAfter\":[{a.Interests},{a.Complementarity},{a.Bio},{a.Semantic}]}}");
         await _provenance.AppendAsync(conn, tx, tenantId,
             new ProvenanceEntry("match.feedback", userId, matchUserId, "reciprocal-matcher", ReciprocalMatcher.Version, details), ct);
         await tx.CommitAsync(ct);
@@ -333,7 +334,7 @@ public sealed class EventsStore(NpgsqlDataSource dataSource)
                 JsonSerializer.Deserialize(r.GetString(2), EventsJsonContext.Default.Branding) ?? new Branding(),
                 JsonSerializer.Deserialize(r.GetString(3), EventsJsonContext.Default.ConferenceFeatures) ?? new ConferenceFeatures(),
                 JsonSerializer.Deserialize(r.GetString(4), EventsJsonContext.Default.ConferenceLimits) ?? new ConferenceLimits(),
-                new MatchWeights(r.GetDouble(5), r.GetDouble(6), r.GetDouble(7)), r.GetInt64(8), r.GetFieldValue<DateTimeOffset>(9)));
+                new MatchWeights(r.GetDouble(5), r.GetDouble(6), r.GetDouble(7), r.GetDouble(10)), r.GetInt64(8), r.GetFieldValue<DateTimeOffset>(9)));
         }
         return list;
     }

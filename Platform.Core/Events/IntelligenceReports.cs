@@ -15,7 +15,7 @@ namespace Platform.Core.Events;
 /// Conference intelligence reports: requested through the API (a row plus a job in one transaction), built by
 /// the Worker from the stored profiles, feedback and RSVPs, kept as JSON and as a self-contained HTML page.
 /// </summary>
-public sealed class IntelligenceReports(EventsStore store, Gatherings gatherings, IJobQueue jobs, TimeProvider time)
+public sealed class IntelligenceReports(EventsStore store, Gatherings gatherings, Matchmaking matchmaking, IJobQueue jobs, TimeProvider time)
 {
     /// <summary>Recommendations per attendee averaged into the average match score.</summary>
     public const int ScoredMatchesPerAttendee = 5;
@@ -77,10 +77,11 @@ public sealed class IntelligenceReports(EventsStore store, Gatherings gatherings
         var found = await FindAsync(tenantId, reportId, ct) ?? throw new JobDiscardException($"Report {reportId} does not exist.");
         var conference = await store.FindConferenceAsync(tenantId, found.Status.ConferenceId, ct)
             ?? throw new JobDiscardException($"Conference {found.Status.ConferenceId} does not exist.");
-        var attendees = await store.ListAttendeesAsync(tenantId, conference.Id, ct);
+        // The matchmaking index of this revision (with its stored profile embeddings): the report scores what attendees are shown.
+        var compiled = await matchmaking.CompileAsync(tenantId, conference, ct);
         var feedback = await store.FeedbackAsync(tenantId, conference.Id, ct);
         var accepted = await gatherings.AcceptedAsync(tenantId, conference.Id, ct);
-        var report = Compute(conference, attendees, feedback, accepted, time.GetUtcNow());
+        var report = Compute(conference, compiled.Attendees, feedback, accepted, time.GetUtcNow(), compiled.Index);
         var html = RenderHtml(conference, report);
         await using var cmd = await store.DataSource.CreateTenantCommandAsync(tenantId,
             "UPDATE events.reports SET status = 'completed', result = $3, html = $4, completed_at = now() WHERE tenant_id = $1 AND id = $2", ct);
@@ -93,9 +94,9 @@ public sealed class IntelligenceReports(EventsStore store, Gatherings gatherings
 
     /// <summary>The report's numbers, pure over its inputs (definitions in docs/events.md).</summary>
     public static IntelligenceReport Compute(Conference conference, IReadOnlyList<Attendee> attendees, IReadOnlyList<EventsStore.FeedbackRow> feedback,
-        IReadOnlyList<(Guid GatheringId, string UserId, DateTimeOffset At)> accepted, DateTimeOffset now)
+        IReadOnlyList<(Guid GatheringId, string UserId, DateTimeOffset At)> accepted, DateTimeOffset now, MatchingIndex? index = null)
     {
-        var index = new MatchingIndex([.. attendees.Select(a => a.ToProfile())]);
+        index ??= new MatchingIndex([.. attendees.Select(a => a.ToProfile())]);
         var declined = feedback.Where(f => f.Outcome == "declined").Select(f => (f.UserId, f.MatchUserId)).ToHashSet();
         var weights = conference.Weights;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Platform.Core.Ai;
 using Platform.Core.Events.Matching;
 using Platform.Core.Jobs;
 
@@ -26,10 +27,11 @@ public sealed record IntelligenceReportArgs(Guid TenantId, Guid ReportId) : IJob
 }
 
 /// <summary>
-/// Matchmaking over the stored profiles. The compiled index (TF-IDF over all bios) is cached per conference and
-/// revision: recommendations are answered live from it, so a profile edit or feedback counts at the next call.
+/// Matchmaking over the stored profiles. The compiled index (TF-IDF over all bios, profile-text embeddings) is cached
+/// per conference and revision: recommendations are answered live from it, so a profile edit or feedback counts at
+/// the next call. Embeddings come from <see cref="StoredEmbeddings"/>, so only changed profile texts meet the model.
 /// </summary>
-public sealed partial class Matchmaking(EventsStore store, ILogger<Matchmaking> logger)
+public sealed partial class Matchmaking(EventsStore store, StoredEmbeddings embeddings, ILogger<Matchmaking> logger)
 {
     /// <summary>Stored matches per attendee by the calculation job.</summary>
     public const int StoredMatches = 20;
@@ -49,7 +51,10 @@ public sealed partial class Matchmaking(EventsStore store, ILogger<Matchmaking> 
         // Reading the attendees after the revision: the cache entry can only be older than its label, never newer,
         // and a newer revision replaces it at the next call.
         var attendees = await store.ListAttendeesAsync(tenantId, conference.Id, ct);
-        var compiled = new CompiledConference(conference.Id, conference.Revision, attendees, new MatchingIndex([.. attendees.Select(a => a.ToProfile())]));
+        var profiles = attendees.Select(a => a.ToProfile()).ToList();
+        // Tags, not whole profiles, are embedded: a conference has a few hundred distinct tags, each embedded once.
+        var texts = await embeddings.GetAsync(tenantId, EmbeddingTable.AttendeeProfiles, profiles.SelectMany(p => p.AllTags()), ct);
+        var compiled = new CompiledConference(conference.Id, conference.Revision, attendees, new MatchingIndex(profiles, ProfileEmbeddings.From(texts)));
         _cache[conference.Id] = Task.FromResult(compiled);
         LogCompiled(logger, conference.Id, conference.Revision, attendees.Count);
         return compiled;
@@ -65,7 +70,7 @@ public sealed partial class Matchmaking(EventsStore store, ILogger<Matchmaking> 
         var declined = await store.DeclinedAsync(tenantId, conference.Id, ct);
         var matches = ReciprocalMatcher.Recommend(compiled.Index, userId, conference.Weights, declined, limit);
         return new Recommendations(conference.Id, userId, ReciprocalMatcher.Version, conference.Weights.Normalised(),
-            [.. matches.Select(m => ToRecommended(compiled, m))]);
+            [.. matches.Select(m => ToRecommended(compiled, m))], compiled.Index.EmbeddingModel);
     }
 
     /// <summary>Null when either attendee is not in the conference.</summary>

@@ -3,6 +3,7 @@
 // ranking + provenance → cache in Redis). bench/algorithms times the pure ranking alone. Usage:
 //   ConnectionStrings__platformdb="Host=…;Username=…" [ConnectionStrings__redis=127.0.0.1:6379] \
 //     dotnet run -c Release --project bench/community [-- --smoke] [--members N --signals M]
+//   dotnet run -c Release --project bench/community -- collaborators   (collaborator recommendations on the planted seed, offline)
 // It creates a scratch database on that server and drops it afterwards.
 using System.Diagnostics;
 using System.Text.Json;
@@ -17,6 +18,11 @@ using Platform.Core.Data;
 using Platform.Core.Jobs;
 using StackExchange.Redis;
 
+if (args.Contains("collaborators"))
+{
+    // Offline evaluation of collaborator recommendations on the planted seed (CollaboratorEvaluation.cs); no database.
+    return CollaboratorEvaluation.Run(Path.Combine("seeds", "community", "collaborators-planted.json"));
+}
 var smoke = args.Contains("--smoke");
 var memberCount = int.Parse(ArgValue("--members") ?? (smoke ? "1000" : "10000"));
 var signalCount = int.Parse(ArgValue("--signals") ?? (smoke ? "20000" : "200000"));

@@ -1,6 +1,7 @@
 // Conference intelligence through the public API of a running platform (./platform.sh up):
 //   API_URL=http://localhost:5080 OPERATOR_KEY=op_… dotnet run -c Release --project bench/events -- [--smoke] [--attendees 10000] [--out bench/results/events.json]
 //   … -- seed --attendees 2000        (what seeds/events/load.sh runs: one demo conference, no timings)
+//   dotnet run -c Release --project bench/events -- planted [--attendees 2000]   (planted-pair recovery, offline)
 // Creates a tenant and a conference, loads a deterministic synthetic crowd, then measures
 //   1. recommendation latency of GET /v1/matching/recommendations/{userId} (one attendee, warm index, p50/p95/p99);
 //   2. full recalculation: POST /v1/matching/calculate and the job's run time from GET /v1/admin/jobs/{id}.
@@ -10,6 +11,12 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
+if (args.Contains("planted"))
+{
+    // Offline: no API, the matcher over the seed crowd with and without embeddings (PlantedPairs.cs).
+    PlantedPairs.Run(int.Parse(args.SkipWhile(a => a != "--attendees").Skip(1).FirstOrDefault() ?? "2000"));
+    return;
+}
 var seedMode = args.Contains("seed");
 var smoke = args.Contains("--smoke");
 string? Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
@@ -124,8 +131,19 @@ internal static class Crowd
 
     public static string Id(int i) => $"att-{i:D5}";
 
+    /// <summary>
+    /// Planted pairs: attendee i with i % 50 == 10 and i + 1, its twin. The twin's interests are i's in other words
+    /// (<see cref="Paraphrase"/>), it offers what i seeks and seeks what i offers, again in other words; its bio and
+    /// company are its own. A matcher that compares tag strings cannot see that they belong together.
+    /// </summary>
+    public static bool IsPlanted(int i) => i % 50 == 10;
+
     public static object Profile(int i)
     {
+        if (i % 50 == 11)
+        {
+            return Twin(i);
+        }
         var rng = new Random(1000 + i);
         string Pick(string[] from) => from[rng.Next(from.Length)];
         var interests = new Dictionary<string, double>();
@@ -157,4 +175,60 @@ internal static class Crowd
             consentToInvites = rng.NextDouble() < 0.9,
         };
     }
+
+    /// <summary>The planted partner of attendee i − 1: same person in other words, complementary offer and need.</summary>
+    private static object Twin(int i)
+    {
+        var p = Fields(i - 1);
+        var rng = new Random(7000 + i);
+        string Pick(string[] from) => from[rng.Next(from.Length)];
+        var day = DateTimeOffset.Parse("2026-06-02T08:00:00Z");
+        return new
+        {
+            displayName = $"Attendee {i}",
+            kind = "attendee",
+            company = $"Twin Company {i}",
+            role = Pick(Roles),
+            industry = Pick(Industries),
+            bio = string.Join(' ', Enumerable.Range(0, 25).Select(_ => Pick(Words))),
+            skills = Array.Empty<string>(),
+            interests = p.Interests.ToDictionary(kv => Paraphrase[kv.Key], kv => kv.Value),
+            offering = p.Seeking.Select(t => Paraphrase[t]).Distinct().ToArray(),
+            seeking = p.Offering.Select(t => Paraphrase[t]).Distinct().ToArray(),
+            availability = new[] { new { start = day, end = day.AddHours(3) } },
+            consentToMatch = true,
+            consentToInvites = true,
+        };
+    }
+
+    /// <summary>The matcher-relevant fields of attendee i exactly as <see cref="Profile"/> draws them.</summary>
+    public static (Dictionary<string, double> Interests, string[] Offering, string[] Seeking) Fields(int i)
+    {
+        var json = System.Text.Json.JsonSerializer.SerializeToElement(Profile(i));
+        return (json.GetProperty("interests").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble()),
+            [.. json.GetProperty("offering").EnumerateArray().Select(e => e.GetString()!)],
+            [.. json.GetProperty("seeking").EnumerateArray().Select(e => e.GetString()!)]);
+    }
+
+    /// <summary>Each topic in other words that share no tag string with any topic.</summary>
+    public static readonly Dictionary<string, string> Paraphrase = new(StringComparer.Ordinal)
+    {
+        ["ai"] = "artificial intelligence", ["machine learning"] = "ml models and training", ["llms"] = "large language models",
+        ["rust"] = "rust programming language", ["golang"] = "go language services", ["kubernetes"] = "k8s container orchestration",
+        ["observability"] = "monitoring and tracing", ["security"] = "infosec and threat modelling", ["privacy"] = "data protection and gdpr",
+        ["fintech"] = "financial technology", ["payments"] = "card and bank transfers", ["climate tech"] = "decarbonisation startups",
+        ["energy"] = "power grids and renewables", ["healthtech"] = "digital health", ["biotech"] = "life sciences research",
+        ["edtech"] = "learning technology for schools", ["open source"] = "community-maintained software", ["devrel"] = "developer advocacy",
+        ["product management"] = "product strategy and roadmaps", ["design systems"] = "ui component libraries", ["accessibility"] = "inclusive design for disabled users",
+        ["data engineering"] = "etl pipelines and data warehouses", ["analytics"] = "business intelligence dashboards", ["postgres"] = "postgresql database",
+        ["distributed systems"] = "consensus and replication", ["edge computing"] = "computing close to devices", ["iot"] = "connected sensors and devices",
+        ["robotics"] = "autonomous robots", ["web3"] = "blockchain and crypto", ["gaming"] = "video game development",
+        ["ar vr"] = "augmented and virtual reality", ["mobile"] = "ios and android apps", ["frontend"] = "browser ui engineering",
+        ["typescript"] = "typed javascript", ["dotnet"] = "c# and .net", ["java"] = "jvm development",
+        ["python"] = "python programming", ["testing"] = "quality assurance and test automation", ["sre"] = "site reliability engineering",
+        ["platform engineering"] = "internal developer platforms", ["startups"] = "early-stage companies", ["venture capital"] = "vc investing",
+        ["hiring"] = "recruiting engineers", ["leadership"] = "managing teams", ["community"] = "community building",
+        ["sustainability"] = "environmental responsibility", ["supply chain"] = "logistics and procurement", ["retail"] = "shops and e-commerce",
+        ["media"] = "publishing and journalism", ["music tech"] = "audio software for musicians",
+    };
 }

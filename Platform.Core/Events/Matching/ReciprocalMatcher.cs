@@ -1,26 +1,42 @@
 using System.Text.RegularExpressions;
+using Platform.Core.Ai;
 
 namespace Platform.Core.Events.Matching;
 
 /// <summary>What an attendee tells the matcher. Interest weights express priority (default 1).</summary>
 public sealed record AttendeeProfile(
     string Id, string DisplayName, string? Company, IReadOnlyDictionary<string, double> Interests,
-    IReadOnlyList<string> Offering, IReadOnlyList<string> Seeking, string? Bio, bool ConsentToMatch);
-
-/// <summary>Per-conference weights of the three directional components; kept summing to 1.</summary>
-public sealed record MatchWeights(double Interests, double Complementarity, double Bio)
+    IReadOnlyList<string> Offering, IReadOnlyList<string> Seeking, string? Bio, bool ConsentToMatch, IReadOnlyList<string>? Skills = null)
 {
-    public static MatchWeights Default { get; } = new(0.4, 0.4, 0.2);
+    /// <summary>Every tag of the profile (interests, skills, offers, needs), normalised: the texts that are embedded.</summary>
+    public IEnumerable<string> AllTags() =>
+        Interests.Keys.Concat(Skills ?? []).Concat(Offering).Concat(Seeking).Select(MatchingIndex.NormaliseTag).Where(t => t.Length > 0);
+}
+
+/// <summary>Per-conference weights of the four directional components; kept summing to 1.</summary>
+public sealed record MatchWeights(double Interests, double Complementarity, double Bio, double Semantic = 0)
+{
+    /// <summary>(0.4, 0.4, 0.2, 0.25) normalised: the column defaults of a new conference.</summary>
+    public static MatchWeights Default { get; } = new(0.4 / 1.25, 0.4 / 1.25, 0.2 / 1.25, 0.25 / 1.25);
 
     public MatchWeights Normalised()
     {
-        var sum = Interests + Complementarity + Bio;
-        return sum <= 0 ? Default : new MatchWeights(Interests / sum, Complementarity / sum, Bio / sum);
+        var sum = Interests + Complementarity + Bio + Semantic;
+        return sum <= 0 ? Default : new MatchWeights(Interests / sum, Complementarity / sum, Bio / sum, Semantic / sum);
     }
 }
 
-/// <summary>Components of one direction a→b: interest overlap and bio similarity are symmetric, complementarity is not.</summary>
-public readonly record struct MatchFeatures(double InterestOverlap, double Complementarity, double BioSimilarity);
+/// <summary>
+/// Components of one direction a→b: interest overlap and bio similarity are symmetric; complementarity is not, and
+/// neither is semantic similarity (it also compares what a seeks with what b is about).
+/// </summary>
+public readonly record struct MatchFeatures(double InterestOverlap, double Complementarity, double BioSimilarity, double SemanticSimilarity = 0);
+
+/// <summary>Embeddings of the normalised tags (<see cref="AttendeeProfile.AllTags"/>) by tag text, from one model.</summary>
+public sealed record ProfileEmbeddings(string Model, IReadOnlyDictionary<string, float[]> Tags)
+{
+    public static ProfileEmbeddings From(EmbeddedTexts texts) => new(texts.Model, texts.ByText);
+}
 
 public enum MatchOutcome { Accepted, Declined, Met }
 
@@ -43,6 +59,11 @@ public sealed partial class MatchingIndex
     internal readonly int[][] OfferIds; internal readonly int[][] SeekIds;
     internal readonly int[][] BioTerms; internal readonly double[][] BioValues;
     internal readonly string?[] Company;
+    /// <summary>Interests, skills and offers per attendee (what they are about), and each tag's embedding (null without).</summary>
+    internal readonly int[][] AboutIds; internal readonly float[]?[] TagVectors;
+
+    /// <summary>The embedding model behind the semantic feature; null when the index was built without embeddings.</summary>
+    public string? EmbeddingModel { get; }
 
     private static readonly HashSet<string> StopWords = new(StringComparer.Ordinal)
     {
@@ -53,17 +74,18 @@ public sealed partial class MatchingIndex
 
     public int Count => Profiles.Length;
 
-    public MatchingIndex(IReadOnlyList<AttendeeProfile> attendees)
+    public MatchingIndex(IReadOnlyList<AttendeeProfile> attendees, ProfileEmbeddings? embeddings = null)
     {
         Profiles = [.. attendees];
         var n = Profiles.Length;
+        EmbeddingModel = embeddings?.Model;
         PositionById = new Dictionary<string, int>(n, StringComparer.Ordinal);
         for (var i = 0; i < n; i++)
             if (!PositionById.TryAdd(Profiles[i].Id, i)) throw new ArgumentException($"Duplicate attendee {Profiles[i].Id}.", nameof(attendees));
         var tagIds = new Dictionary<string, int>(StringComparer.Ordinal);
         int Tag(string t) { t = NormaliseTag(t); if (!tagIds.TryGetValue(t, out var id)) tagIds[t] = id = tagIds.Count; return id; }
         InterestIds = new int[n][]; InterestWeights = new double[n][]; InterestTotal = new double[n];
-        OfferIds = new int[n][]; SeekIds = new int[n][]; Company = new string?[n];
+        OfferIds = new int[n][]; SeekIds = new int[n][]; Company = new string?[n]; AboutIds = new int[n][];
         for (var i = 0; i < n; i++)
         {
             var p = Profiles[i];
@@ -72,10 +94,13 @@ public sealed partial class MatchingIndex
             InterestIds[i] = [.. interests.Keys]; InterestWeights[i] = [.. interests.Values]; InterestTotal[i] = interests.Values.Sum();
             OfferIds[i] = p.Offering.Select(Tag).Distinct().Order().ToArray();
             SeekIds[i] = p.Seeking.Select(Tag).Distinct().Order().ToArray();
+            AboutIds[i] = InterestIds[i].Concat((p.Skills ?? []).Select(Tag)).Concat(OfferIds[i]).Distinct().Order().ToArray();
             Company[i] = string.IsNullOrWhiteSpace(p.Company) ? null : p.Company.Trim().ToLowerInvariant();
         }
         Tags = new string[tagIds.Count];
         foreach (var (t, id) in tagIds) Tags[id] = t;
+        TagVectors = [.. Tags.Select(t => embeddings?.Tags.GetValueOrDefault(t))];
+        if (!TagVectors.Any(v => v is not null)) EmbeddingModel = null;
 
         // TF-IDF over bios: sublinear tf (1 + ln tf), smoothed idf ln((1+N)/(1+df)) + 1, L2-normalised.
         var termIds = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -123,17 +148,58 @@ public sealed partial class MatchingIndex
 /// </summary>
 public static class ReciprocalMatcher
 {
-    public const string Version = "reciprocal-match/1";
+    public const string Version = "reciprocal-match/2";
+    /// <summary>
+    /// Cosine below this is what unrelated short tags score with all-MiniLM-L6-v2 (see docs/matchmaking.md);
+    /// the semantic feature rescales [floor, 1] to [0, 1] so that noise does not count as similarity.
+    /// </summary>
+    public const double SemanticFloor = 0.25;
     /// <summary>Learning rate and floor of the online weight update (docs/matchmaking.md).</summary>
     public const double LearningRate = 0.5, MinimumWeight = 0.05;
 
     public static MatchFeatures Features(MatchingIndex x, int a, int b) => new(
         WeightedJaccard(x, a, b),
         x.SeekIds[a].Length == 0 ? 0 : (double)IntersectCount(x.SeekIds[a], x.OfferIds[b]) / x.SeekIds[a].Length,
-        SparseDot(x.BioTerms[a], x.BioValues[a], x.BioTerms[b], x.BioValues[b]));
+        SparseDot(x.BioTerms[a], x.BioValues[a], x.BioTerms[b], x.BioValues[b]),
+        Semantic(x, a, b));
+
+    /// <summary>
+    /// Soft tag overlap: for each of a's interests (all of a's tags when a lists no interests) the closest of b's
+    /// interests, skills and offers, r(max cos), averaged; when a seeks something, averaged half and half with the
+    /// same over a's needs. r(c) = clamp((c − floor) / (1 − floor), 0, 1); an identical tag scores 1, 0 without embeddings.
+    /// </summary>
+    public static double Semantic(MatchingIndex x, int a, int b)
+    {
+        if (x.EmbeddingModel is null || x.AboutIds[b].Length == 0) return 0;
+        var from = x.InterestIds[a].Length > 0 ? x.InterestIds[a] : x.AboutIds[a];
+        var about = SoftCover(x, from, x.AboutIds[b]);
+        return x.SeekIds[a].Length > 0 ? (about + SoftCover(x, x.SeekIds[a], x.AboutIds[b])) / 2 : about;
+    }
+
+    private static double SoftCover(MatchingIndex x, int[] from, int[] to)
+    {
+        if (from.Length == 0) return 0;
+        var sum = 0.0;
+        foreach (var t in from) sum += Closest(x, t, to).Similarity;
+        return sum / from.Length;
+    }
+
+    /// <summary>The tag of <paramref name="to"/> closest in meaning to tag <paramref name="t"/>, and r(cos).</summary>
+    private static (int Tag, double Similarity) Closest(MatchingIndex x, int t, int[] to)
+    {
+        (int Tag, double Similarity) best = (-1, 0);
+        foreach (var u in to)
+        {
+            var s = u == t ? 1 : Rescale(StoredEmbeddings.Cosine(x.TagVectors[t], x.TagVectors[u]));
+            if (s > best.Similarity) best = (u, s);
+        }
+        return best;
+    }
+
+    private static double Rescale(double cosine) => Math.Clamp((cosine - SemanticFloor) / (1 - SemanticFloor), 0, 1);
 
     public static double Directional(MatchWeights w, MatchFeatures f) =>
-        w.Interests * f.InterestOverlap + w.Complementarity * f.Complementarity + w.Bio * f.BioSimilarity;
+        w.Interests * f.InterestOverlap + w.Complementarity * f.Complementarity + w.Bio * f.BioSimilarity + w.Semantic * f.SemanticSimilarity;
 
     public static double HarmonicMean(double x, double y) => x + y <= 0 ? 0 : 2 * x * y / (x + y);
 
@@ -195,7 +261,8 @@ public static class ReciprocalMatcher
         return new MatchWeights(
             Math.Max(MinimumWeight, w.Interests + LearningRate * error * shown.InterestOverlap),
             Math.Max(MinimumWeight, w.Complementarity + LearningRate * error * shown.Complementarity),
-            Math.Max(MinimumWeight, w.Bio + LearningRate * error * shown.BioSimilarity)).Normalised();
+            Math.Max(MinimumWeight, w.Bio + LearningRate * error * shown.BioSimilarity),
+            Math.Max(MinimumWeight, w.Semantic + LearningRate * error * shown.SemanticSimilarity)).Normalised();
     }
 
     /// <summary>Reasons from what they share; the starter leads with a need one of them can meet.</summary>
@@ -211,6 +278,12 @@ public static class ReciprocalMatcher
         if (theyOffer.Count > 0) reasons.Add($"{other.DisplayName} offers {Join(theyOffer)}, which you are looking for.");
         if (youOffer.Count > 0) reasons.Add($"You offer {Join(youOffer)}, which {other.DisplayName} is looking for.");
         if (terms.Count > 0) reasons.Add($"Your bios both mention {Join(terms)}.");
+        // The closest pair of different tags: what string matching cannot see.
+        var close = x.EmbeddingModel is null ? [] : x.AboutIds[a].Concat(x.SeekIds[a]).Distinct()
+            .Select(t => (From: t, Match: Closest(x, t, [.. x.AboutIds[b].Where(u => u != t)])))
+            .Where(p => p.Match.Tag >= 0 && p.Match.Similarity > 0).OrderByDescending(p => p.Match.Similarity).Take(2).ToList();
+        if (close.Count > 0)
+            reasons.Add(FormattableString.Invariant($"Related in meaning: {string.Join("; ", close.Select(p => $"your {x.Tags[p.From]} ~ {other.DisplayName}'s {x.Tags[p.Match.Tag]} ({p.Match.Similarity:0.00})"))} by {x.EmbeddingModel}."));
         var starter =
             theyOffer.Count > 0 ? $"Ask {other.DisplayName} about {theyOffer[0]} — it's what you came to find." :
             youOffer.Count > 0 ? $"{other.DisplayName} is looking for {youOffer[0]}: tell them how you could help." :

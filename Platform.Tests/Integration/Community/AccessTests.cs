@@ -16,6 +16,8 @@ public sealed class AccessTests(CommunityFixture f)
         (HttpMethod.Put, "/v1/community/members/zed", new { displayName = "Zed", team = "alpha" }, ["tenant"]),
         (HttpMethod.Get, "/v1/community/members", null, ["tenant", "community_manager"]),
         (HttpMethod.Post, "/v1/community/signals", new { signals = new[] { Signal("message", "zed", null, DateTimeOffset.UtcNow) } }, ["tenant"]),
+        (HttpMethod.Get, "/v1/community/collaborators/u-team_lead", null, ["tenant", "team_lead", "community_manager"]),
+        (HttpMethod.Post, "/v1/community/collaborators/u-team_lead/feedback", new { candidateId = "zed", outcome = "accepted" }, ["tenant", "team_lead", "community_manager"]),
         (HttpMethod.Get, "/v1/champions/discover", null, ["community_manager", "team_lead"]),
         (HttpMethod.Post, "/v1/champions/refresh", null, ["community_manager"]),
         (HttpMethod.Get, "/v1/pulse/aggregate", null, ["community_manager", "team_lead"]),

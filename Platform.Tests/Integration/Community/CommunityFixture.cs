@@ -73,6 +73,19 @@ public sealed class CommunityFixture : ConversationsFixture
             TimeSpan.FromSeconds(60), "the refresh job stores a new ranking");
     }
 
+    /// <summary>One number from the database as the owner (row-level security does not apply): for asserting what was stored.</summary>
+    public async Task<long> ScalarAsync(string sql, params object[] args)
+    {
+        await using var conn = new Npgsql.NpgsqlConnection(Database);
+        await conn.OpenAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand(sql, conn);
+        foreach (var a in args)
+        {
+            cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = a });
+        }
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
+    }
+
     public static object Signal(string kind, string actor, string? target, DateTimeOffset at, string? sourceRef = null, string? text = null) =>
         new { kind, actorId = actor, targetId = target, occurredAt = at, sourceRef, text };
 }

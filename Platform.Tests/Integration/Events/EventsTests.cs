@@ -25,7 +25,8 @@ public sealed class EventsTests(EventsFixture fx) : IClassFixture<EventsFixture>
         return await ConversationsFixture.Json(response);
     }
 
-    private static double[] Weights(JsonElement w) => [w.GetProperty("interests").GetDouble(), w.GetProperty("complementarity").GetDouble(), w.GetProperty("bio").GetDouble()];
+    private static double[] Weights(JsonElement w) =>
+        [w.GetProperty("interests").GetDouble(), w.GetProperty("complementarity").GetDouble(), w.GetProperty("bio").GetDouble(), w.GetProperty("semantic").GetDouble()];
 
     [Fact]
     public async Task Api_ranks_the_planted_pair_first_honours_exclusions_and_stores_matches_through_the_job()
@@ -72,28 +73,32 @@ public sealed class EventsTests(EventsFixture fx) : IClassFixture<EventsFixture>
 
         var before = await GetJsonAsync(tenant.ApiKey, $"/v1/matching/recommendations/u?conferenceId={conf}");
         Assert.Equal(["interest-twin", "bio-twin"], before.GetProperty("matches").EnumerateArray().Select(m => m.GetProperty("userId").GetString()));
-        Assert.Equal(0.4, before.GetProperty("matches")[0].GetProperty("score").GetDouble(), 6);
-        Assert.Equal(0.2, before.GetProperty("matches")[1].GetProperty("score").GetDouble(), 6);
+        // Identical interest lists embed identically (semantic 1); bio-twin has no interests to embed (semantic 0).
+        var w0 = MatchWeights.Default;
+        Assert.Equal(w0.Interests + w0.Semantic, before.GetProperty("matches")[0].GetProperty("score").GetDouble(), 5);
+        Assert.Equal(w0.Bio, before.GetProperty("matches")[1].GetProperty("score").GetDouble(), 5);
+        Assert.StartsWith("local-minilm:", before.GetProperty("embeddingModel").GetString());
 
         // v (u's colleague, same tastes) declines the interest-driven match and meets the bio-driven one.
         var declined = await fx.Client(tenant.ApiKey).PostAsJsonAsync("/v1/matching/feedback",
             new { conferenceId = conf, userId = "v", matchUserId = "interest-twin", outcome = "declined" });
         Assert.Equal(HttpStatusCode.Created, declined.StatusCode);
         var d = await ConversationsFixture.Json(declined);
-        // w_I ← 0.4 + 0.5·(0 − 0.4)·1 = 0.2; renormalised (0.2, 0.4, 0.2)/0.8.
-        Assert.Equal([0.25, 0.5, 0.25], Weights(d.GetProperty("weightsAfter")).Select(x => Math.Round(x, 9)));
+        // p = w_I + w_S = 0.52; w_I ← 0.32 − 0.5·0.52 = 0.06, w_S ← max(0.05, 0.2 − 0.26) = 0.05; renormalised (0.06, 0.32, 0.16, 0.05)/0.59.
+        var declinedWeights = ReciprocalMatcher.UpdateWeights(w0, new MatchFeatures(1, 0, 0, 1), MatchOutcome.Declined);
+        Assert.Equal(0.06 / 0.59, declinedWeights.Interests, 9);
+        Assert.Equal(Weights(d.GetProperty("weightsAfter")), [declinedWeights.Interests, declinedWeights.Complementarity, declinedWeights.Bio, declinedWeights.Semantic],
+            new ToleranceComparer(1e-9));
         var met = await ConversationsFixture.Json(await fx.Client(tenant.ApiKey).PostAsJsonAsync("/v1/matching/feedback",
             new { conferenceId = conf, userId = "v", matchUserId = "bio-twin", outcome = "met" }));
-        // w_B ← 0.25 + 0.5·(1 − 0.25)·1 = 0.625; renormalised (0.25, 0.5, 0.625)/1.375.
-        var expected = ReciprocalMatcher.UpdateWeights(new MatchWeights(0.25, 0.5, 0.25), new MatchFeatures(0, 0, 1), MatchOutcome.Met);
-        Assert.Equal(0.625 / 1.375, expected.Bio, 12);
-        Assert.Equal([expected.Interests, expected.Complementarity, expected.Bio], Weights(met.GetProperty("weightsAfter")).Select(x => Math.Round(x, 12)),
+        var expected = ReciprocalMatcher.UpdateWeights(declinedWeights, new MatchFeatures(0, 0, 1, 0), MatchOutcome.Met);
+        Assert.Equal([expected.Interests, expected.Complementarity, expected.Bio, expected.Semantic], Weights(met.GetProperty("weightsAfter")),
             new ToleranceComparer(1e-9));
 
         var after = await GetJsonAsync(tenant.ApiKey, $"/v1/matching/recommendations/u?conferenceId={conf}");
         Assert.Equal(["bio-twin", "interest-twin"], after.GetProperty("matches").EnumerateArray().Select(m => m.GetProperty("userId").GetString()));
         Assert.Equal(expected.Bio, after.GetProperty("matches")[0].GetProperty("score").GetDouble(), tolerance: 1e-5);
-        Assert.Equal(expected.Interests, after.GetProperty("matches")[1].GetProperty("score").GetDouble(), tolerance: 1e-5);
+        Assert.Equal(expected.Interests + expected.Semantic, after.GetProperty("matches")[1].GetProperty("score").GetDouble(), tolerance: 1e-5);
         // v's declined match is gone from v's list for good; the log holds both steps.
         var vList = await GetJsonAsync(tenant.ApiKey, $"/v1/matching/recommendations/v?conferenceId={conf}");
         Assert.DoesNotContain(vList.GetProperty("matches").EnumerateArray(), m => m.GetProperty("userId").GetString() == "interest-twin");
@@ -217,9 +222,10 @@ public sealed class EventsTests(EventsFixture fx) : IClassFixture<EventsFixture>
             Assert.Equal(HttpStatusCode.Created, r.StatusCode);
         }
         // Weights by hand: met on features (1,0,0) then accepted on (1,0,0); the decline has all-zero features and moves nothing.
-        var w = ReciprocalMatcher.UpdateWeights(MatchWeights.Default, new MatchFeatures(1, 0, 0), MatchOutcome.Met);
-        w = ReciprocalMatcher.UpdateWeights(w, new MatchFeatures(1, 0, 0), MatchOutcome.Accepted);
-        // Every positive pair (A-B, A-X, B-X, C-D) shares exactly one interest and nothing else: pair score = w_I.
+        // Each of those pairs has the same one interest, so identical profile texts: semantic similarity 1.
+        var w = ReciprocalMatcher.UpdateWeights(MatchWeights.Default, new MatchFeatures(1, 0, 0, 1), MatchOutcome.Met);
+        w = ReciprocalMatcher.UpdateWeights(w, new MatchFeatures(1, 0, 0, 1), MatchOutcome.Accepted);
+        // Every positive pair (A-B, A-X, B-X, C-D) shares exactly one interest and nothing else: pair score = w_I + w_S.
 
         var requested = await fx.Client(tenant.ApiKey).PostAsJsonAsync("/v1/intelligence/reports", new { conferenceId = conf });
         Assert.Equal(HttpStatusCode.Accepted, requested.StatusCode);
@@ -232,8 +238,8 @@ public sealed class EventsTests(EventsFixture fx) : IClassFixture<EventsFixture>
         Assert.Equal(2, report.GetProperty("connectionsMade").GetInt32());
         Assert.Equal(3, report.GetProperty("feedbackCount").GetInt32());
         Assert.Equal(2.0 / 3, report.GetProperty("acceptedMatchRate").GetDouble(), 5);
-        // A: B, X; B: A, X; C: D; D: C; X: A, B — eight recommendations, all w_I.
-        Assert.Equal(w.Interests, report.GetProperty("averageMatchScore").GetDouble(), 5);
+        // A: B, X; B: A, X; C: D; D: C; X: A, B — eight recommendations, all w_I + w_S ("ai" and "climate" stay below the semantic floor).
+        Assert.Equal(w.Interests + w.Semantic, report.GetProperty("averageMatchScore").GetDouble(), 5);
         var top = report.GetProperty("topNetworkers").EnumerateArray().Select(n => n.GetProperty("userId").GetString()).ToList();
         Assert.Equal(["A", "B"], top.Take(2).Order()); // the reciprocal met pair (weight 3 both ways) leads
         Assert.Equal("D", top[2]); // then the one who received an acceptance
@@ -242,7 +248,7 @@ public sealed class EventsTests(EventsFixture fx) : IClassFixture<EventsFixture>
         Assert.Equal(2.0 / 3, topic.GetProperty("growth").GetDouble(), 5);
         var x = Assert.Single(report.GetProperty("exhibitorLeads").EnumerateArray());
         Assert.Equal(2, x.GetProperty("leads").GetInt32()); // A and B; C declined X
-        Assert.Equal(2 * 100 * 0.7 * w.Interests, x.GetProperty("leadScore").GetDouble(), 3);
+        Assert.Equal(2 * 100 * 0.7 * (w.Interests + w.Semantic), x.GetProperty("leadScore").GetDouble(), 3);
 
         var html = await fx.Client(tenant.ApiKey).GetAsync($"/v1/intelligence/reports/{id}?format=html");
         Assert.Equal("text/html", html.Content.Headers.ContentType!.MediaType);

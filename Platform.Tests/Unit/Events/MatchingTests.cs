@@ -104,11 +104,12 @@ public class ReciprocalMatcherTests
         var afterDecline = ReciprocalMatcher.UpdateWeights(w, tagsFeatures, MatchOutcome.Declined);
         var p = ReciprocalMatcher.Directional(w.Normalised(), tagsFeatures);
         var raw = new MatchWeights(
-            Math.Max(0.05, 0.4 - 0.5 * p * tagsFeatures.InterestOverlap),
-            Math.Max(0.05, 0.4 - 0.5 * p * tagsFeatures.Complementarity),
-            Math.Max(0.05, 0.2 - 0.5 * p * tagsFeatures.BioSimilarity)).Normalised();
+            Math.Max(0.05, w.Interests - 0.5 * p * tagsFeatures.InterestOverlap),
+            Math.Max(0.05, w.Complementarity - 0.5 * p * tagsFeatures.Complementarity),
+            Math.Max(0.05, w.Bio - 0.5 * p * tagsFeatures.BioSimilarity),
+            Math.Max(0.05, w.Semantic - 0.5 * p * tagsFeatures.SemanticSimilarity)).Normalised();
         Assert.Equal(raw, afterDecline);
-        Assert.True(afterDecline.Interests < 0.4);
+        Assert.True(afterDecline.Interests < w.Interests);
 
         // Meeting people found through bios raises the bio weight.
         var proseFeatures = ReciprocalMatcher.Features(x, 0, 2);
@@ -119,7 +120,7 @@ public class ReciprocalMatcherTests
             learned = ReciprocalMatcher.UpdateWeights(learned, proseFeatures, MatchOutcome.Met);
         }
         Assert.True(learned.Bio > w.Bio && learned.Interests < w.Interests);
-        Assert.Equal(1.0, learned.Interests + learned.Complementarity + learned.Bio, 12);
+        Assert.Equal(1.0, learned.Interests + learned.Complementarity + learned.Bio + learned.Semantic, 12);
         Assert.Equal("prose", ReciprocalMatcher.Recommend(x, "u", learned, NoDeclines)[0].AttendeeId);
     }
 
