@@ -73,9 +73,9 @@ public sealed partial class AdminPanelTests
             INSERT INTO events.gatherings (id, tenant_id, conference_id, topic, tags, place, starts_at, ends_at, capacity)
             VALUES (gen_random_uuid(), @p2, @p1, 'Rust at scale', '{rust}', 'Room A', now() + interval '1 hour', now() + interval '2 hours', 20),
                    (gen_random_uuid(), @p2, @p1, 'Breakfast', '{food}', 'Hall', now() - interval '3 hours', now() - interval '2 hours', 50);
-            INSERT INTO events.reports (id, tenant_id, conference_id, status, share_token, created_at)
-            VALUES (gen_random_uuid(), @p2, @p1, 'completed', md5(random()::text), now() - interval '10 minutes'),
-                   (gen_random_uuid(), @p2, @p1, 'failed', md5(random()::text), now() - interval '1 minute');
+            INSERT INTO events.reports (id, tenant_id, conference_id, status, share_token, created_at, share_expires_at)
+            VALUES (gen_random_uuid(), @p2, @p1, 'completed', md5(random()::text), now() - interval '10 minutes', now() + interval '30 days'),
+                   (gen_random_uuid(), @p2, @p1, 'failed', md5(random()::text), now() - interval '1 minute', now() + interval '30 days');
             """, conferenceId, tenantId, name);
 
         var page = await system.SignedInPageAsync();
