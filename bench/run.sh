@@ -125,20 +125,18 @@ set +a
 
 LOAD_DLL="$ROOT/bench/Platform.Bench.Load/bin/$CONFIG/net10.0/Platform.Bench.Load.dll"
 JOBS_DLL="$ROOT/bench/jobs/bin/$CONFIG/net10.0/Platform.Bench.Jobs.dll"
-if [ $STARTED = 0 ] || [ ! -f "$LOAD_DLL" ] || [ ! -f "$JOBS_DLL" ]; then
-  say "building the load programs ($CONFIG)"
-  dotnet build "$ROOT/bench/Platform.Bench.Load/Platform.Bench.Load.csproj" -c "$CONFIG" -nologo -clp:ErrorsOnly >"$LOGDIR/bench-build.log" 2>&1 \
-    && dotnet build "$ROOT/bench/jobs/Platform.Bench.Jobs.csproj" -c "$CONFIG" -nologo -clp:ErrorsOnly >>"$LOGDIR/bench-build.log" 2>&1 \
-    && dotnet build "$ROOT/bench/notify/Platform.Bench.Notify.csproj" -c "$CONFIG" -nologo -clp:ErrorsOnly >>"$LOGDIR/bench-build.log" 2>&1 \
-    || { tail -n 30 "$LOGDIR/bench-build.log" >&2; die "build failed"; }
-fi
-# The module benchmarks (one program each, measuring a module's hot spot against its seed target), built on demand.
+# Always (incrementally) built: `./platform.sh start` builds the services only, so a load program left from an older
+# checkout would otherwise measure the new services with old code.
+say "building the load programs ($CONFIG)"
+dotnet build "$ROOT/bench/Platform.Bench.Load/Platform.Bench.Load.csproj" -c "$CONFIG" -nologo -clp:ErrorsOnly >"$LOGDIR/bench-build.log" 2>&1 \
+  && dotnet build "$ROOT/bench/jobs/Platform.Bench.Jobs.csproj" -c "$CONFIG" -nologo -clp:ErrorsOnly >>"$LOGDIR/bench-build.log" 2>&1 \
+  && dotnet build "$ROOT/bench/notify/Platform.Bench.Notify.csproj" -c "$CONFIG" -nologo -clp:ErrorsOnly >>"$LOGDIR/bench-build.log" 2>&1 \
+  || { tail -n 30 "$LOGDIR/bench-build.log" >&2; die "build failed"; }
+# The module benchmarks (one program each, measuring a module's hot spot against its seed target), built when their scenario runs.
 module_dll() {
   local project="$1" dll="$ROOT/bench/$1/bin/$CONFIG/net10.0/Platform.Bench.${2}.dll"
-  if [ $STARTED = 0 ] || [ ! -f "$dll" ]; then
-    dotnet build "$ROOT/bench/$project/Platform.Bench.${2}.csproj" -c "$CONFIG" -nologo -clp:ErrorsOnly >>"$LOGDIR/bench-build.log" 2>&1 \
-      || { tail -n 30 "$LOGDIR/bench-build.log" >&2; die "build of bench/$project failed"; }
-  fi
+  dotnet build "$ROOT/bench/$project/Platform.Bench.${2}.csproj" -c "$CONFIG" -nologo -clp:ErrorsOnly >>"$LOGDIR/bench-build.log" 2>&1 \
+    || { tail -n 30 "$LOGDIR/bench-build.log" >&2; die "build of bench/$project failed"; }
   echo "$dll"
 }
 # A module benchmark writes its own shape; the smoke check only asks for a JSON object with measured values.
