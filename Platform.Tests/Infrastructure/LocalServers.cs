@@ -10,8 +10,27 @@ namespace Platform.Tests.Infrastructure;
 /// </summary>
 public static class LocalServers
 {
+    /// <summary>
+    /// A port that is free now, for a server a test starts later. Taken below the kernel's ephemeral range (32768 and
+    /// up on Linux), where the port 0 trick would pick: every outgoing connection of the test run (PostgreSQL, Redis,
+    /// HTTP) also takes its local port from that range, and one of them could take the port before the server binds.
+    /// </summary>
     public static int FreePort()
     {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var port = Random.Shared.Next(20000, 32768);
+            try
+            {
+                using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, port);
+                probe.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // taken: try another
+            }
+        }
         using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
