@@ -162,7 +162,7 @@ public sealed partial class AdminPanelTests
         }
 
         var page = await system.SignedInPageAsync();
-        await page.GotoAsync("/notifications");
+        await page.OpenLiveAsync("/notifications");
         var replay = page.GetByRole(AriaRole.Button, new() { Name = "Replay" });
         await Expect(replay).ToBeEnabledAsync();
         await page.GetByLabel("Outbox id").FillAsync(outboxId.ToString());

@@ -61,7 +61,7 @@ public sealed partial class AdminPanelTests
             new { type = "message", text = "Hello, is anyone there?", from = new { id = "ada", name = "Ada" } }, "id");
 
         var page = await system.SignedInPageAsync();
-        await page.GotoAsync($"/conversations/{conversationId}");
+        await page.OpenLiveAsync($"/conversations/{conversationId}");
         await Expect(page.Locator("tr[data-seq='1']")).ToContainTextAsync("Hello, is anyone there?");
         await Expect(page.Locator("[data-live-status]")).ToContainTextAsync("Live");
         await MarkDocumentAsync(page);
@@ -132,7 +132,7 @@ public sealed partial class AdminPanelTests
         var page = await system.SignedInPageAsync();
         foreach (var path in AllPages(tenantId, conversationId, jobId))
         {
-            await page.GotoAsync(path);
+            await page.OpenLiveAsync(path);
             await Expect(page.Locator("h1").First).ToBeVisibleAsync();
             await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
             failures.AddRange(await AxeAsync(page, path));
@@ -199,8 +199,18 @@ public sealed partial class AdminPanelTests
                     await probe.CloseAsync();
                 }
             }
-            await page.GotoAsync(Printed(ours));
-            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Operator sign-in" })).ToBeVisibleAsync();
+            // A page of its own again: the refused navigation above may still be loading Chromium's error page into
+            // the first page, and that load would interrupt this one.
+            var opened = await system.Browser.NewPageAsync();
+            try
+            {
+                await opened.GotoAsync(Printed(ours));
+                await Expect(opened.GetByRole(AriaRole.Heading, new() { Name = "Operator sign-in" })).ToBeVisibleAsync();
+            }
+            finally
+            {
+                await opened.CloseAsync();
+            }
         }
         finally
         {

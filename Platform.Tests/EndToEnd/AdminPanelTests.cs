@@ -47,7 +47,7 @@ public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassF
     public async Task Created_tenant_shows_its_key_once_and_can_be_deactivated()
     {
         var page = await system.SignedInPageAsync();
-        await page.GotoAsync("/tenants");
+        await page.OpenLiveAsync("/tenants");
         var name = "Acme " + Guid.NewGuid().ToString("N")[..6];
         await page.GetByPlaceholder("Tenant name").FillAsync(name);
         await page.GetByRole(AriaRole.Button, new() { Name = "Create tenant" }).ClickAsync();
@@ -62,7 +62,7 @@ public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassF
         {
             Assert.Equal(HttpStatusCode.OK, (await tenant.GetAsync("/v1/channels")).StatusCode);
         }
-        await page.GotoAsync("/tenants");
+        await page.OpenLiveAsync("/tenants");
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = name })).ToBeVisibleAsync();
         Assert.DoesNotContain(apiKey, await page.ContentAsync());
 
@@ -87,7 +87,7 @@ public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassF
         var name = "Keys " + Guid.NewGuid().ToString("N")[..6];
         var (tenantId, firstKey) = await CreateTenantAsync(name);
         var page = await system.SignedInPageAsync();
-        await page.GotoAsync($"/tenants/{tenantId}");
+        await page.OpenLiveAsync($"/tenants/{tenantId}");
         var keyRows = page.Locator("tbody tr");
         await Expect(keyRows).ToHaveCountAsync(1);
         await Expect(keyRows.First).ToContainTextAsync(firstKey[..8]);
@@ -124,7 +124,7 @@ public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassF
     {
         var (tenantId, _) = await CreateTenantAsync("Channels " + Guid.NewGuid().ToString("N")[..6]);
         var page = await system.SignedInPageAsync();
-        await page.GotoAsync($"/tenants/{tenantId}/channels");
+        await page.OpenLiveAsync($"/tenants/{tenantId}/channels");
         await Expect(page.GetByText("This tenant has no channels yet.")).ToBeVisibleAsync();
 
         await page.GetByPlaceholder("Channel name").FillAsync("web chat");
@@ -198,7 +198,7 @@ public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassF
             new { type = "message", text = "First, before the page opened", from = new { id = "ada", name = "Ada" } }, "id");
 
         var page = await system.SignedInPageAsync();
-        await page.GotoAsync($"/conversations/{conversationId}");
+        await page.OpenLiveAsync($"/conversations/{conversationId}");
         await Expect(page.Locator("tr[data-seq='1']")).ToContainTextAsync("First, before the page opened");
         await Expect(page.Locator("[data-live-status]")).ToBeVisibleAsync();
 
@@ -216,7 +216,7 @@ public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassF
     public async Task Failed_canary_job_is_retried_from_the_jobs_page_and_shows_in_the_hangfire_dashboard()
     {
         var page = await system.SignedInPageAsync();
-        await page.GotoAsync("/jobs");
+        await page.OpenLiveAsync("/jobs");
         // Fails its first run and may run once: it ends failed.
         await page.GetByLabel("Fail first").FillAsync("1");
         await page.GetByLabel("of max attempts").FillAsync("1");
@@ -225,7 +225,7 @@ public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassF
         var jobId = long.Parse(new Uri(page.Url).Segments[^1].TrimEnd('/'));
 
         await Eventually.ReturnsAsync(() => JobStateAsync(jobId), s => s == "failed", TimeSpan.FromSeconds(60), "the canary fails");
-        await page.GotoAsync($"/jobs/{jobId}");
+        await page.OpenLiveAsync($"/jobs/{jobId}");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Job {jobId}" })).ToContainTextAsync("failed");
         await Expect(page.Locator("ol.errors li[data-history='failed']")).ToHaveCountAsync(1);
 
@@ -234,14 +234,14 @@ public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassF
 
         // Its second run succeeds (it fails only the first), and the page says so.
         await Eventually.ReturnsAsync(() => JobStateAsync(jobId), s => s == "succeeded", TimeSpan.FromSeconds(60), "the retried canary succeeds");
-        await page.GotoAsync($"/jobs/{jobId}");
+        await page.OpenLiveAsync($"/jobs/{jobId}");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Job {jobId}" })).ToContainTextAsync("succeeded");
         await AdminSystemFixture.ScreenshotAsync(page, "admin-jobs");
 
         // The same job in the Hangfire Dashboard, reached from the panel's navigation with the panel's sign-in.
         await page.Locator("a[data-nav=hangfire]").ClickAsync();
         await Expect(page.Locator("body")).ToContainTextAsync("Platform jobs");
-        await page.GotoAsync("/jobs/" + jobId);
+        await page.OpenLiveAsync("/jobs/" + jobId);
         await page.GetByRole(AriaRole.Link, new() { Name = "In Hangfire" }).ClickAsync();
         await Expect(page.Locator("body")).ToContainTextAsync("ops.canary");
         await Expect(page.Locator("body")).ToContainTextAsync("Succeeded");
@@ -254,7 +254,7 @@ public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassF
         // A schedule the Worker declares to Hangfire at start: nightly, far from its next fire time in a test run.
         const string name = "impact.metrics-nightly";
         var page = await system.SignedInPageAsync();
-        await page.GotoAsync("/jobs/schedules");
+        await page.OpenLiveAsync("/jobs/schedules");
         var row = page.Locator($"tr[data-schedule='{name}']");
         await Expect(row).ToContainTextAsync("0 15 2 * * ?");
         await Expect(row).ToContainTextAsync("active");
@@ -308,7 +308,7 @@ public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassF
         }
 
         var page = await system.SignedInPageAsync();
-        await page.GotoAsync("/jobs");
+        await page.OpenLiveAsync("/jobs");
         foreach (var state in new[] { "succeeded", "failed", "scheduled" })
         {
             await Expect(page.Locator($"table.matrix td[data-state={state}]")).Not.ToHaveTextAsync("0");
@@ -319,7 +319,7 @@ public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassF
         await page.Locator("table.matrix td[data-state=failed] a").ClickAsync();
         await Expect(page.Locator("body")).ToContainTextAsync("ops.canary");
 
-        await page.GotoAsync("/");
+        await page.OpenLiveAsync("/");
         // A figure, not the placeholder shown while the page's circuit loads them.
         await Expect(page.Locator("[data-figure=failed-jobs]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[1-9][0-9,]*$"));
         await Expect(page.Locator("[data-figure=activities-per-minute]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[0-9][0-9,]*$"));
@@ -357,7 +357,7 @@ public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassF
         }
 
         var page = await system.SignedInPageAsync();
-        await page.GotoAsync($"/tenants/{tenantId}/conversations");
+        await page.OpenLiveAsync($"/tenants/{tenantId}/conversations");
         var rows = page.Locator("tr[data-conversation]");
         await Expect(rows).ToHaveCountAsync(25);
         var firstOfPageOne = await rows.First.Locator("code").TextContentAsync();
@@ -369,7 +369,7 @@ public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassF
         await Expect(rows).ToHaveCountAsync(25);
         Assert.NotEqual(firstOfPageOne, await rows.First.Locator("code").TextContentAsync());
 
-        await page.GotoAsync($"/tenants/{tenantId}/conversations?channel={channelId}&status=active");
+        await page.OpenLiveAsync($"/tenants/{tenantId}/conversations?channel={channelId}&status=active");
         await Expect(rows).ToHaveCountAsync(25);
         await AdminSystemFixture.ScreenshotAsync(page, "admin-conversations-paged");
 
@@ -444,7 +444,7 @@ public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassF
         }
 
         var page = await system.SignedInPageAsync();
-        await page.GotoAsync("/");
+        await page.OpenLiveAsync("/");
         // Follow the link once the overview's circuit runs: one that starts after the click draws the overview again.
         await Expect(page.Locator("[data-live-status]")).ToContainTextAsync("Live");
         await page.GetByRole(AriaRole.Link, new() { Name = "Pipeline runs" }).ClickAsync();
@@ -511,7 +511,7 @@ public sealed partial class AdminPanelTests(AdminSystemFixture system) : IClassF
         }, TimeSpan.FromSeconds(30), "the check-in with contact data is flagged");
 
         var page = await system.SignedInPageAsync();
-        await page.GotoAsync("/");
+        await page.OpenLiveAsync("/");
         // Follow the link once the overview's circuit runs: one that starts after the click draws the overview again.
         await Expect(page.Locator("[data-live-status]")).ToContainTextAsync("Live");
         await page.GetByRole(AriaRole.Link, new() { Name = "Safety flags" }).ClickAsync();

@@ -39,7 +39,7 @@ public sealed class AdminRolesTests(AdminSystemFixture system) : IClassFixture<A
         await RegisterAsync(tenant, "lou@springfield.example");
 
         var page = await system.SignedInPageAsync();
-        await page.GotoAsync($"/tenants/{tenant}/users");
+        await page.OpenLiveAsync($"/tenants/{tenant}/users");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Users and roles" })).ToBeVisibleAsync();
         await Expect(page.Locator("nav.pager[data-live=true]")).ToBeVisibleAsync();
         var chief = page.Locator("tr[data-user='chief@springfield.example']");

@@ -133,3 +133,17 @@ public sealed class AdminSystemFixture : IAsyncLifetime
         if (Api is not null) await Api.DisposeAsync();
     }
 }
+
+public static class AdminPages
+{
+    /// <summary>
+    /// Loads an operator page and waits until its circuit runs. A full load first paints the prerendered page; a click
+    /// made before the circuit starts is an enhanced navigation that the starting circuit then paints over with the
+    /// page it began on, so a test that clicks right after loading would wait for a page that never comes.
+    /// </summary>
+    public static async Task OpenLiveAsync(this IPage page, string path)
+    {
+        await page.GotoAsync(path);
+        await Assertions.Expect(page.Locator("main[data-circuit=live]")).ToBeAttachedAsync();
+    }
+}
