@@ -16,7 +16,7 @@ public enum UpsertOutcome { Created, Updated, ConferenceNotFound, CapReached }
 /// </summary>
 public sealed class EventsStore(NpgsqlDataSource dataSource)
 {
-    // Feedback changes later rankings, so it goes into the tenant's provenance chain (ARCHITECTURE §8).
+    // Feedback changes later rankings, so it goes into the tenant's provenance chain, so every ranking can be traced to the feedback that shaped it.
     private readonly ProvenanceLedger _provenance = new(dataSource, TimeProvider.System);
 
     private const string ConferenceColumns =

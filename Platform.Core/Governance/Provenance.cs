@@ -32,9 +32,9 @@ public static class ProvenanceActions
 }
 
 /// <summary>
-/// The append-only, per-tenant hash-chained ledger (ARCHITECTURE §8). Appends take a per-tenant transaction
-/// advisory lock so seq is gapless and each row's prev_hash is the hash of the row before it; verification
-/// recomputes every hash, so an edited, deleted or reordered row is found even when written by a connection
+/// The append-only, per-tenant hash-chained ledger of what the platform recommended and why, so a change to any past
+/// entry breaks the chain. Appends take a per-tenant transaction advisory lock so seq is gapless and each row's
+/// prev_hash is the hash of the row before it; verification recomputes every hash, so an edited, deleted or reordered row is found even when written by a connection
 /// that bypassed the append-only trigger.
 /// </summary>
 public sealed class ProvenanceLedger(NpgsqlDataSource dataSource, TimeProvider time)

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Platform.Tests.Infrastructure;
 
-/// <summary>Settings every service gets in tests: the configuration contract of ARCHITECTURE §2.</summary>
+/// <summary>Settings every service gets in tests: the same keys the AppHost passes to each service (docs/architecture.md, configuration).</summary>
 public static class TestSettings
 {
     public const string OperatorKey = "op_test_0123456789abcdef0123456789abcdef0123456789abcdef";
