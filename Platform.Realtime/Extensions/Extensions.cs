@@ -25,6 +25,7 @@ internal static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ConversationFeeds>());
         builder.Services.AddSingleton<NotificationInbox>();
         builder.Services.AddSingleton<NotificationFeeds>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NotificationFeeds>());
 
         // Presence and the conference stream.
         builder.Services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.Section);

@@ -13,114 +13,35 @@ namespace Platform.Realtime.Streaming;
 /// conversation's <c>last_seq</c> with what was delivered, so a lost doorbell (Redis pub/sub is at-most-once)
 /// is repaired within <see cref="StreamOptions.IdleCheckInterval"/>.
 /// </summary>
-public sealed partial class ConversationFeeds(
-    IConnectionMultiplexer redis, NpgsqlDataSource db, IOptions<StreamOptions> options, ILogger<ConversationFeeds> logger) : BackgroundService
+public sealed partial class ConversationFeeds : BackgroundService
 {
-    private readonly Dictionary<string, Feed> _feeds = [];
-    private readonly Lock _gate = new();
+    private readonly RedisFeeds<Feed, StreamConnection> _feeds;
+    private readonly IConnectionMultiplexer _redis;
+    private readonly NpgsqlDataSource _db;
+    private readonly IOptions<StreamOptions> _options;
+    private readonly ILogger<ConversationFeeds> _logger;
     private readonly SemaphoreSlim _wake = new(0);
-    private bool _hooked;
 
-    public int Count
+    public ConversationFeeds(IConnectionMultiplexer redis, NpgsqlDataSource db, IOptions<StreamOptions> options, ILogger<ConversationFeeds> logger)
     {
-        get
-        {
-            lock (_gate)
-            {
-                return _feeds.Count;
-            }
-        }
+        (_redis, _db, _options, _logger) = (redis, db, options, logger);
+        _feeds = new RedisFeeds<Feed, StreamConnection>(redis, logger) { SubscriptionsChanged = d => StreamMetrics.Subscriptions.Add(d) };
+        // After Redis returns, doorbells published during the outage are gone: check positions at once.
+        _feeds.Restored += () => _wake.Release();
     }
+
+    public int Count => _feeds.Count;
 
     /// <summary>Adds a connection to its conversation's feed and returns once the Redis subscription is in place.</summary>
-    public async Task<Feed> JoinAsync(Guid tenantId, Guid conversationId, StreamConnection connection, CancellationToken ct)
-    {
-        HookConnectionEvents();
-        Feed feed;
-        lock (_gate)
-        {
-            var key = Doorbell.Channel(tenantId, conversationId);
-            if (!_feeds.TryGetValue(key, out feed!))
-            {
-                feed = new Feed(key, conversationId);
-                _feeds[key] = feed;
-                feed.Subscription = SubscribeAsync(feed);
-            }
-            feed.Add(connection);
-        }
+    public Task<Feed> JoinAsync(Guid tenantId, Guid conversationId, StreamConnection connection, CancellationToken ct) =>
         // Subscribe before reading PostgreSQL: whatever commits from now on is either in the read or in the buffer.
-        await feed.Subscription!.WaitAsync(ct);
-        return feed;
-    }
+        _feeds.JoinAsync(Doorbell.Channel(tenantId, conversationId), channel => new Feed(channel, conversationId), connection, ct);
 
-    public void Leave(Feed feed, StreamConnection connection)
-    {
-        lock (_gate)
-        {
-            if (!feed.Remove(connection) || !_feeds.Remove(feed.Channel))
-            {
-                return;
-            }
-        }
-        _ = UnsubscribeAsync(feed);
-    }
-
-    private async Task SubscribeAsync(Feed feed)
-    {
-        try
-        {
-            await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(feed.Channel), feed.OnMessage).WaitAsync(TimeSpan.FromSeconds(5));
-            feed.IsSubscribed = true;
-            StreamMetrics.Subscriptions.Add(1);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            // Redis is down: the client is still served from PostgreSQL by the idle check; we retry the subscription there.
-            LogSubscribeFailed(logger, feed.Channel, ex.Message);
-        }
-    }
-
-    private async Task UnsubscribeAsync(Feed feed)
-    {
-        if (!feed.IsSubscribed)
-        {
-            return;
-        }
-        try
-        {
-            await redis.GetSubscriber().UnsubscribeAsync(RedisChannel.Literal(feed.Channel), feed.OnMessage);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            LogSubscribeFailed(logger, feed.Channel, ex.Message);
-        }
-        finally
-        {
-            StreamMetrics.Subscriptions.Add(-1);
-        }
-    }
-
-    private void HookConnectionEvents()
-    {
-        if (_hooked)
-        {
-            return;
-        }
-        lock (_gate)
-        {
-            if (_hooked)
-            {
-                return;
-            }
-            // After Redis returns, doorbells published during the outage are gone: check positions at once.
-            redis.ConnectionRestored += (_, _) => _wake.Release();
-            _hooked = true;
-        }
-    }
+    public void Leave(Feed feed, StreamConnection connection) => _feeds.Leave(feed, connection);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var interval = options.Value.IdleCheckInterval;
+        var interval = _options.Value.IdleCheckInterval;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -135,7 +56,7 @@ public sealed partial class ConversationFeeds(
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or RedisException)
             {
-                LogCheckFailed(logger, ex.Message);
+                LogCheckFailed(_logger, ex.Message);
             }
         }
     }
@@ -147,7 +68,7 @@ public sealed partial class ConversationFeeds(
     {
         try
         {
-            await redis.GetDatabase().HashSetAsync(Platform.Core.Admin.AdminReads.RealtimeConnectionsKey, NodeId,
+            await _redis.GetDatabase().HashSetAsync(Platform.Core.Admin.AdminReads.RealtimeConnectionsKey, NodeId,
                 string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{StreamMetrics.Open}|{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}"));
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -159,22 +80,15 @@ public sealed partial class ConversationFeeds(
     /// <summary>One query for every watched conversation on this node, then a position event to each feed.</summary>
     internal async Task CheckPositionsAsync(CancellationToken ct)
     {
-        Feed[] feeds;
-        lock (_gate)
-        {
-            feeds = [.. _feeds.Values];
-        }
+        var feeds = _feeds.Snapshot();
         if (feeds.Length == 0)
         {
             return;
         }
-        foreach (var feed in feeds.Where(f => !f.IsSubscribed && f.Subscription is { IsCompleted: true }))
-        {
-            feed.Subscription = SubscribeAsync(feed);
-        }
+        _feeds.ResubscribeMissing();
         var byId = feeds.ToDictionary(f => f.ConversationId);
         // One poll for every conversation this node streams, whatever their tenants: cross-tenant by nature.
-        await using var cmd = await db.CreateSystemCommandAsync("realtime catch-up poll over this node's conversations",
+        await using var cmd = await _db.CreateSystemCommandAsync("realtime catch-up poll over this node's conversations",
             "SELECT id, last_seq, status = 'closed' FROM core.conversations WHERE id = ANY($1)", ct);
         cmd.Parameters.Add(new NpgsqlParameter { Value = byId.Keys.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -187,34 +101,17 @@ public sealed partial class ConversationFeeds(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis subscription for {Channel} failed ({Reason}); serving from PostgreSQL until it returns")]
-    private static partial void LogSubscribeFailed(ILogger logger, string channel, string reason);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Idle position check failed: {Reason}")]
     private static partial void LogCheckFailed(ILogger logger, string reason);
 }
 
 /// <summary>One watched conversation on this node and its local connections.</summary>
-public sealed class Feed(string channel, Guid conversationId)
+public sealed class Feed(string channel, Guid conversationId) : RedisFeed<StreamConnection>(channel)
 {
-    private volatile StreamConnection[] _members = [];
-
-    public string Channel { get; } = channel;
     public Guid ConversationId { get; } = conversationId;
-    public Task? Subscription { get; set; }
-    public volatile bool IsSubscribed;
-
-    internal void Add(StreamConnection c) => _members = [.. _members, c];
-
-    /// <returns>True when the feed has no member left.</returns>
-    internal bool Remove(StreamConnection c)
-    {
-        _members = [.. _members.Where(m => m != c)];
-        return _members.Length == 0;
-    }
 
     /// <summary>Redis callback: decode and encode once, then hand the same frame to every local client.</summary>
-    public void OnMessage(RedisChannel channel, RedisValue value)
+    public override void OnMessage(RedisChannel channel, RedisValue value)
     {
         FeedEvent? e;
         try
@@ -234,14 +131,14 @@ public sealed class Feed(string channel, Guid conversationId)
             span?.SetTag("messaging.system", "redis");
             span?.SetTag("messaging.destination.name", Channel);
             span?.SetTag("platform.conversation.seq", e.Seq);
-            span?.SetTag("platform.stream.recipients", _members.Length);
+            span?.SetTag("platform.stream.recipients", Members.Length);
             Offer(e);
         }
     }
 
     internal void Offer(FeedEvent e)
     {
-        foreach (var member in _members)
+        foreach (var member in Members)
         {
             member.Offer(e);
         }

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Platform.Core.Data;
 using Platform.Core.Notifications;
 using Platform.Core.Security;
@@ -13,94 +14,79 @@ namespace Platform.Realtime.Streaming;
 /// User-scoped streams (a client token with a user and no conversation): that user's in-app notifications as
 /// <c>{"notifications": [...]}</c> frames. One Redis subscription per user per node on
 /// <c>platform:{tenantId}:user:{userId}</c>; subscribe first, then replay unread from PostgreSQL, then go live,
-/// dropping ids already sent — so a notification delivered around the connect is sent once.
+/// dropping ids already sent — so a notification delivered around the connect is sent once. When Redis returns after
+/// an outage every watched user's unread notifications are offered again from PostgreSQL (connections drop the ones
+/// they sent), so one published while the node could not hear it arrives without waiting for a reconnect.
 /// </summary>
-public sealed partial class NotificationFeeds(IConnectionMultiplexer redis, ILogger<NotificationFeeds> logger)
+public sealed partial class NotificationFeeds : BackgroundService
 {
-    private readonly Dictionary<string, UserFeed> _feeds = [];
-    private readonly Lock _gate = new();
+    private readonly RedisFeeds<UserFeed, NotificationConnection> _feeds;
+    private readonly NotificationInbox _inbox;
+    private readonly IOptions<StreamOptions> _options;
+    private readonly ILogger<NotificationFeeds> _logger;
+    private int _catchingUp;
 
-    public async Task<UserFeed> JoinAsync(Guid tenantId, string userId, NotificationConnection connection, CancellationToken ct)
+    public NotificationFeeds(IConnectionMultiplexer redis, NotificationInbox inbox, IOptions<StreamOptions> options, ILogger<NotificationFeeds> logger)
     {
-        UserFeed feed;
-        lock (_gate)
-        {
-            var key = UserDoorbell.Channel(tenantId, userId);
-            if (!_feeds.TryGetValue(key, out feed!))
-            {
-                feed = new UserFeed(key);
-                _feeds[key] = feed;
-                feed.Subscription = SubscribeAsync(feed);
-            }
-            feed.Add(connection);
-        }
-        await feed.Subscription!.WaitAsync(ct);
-        return feed;
+        (_inbox, _options, _logger) = (inbox, options, logger);
+        _feeds = new RedisFeeds<UserFeed, NotificationConnection>(redis, logger);
+        _feeds.Restored += () => _ = CatchUpAsync();
     }
 
-    public void Leave(UserFeed feed, NotificationConnection connection)
-    {
-        lock (_gate)
-        {
-            if (!feed.Remove(connection) || !_feeds.Remove(feed.Channel))
-            {
-                return;
-            }
-        }
-        _ = UnsubscribeAsync(feed);
-    }
+    public Task<UserFeed> JoinAsync(Guid tenantId, string userId, NotificationConnection connection, CancellationToken ct) =>
+        _feeds.JoinAsync(UserDoorbell.Channel(tenantId, userId), channel => new UserFeed(channel, tenantId, userId), connection, ct);
 
-    private async Task SubscribeAsync(UserFeed feed)
+    public void Leave(UserFeed feed, NotificationConnection connection) => _feeds.Leave(feed, connection);
+
+    /// <summary>Retries subscriptions that failed while Redis was away, at the idle-check pace of conversation streams.</summary>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        try
+        using var timer = new PeriodicTimer(_options.Value.IdleCheckInterval);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false) is true)
         {
-            await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(feed.Channel), feed.OnMessage).WaitAsync(TimeSpan.FromSeconds(5));
-            feed.IsSubscribed = true;
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            // Without Redis the user still gets unread notifications from PostgreSQL on the next connect.
-            LogSubscribeFailed(logger, feed.Channel, ex.Message);
+            _feeds.ResubscribeMissing();
         }
     }
 
-    private async Task UnsubscribeAsync(UserFeed feed)
+    /// <summary>Offers every watched user's unread notifications again; one pass at a time, one user after another.</summary>
+    internal async Task CatchUpAsync()
     {
-        if (!feed.IsSubscribed)
+        if (Interlocked.Exchange(ref _catchingUp, 1) == 1)
         {
             return;
         }
         try
         {
-            await redis.GetSubscriber().UnsubscribeAsync(RedisChannel.Literal(feed.Channel), feed.OnMessage);
+            foreach (var feed in _feeds.Snapshot())
+            {
+                var unread = await _inbox.UnreadAsync(feed.TenantId, feed.UserId, _options.Value.ReplayPageSize);
+                foreach (var n in unread)
+                {
+                    feed.Offer(n);
+                }
+            }
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
-            LogSubscribeFailed(logger, feed.Channel, ex.Message);
+            LogCatchUpFailed(_logger, ex.Message);
+        }
+        finally
+        {
+            Volatile.Write(ref _catchingUp, 0);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis subscription for {Channel} failed ({Reason})")]
-    private static partial void LogSubscribeFailed(ILogger logger, string channel, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Catching up user streams after Redis returned failed: {Reason}")]
+    private static partial void LogCatchUpFailed(ILogger logger, string reason);
 }
 
-public sealed class UserFeed(string channel)
+/// <summary>One user watched on this node and that user's local connections.</summary>
+public sealed class UserFeed(string channel, Guid tenantId, string userId) : RedisFeed<NotificationConnection>(channel)
 {
-    private volatile NotificationConnection[] _members = [];
+    public Guid TenantId { get; } = tenantId;
+    public string UserId { get; } = userId;
 
-    public string Channel { get; } = channel;
-    public Task? Subscription { get; set; }
-    public volatile bool IsSubscribed;
-
-    internal void Add(NotificationConnection c) => _members = [.. _members, c];
-
-    internal bool Remove(NotificationConnection c)
-    {
-        _members = [.. _members.Where(m => m != c)];
-        return _members.Length == 0;
-    }
-
-    public void OnMessage(RedisChannel channel, RedisValue value)
+    public override void OnMessage(RedisChannel channel, RedisValue value)
     {
         UserDoorbell? doorbell;
         try
@@ -111,15 +97,19 @@ public sealed class UserFeed(string channel)
         {
             return;
         }
-        if (doorbell is null)
+        if (doorbell is not null)
         {
-            return;
+            Offer(doorbell.Notification);
         }
+    }
+
+    internal void Offer(InAppNotification notification)
+    {
         // Encoded once per node, shared by every local connection of the user.
-        var frame = JsonSerializer.SerializeToUtf8Bytes(new NotificationFrame([doorbell.Notification]), NotificationJsonContext.Default.NotificationFrame);
-        foreach (var member in _members)
+        var frame = JsonSerializer.SerializeToUtf8Bytes(new NotificationFrame([notification]), NotificationJsonContext.Default.NotificationFrame);
+        foreach (var member in Members)
         {
-            member.Offer(doorbell.Notification.Id, frame);
+            member.Offer(notification.Id, frame);
         }
     }
 }
