@@ -50,21 +50,12 @@ public static class ChannelsApi
     public static async Task<Results<Ok<ChannelPage>, ProblemHttpResult>> ListChannels(string? after, string? limit, ClaimsPrincipal user, Channels channels,
         CancellationToken ct)
     {
-        if (!Problems.TryParseQuery(limit, "limit", 1, 1000, 100, out var take, out var problem))
+        if (!Problems.TryParsePage(after, limit, 1000, 100, out var request, out var problem))
         {
             return problem!;
         }
-        Guid? cursor = null;
-        if (after is not null)
-        {
-            if (!Problems.TryParseId(after, "after", out var a, out problem))
-            {
-                return problem!;
-            }
-            cursor = a;
-        }
-        var page = await channels.ListAsync(Caller.From(user).TenantId, (int)take, cursor, ct);
-        return TypedResults.Ok(new ChannelPage(page, page.Count == take ? page[^1].Id : null));
+        var page = await channels.ListAsync(Caller.From(user).TenantId, request.Limit, request.After, ct);
+        return TypedResults.Ok(new ChannelPage(page, request.Next(page, r => r.Id)));
     }
 
     public static async Task<Results<Ok<Channel>, ProblemHttpResult>> GetChannel(string id, ClaimsPrincipal user, Channels channels, CancellationToken ct)

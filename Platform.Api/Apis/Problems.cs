@@ -104,4 +104,35 @@ public static class Problems
         problem = Invalid(field, $"{field} must be a whole number from {min} to {max}.");
         return false;
     }
+
+    /// <summary>
+    /// Parses a keyset page request (<c>?after={id of the previous page's last row}&amp;limit=</c>): a limit outside
+    /// 1..<paramref name="maxLimit"/> or an <c>after</c> that is not an id is a 400 naming the parameter.
+    /// </summary>
+    public static bool TryParsePage(string? after, string? limit, int maxLimit, int defaultLimit, out PageRequest page, out ProblemHttpResult? problem)
+    {
+        page = default;
+        if (!TryParseQuery(limit, "limit", 1, maxLimit, defaultLimit, out var take, out problem))
+        {
+            return false;
+        }
+        Guid? cursor = null;
+        if (after is not null)
+        {
+            if (!TryParseId(after, "after", out var id, out problem))
+            {
+                return false;
+            }
+            cursor = id;
+        }
+        page = new PageRequest((int)take, cursor);
+        return true;
+    }
+}
+
+/// <summary>A keyset page request: at most <see cref="Limit"/> rows after the row with id <see cref="After"/>.</summary>
+public readonly record struct PageRequest(int Limit, Guid? After)
+{
+    /// <summary>The next page's <c>after</c>: the last row's id when the page came back full, else none (the last page).</summary>
+    public Guid? Next<T>(IReadOnlyList<T> rows, Func<T, Guid> id) => rows.Count == Limit ? id(rows[^1]) : null;
 }

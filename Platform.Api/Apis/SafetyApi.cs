@@ -34,21 +34,12 @@ public static class SafetyApi
         {
             return Problems.Invalid("status", "status must be open, cleared or confirmed.");
         }
-        if (!Problems.TryParseQuery(limit, "limit", 1, 500, 100, out var take, out var problem))
+        if (!Problems.TryParsePage(after, limit, 500, 100, out var request, out var problem))
         {
             return problem!;
         }
-        Guid? cursor = null;
-        if (after is not null)
-        {
-            if (!Problems.TryParseId(after, "after", out var a, out problem))
-            {
-                return problem!;
-            }
-            cursor = a;
-        }
-        var page = await flags.ListAsync(Caller.From(user).TenantId, status, (int)take, cursor, "api:tenant-key", ct);
-        return TypedResults.Ok(new SafetyFlagPage(page, page.Count == take ? page[^1].Id : null));
+        var page = await flags.ListAsync(Caller.From(user).TenantId, status, request.Limit, request.After, "api:tenant-key", ct);
+        return TypedResults.Ok(new SafetyFlagPage(page, request.Next(page, r => r.Id)));
     }
 
     public static async Task<Results<Ok<SafetyFlagReviewed>, ProblemHttpResult>> Review(string id, HttpRequest request, ClaimsPrincipal user,

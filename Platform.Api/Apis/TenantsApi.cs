@@ -49,21 +49,12 @@ public static class TenantsApi
 
     public static async Task<Results<Ok<TenantPage>, ProblemHttpResult>> ListTenants(string? after, string? limit, Tenants tenants, CancellationToken ct)
     {
-        if (!Problems.TryParseQuery(limit, "limit", 1, 1000, 100, out var take, out var problem))
+        if (!Problems.TryParsePage(after, limit, 1000, 100, out var request, out var problem))
         {
             return problem!;
         }
-        Guid? cursor = null;
-        if (after is not null)
-        {
-            if (!Problems.TryParseId(after, "after", out var a, out problem))
-            {
-                return problem!;
-            }
-            cursor = a;
-        }
-        var page = await tenants.ListAsync((int)take, cursor, ct);
-        return TypedResults.Ok(new TenantPage(page, page.Count == take ? page[^1].Id : null));
+        var page = await tenants.ListAsync(request.Limit, request.After, ct);
+        return TypedResults.Ok(new TenantPage(page, request.Next(page, r => r.Id)));
     }
 
     public static async Task<Results<Ok<Tenant>, ProblemHttpResult>> GetTenant(string id, Tenants tenants, CancellationToken ct)

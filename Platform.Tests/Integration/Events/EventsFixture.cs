@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
@@ -57,91 +56,16 @@ public sealed class EventsFixture : RealtimeFixture
     }
 }
 
-/// <summary>A test client of <c>/v1/events/stream</c>: collects every JSON update and how the stream ended.</summary>
-public sealed class ConferenceStreamClient : IAsyncDisposable
+/// <summary>A test client of <c>/v1/events/stream</c>: every JSON update and how the stream ended.</summary>
+public sealed class ConferenceStreamClient : JsonSocketClient
 {
-    private readonly ClientWebSocket _socket = new();
-    private readonly List<JsonElement> _updates = [];
-    private readonly Lock _gate = new();
-    private Task? _reader;
-
-    public WebSocketCloseStatus? CloseStatus { get; private set; }
-    public bool Ended { get; private set; }
-
-    public IReadOnlyList<JsonElement> Updates
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return [.. _updates];
-            }
-        }
-    }
+    public IReadOnlyList<JsonElement> Updates => Messages;
 
     public static async Task<ConferenceStreamClient> ConnectAsync(string url)
     {
         var client = new ConferenceStreamClient();
-        await client._socket.ConnectAsync(new Uri(url), CancellationToken.None);
-        client._reader = client.ReadAsync();
+        await client.Socket.ConnectAsync(new Uri(url), CancellationToken.None);
+        client.StartReading();
         return client;
-    }
-
-    private async Task ReadAsync()
-    {
-        var buffer = new byte[64 * 1024];
-        using var message = new MemoryStream();
-        try
-        {
-            while (true)
-            {
-                var result = await _socket.ReceiveAsync(buffer, CancellationToken.None);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    CloseStatus = result.CloseStatus;
-                    break;
-                }
-                message.Write(buffer, 0, result.Count);
-                if (result.EndOfMessage)
-                {
-                    var update = JsonDocument.Parse(Encoding.UTF8.GetString(message.ToArray())).RootElement.Clone();
-                    message.SetLength(0);
-                    lock (_gate)
-                    {
-                        _updates.Add(update);
-                    }
-                }
-            }
-        }
-        catch (WebSocketException)
-        {
-        }
-        finally
-        {
-            Ended = true;
-        }
-    }
-
-    /// <summary>Drops the connection without a close handshake, like a lost network.</summary>
-    public void Abort() => _socket.Abort();
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_socket.State == WebSocketState.Open)
-        {
-            try
-            {
-                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
-            }
-            catch (WebSocketException)
-            {
-            }
-        }
-        if (_reader is not null)
-        {
-            await Task.WhenAny(_reader, Task.Delay(TimeSpan.FromSeconds(5)));
-        }
-        _socket.Abort();
-        _socket.Dispose();
     }
 }

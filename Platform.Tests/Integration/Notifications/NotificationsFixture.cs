@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -126,77 +124,25 @@ public class NotificationsFixture : RealtimeFixture
 }
 
 /// <summary>A WebSocket client of a user's notification stream that records every frame's notification ids.</summary>
-public sealed class NotificationStreamClient : IAsyncDisposable
+public sealed class NotificationStreamClient : JsonSocketClient
 {
-    private readonly ClientWebSocket _socket = new();
-    private readonly ConcurrentQueue<IReadOnlyList<long>> _frames = new();
-    private Task? _reader;
+    public IReadOnlyList<IReadOnlyList<long>> Frames =>
+        [.. Messages.Select(m => (IReadOnlyList<long>)[.. m.GetProperty("notifications").EnumerateArray().Select(n => n.GetProperty("id").GetInt64())])];
 
-    public WebSocketCloseStatus? CloseStatus { get; private set; }
-    public IReadOnlyList<IReadOnlyList<long>> Frames => [.. _frames];
-    public IReadOnlyList<long> Ids => [.. _frames.SelectMany(f => f)];
+    public IReadOnlyList<long> Ids => [.. Frames.SelectMany(f => f)];
 
     public static async Task<NotificationStreamClient> ConnectAsync(Uri streamUrl)
     {
         var client = new NotificationStreamClient();
         var uri = new UriBuilder(streamUrl) { Scheme = streamUrl.Scheme == "https" ? "wss" : "ws" }.Uri;
-        await client._socket.ConnectAsync(uri, CancellationToken.None);
-        client._reader = client.ReadAsync();
+        await client.Socket.ConnectAsync(uri, CancellationToken.None);
+        client.StartReading();
         // The first frame (unread, possibly empty) means the stream is live.
-        await Eventually.TrueAsync(() => Task.FromResult(client._frames.Count > 0 || client.CloseStatus is not null), TimeSpan.FromSeconds(15),
+        await Eventually.TrueAsync(() => Task.FromResult(client.Messages.Count > 0 || client.CloseStatus is not null), TimeSpan.FromSeconds(15),
             "the stream sends its first frame");
         return client;
     }
 
-    private async Task ReadAsync()
-    {
-        var buffer = new byte[64 * 1024];
-        try
-        {
-            while (true)
-            {
-                using var message = new MemoryStream();
-                WebSocketReceiveResult result;
-                do
-                {
-                    result = await _socket.ReceiveAsync(buffer, CancellationToken.None);
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
-                        CloseStatus = result.CloseStatus;
-                        return;
-                    }
-                    message.Write(buffer, 0, result.Count);
-                }
-                while (!result.EndOfMessage);
-                using var doc = JsonDocument.Parse(message.ToArray());
-                _frames.Enqueue([.. doc.RootElement.GetProperty("notifications").EnumerateArray().Select(n => n.GetProperty("id").GetInt64())]);
-            }
-        }
-        catch (WebSocketException)
-        {
-        }
-    }
-
     public Task WaitForAsync(long id) =>
         Eventually.TrueAsync(() => Task.FromResult(Ids.Contains(id)), TimeSpan.FromSeconds(20), $"notification {id} arrives on the stream");
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_socket.State == WebSocketState.Open)
-        {
-            try
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", timeout.Token);
-            }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-            {
-            }
-        }
-        if (_reader is not null)
-        {
-            await _reader.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
-        }
-        _socket.Dispose();
-    }
 }

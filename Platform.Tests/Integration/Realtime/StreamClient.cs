@@ -1,37 +1,27 @@
 using System.Net.Sockets;
-using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 
 namespace Platform.Tests.Integration.Realtime;
 
 /// <summary>
-/// A test's WebSocket client of <c>/v1/stream</c>: collects every activity it receives and how the stream ended.
+/// A test's WebSocket client of <c>/v1/stream</c>: every activity it receives and how the stream ended.
 /// It can pause reading (and uses a small socket receive buffer) to play a slow consumer.
 /// </summary>
-public sealed class StreamClient : IAsyncDisposable
+public sealed class StreamClient : JsonSocketClient
 {
-    private readonly ClientWebSocket _socket = new();
     private readonly List<JsonElement> _activities = [];
-    private readonly Lock _gate = new();
     private readonly TaskCompletionSource _resume = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Task? _reader;
 
     public bool Paused { get; private init; }
-    public WebSocketCloseStatus? CloseStatus { get; private set; }
-    public string? CloseReason { get; private set; }
-    public bool Ended { get; private set; }
     public long LastWatermark { get; private set; }
     public int Frames { get; private set; }
-    public long BytesReceived { get; private set; }
-    public WebSocketState SocketState => _socket.State;
-    public string ReaderState { get; private set; } = "not started";
 
     public IReadOnlyList<long> Seqs
     {
         get
         {
-            lock (_gate)
+            lock (Gate)
             {
                 return [.. _activities.Where(a => a.GetProperty("seq").ValueKind == JsonValueKind.Number).Select(a => a.GetProperty("seq").GetInt64())];
             }
@@ -42,10 +32,20 @@ public sealed class StreamClient : IAsyncDisposable
     {
         get
         {
-            lock (_gate)
+            lock (Gate)
             {
                 return [.. _activities];
             }
+        }
+    }
+
+    protected override void OnMessage(JsonElement frame)
+    {
+        Frames++;
+        _activities.AddRange(frame.GetProperty("activities").EnumerateArray());
+        if (frame.TryGetProperty("watermark", out var w) && w.ValueKind == JsonValueKind.Number)
+        {
+            LastWatermark = w.GetInt64();
         }
     }
 
@@ -69,97 +69,26 @@ public sealed class StreamClient : IAsyncDisposable
                 return new NetworkStream(socket, ownsSocket: true);
             },
         };
-        await client._socket.ConnectAsync(uri, new HttpMessageInvoker(handler, disposeHandler: false), CancellationToken.None);
+        await client.Socket.ConnectAsync(uri, new HttpMessageInvoker(handler, disposeHandler: false), CancellationToken.None);
         if (!paused)
         {
             client._resume.SetResult();
         }
-        client._reader = client.ReadAsync();
+        client.StartReading(client._resume.Task);
         return client;
     }
 
     /// <summary>Starts reading after a pause.</summary>
     public void Resume() => _resume.TrySetResult();
 
-    private async Task ReadAsync()
-    {
-        ReaderState = "waiting to resume";
-        await _resume.Task;
-        ReaderState = "receiving";
-        var buffer = new byte[64 * 1024];
-        using var message = new MemoryStream();
-        try
-        {
-            while (true)
-            {
-                var result = await _socket.ReceiveAsync(buffer, CancellationToken.None);
-                BytesReceived += result.Count;
-                ReaderState = $"received {result.MessageType} {result.Count} end={result.EndOfMessage}";
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    CloseStatus = result.CloseStatus;
-                    CloseReason = result.CloseStatusDescription;
-                    break;
-                }
-                message.Write(buffer, 0, result.Count);
-                if (!result.EndOfMessage)
-                {
-                    continue;
-                }
-                var frame = JsonDocument.Parse(message.ToArray()).RootElement.Clone();
-                message.SetLength(0);
-                lock (_gate)
-                {
-                    Frames++;
-                    _activities.AddRange(frame.GetProperty("activities").EnumerateArray());
-                    if (frame.TryGetProperty("watermark", out var w) && w.ValueKind == JsonValueKind.Number)
-                    {
-                        LastWatermark = w.GetInt64();
-                    }
-                }
-            }
-        }
-        catch (WebSocketException)
-        {
-        }
-        finally
-        {
-            Ended = true;
-        }
-    }
-
     public Task WaitForSeqAsync(long seq, TimeSpan? timeout = null) =>
         Eventually.TrueAsync(() => Task.FromResult(Seqs.Count > 0 && Seqs[^1] >= seq), timeout ?? TimeSpan.FromSeconds(30),
             $"client to receive seq {seq} (has {Seqs.Count}, last {(Seqs.Count > 0 ? Seqs[^1] : 0)})");
 
-    public Task WaitForEndAsync(TimeSpan? timeout = null) =>
-        Eventually.TrueAsync(() => Task.FromResult(Ended), timeout ?? TimeSpan.FromSeconds(30), "the stream to end");
-
-    /// <summary>Closes from the client side, like a network drop followed by a polite goodbye.</summary>
-    public async Task DisconnectAsync()
-    {
-        if (_socket.State == WebSocketState.Open)
-        {
-            try
-            {
-                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
-            }
-            catch (WebSocketException)
-            {
-            }
-        }
-        if (_reader is not null)
-        {
-            await Task.WhenAny(_reader, Task.Delay(TimeSpan.FromSeconds(5)));
-        }
-        _socket.Abort();
-    }
-
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         _resume.TrySetResult();
-        await DisconnectAsync();
-        _socket.Dispose();
+        await base.DisposeAsync();
     }
 
     public static string Describe(IReadOnlyList<long> seqs) =>
