@@ -24,7 +24,7 @@ internal static class Extensions
         builder.Services.AddHostedService<MigrationHostedService>();
 
         builder.AddConversationServices();
-        builder.AddCivicServices();
+        builder.AddCivic();
         builder.Services.AddCommunity(builder.Configuration);
         builder.Services.AddSingleton<CommunityAccess.Filter>();
         builder.Services.AddEvents();

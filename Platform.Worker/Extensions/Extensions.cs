@@ -20,7 +20,7 @@ internal static class Extensions
         builder.Services.AddJobHandler<CanaryArgs, CanaryHandler>();
 
         // Civic meeting digests: city.scan → meeting.ingest → extract → summarize → publish (docs/civic.md).
-        builder.AddCivicPipeline();
+        builder.AddCivic();
         // Convener: scoring (hourly, and on POST /v1/champions/refresh) and activity → signal extraction.
         builder.Services.AddCommunity(builder.Configuration);
         var community = new CommunityOptions();
