@@ -30,11 +30,10 @@ internal static class Extensions
         builder.Services.AddEvents();
         Platform.Core.Ai.ModelClients.AddSharedChatClient(builder.Services, builder.Configuration);
         builder.AddNotifications();
-        builder.Services.AddImpactServices();
+        builder.AddImpact();
         Platform.Core.Retention.RetentionExtensions.AddRetention(builder.Services);
         Platform.Core.Privacy.PrivacyExtensions.AddSubjectRequests(builder.Services);
         builder.Services.AddSingleton<Platform.Core.Search.SiteSearch>();
-        builder.Services.AddSingleton<Platform.Core.Impact.Reporting.ImpactAnalytics>();
 
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {

@@ -42,7 +42,7 @@ internal static class Extensions
         builder.Services.AddJobHandler<Platform.Core.Events.DayAheadDigestSweepArgs, Platform.Core.Events.DayAheadDigestSweepHandler>();
         builder.Services.AddRecurringJob("events.day-ahead-digests", "0 */5 * * * ?", new Platform.Core.Events.DayAheadDigestSweepArgs());
         builder.AddNotificationDelivery();
-        builder.Services.AddImpactJobHandlers();
+        builder.AddImpact();
         // Direct Line uploads past their retention are deleted hourly.
         builder.Services.AddDirectLineJobs(builder.Configuration);
         // Per-tenant keep periods per data class, applied hourly in bounded batches (docs/retention.md).
