@@ -1,6 +1,7 @@
 using Platform.Api.Apis;
 using Platform.Api.Security;
 using Platform.Core.Civic;
+using Platform.Core.Community;
 using Platform.Core.Data;
 using Platform.Core.Impact;
 using Platform.Core.Messaging;
@@ -25,7 +26,7 @@ internal static class Extensions
 
         builder.AddConversationServices();
         builder.AddCivic();
-        builder.Services.AddCommunity(builder.Configuration);
+        builder.AddCommunity();
         builder.Services.AddSingleton<CommunityAccess.Filter>();
         builder.Services.AddEvents();
         Platform.Core.Ai.ModelClients.AddSharedChatClient(builder.Services, builder.Configuration);

@@ -1,12 +1,14 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Platform.Core.Ai;
-using Platform.Core.Community;
 using Platform.Core.Governance;
+using Platform.Core.Jobs;
 
-namespace Microsoft.Extensions.DependencyInjection;
+namespace Platform.Core.Community;
 
-public static class CommunityExtensions
+public static class CommunityModule
 {
     /// <summary>Governance (consent, approvals, provenance) — shared by every module that exposes people.</summary>
     public static IServiceCollection AddGovernance(this IServiceCollection services)
@@ -18,12 +20,17 @@ public static class CommunityExtensions
         return services;
     }
 
-    /// <summary>Convener: directory, signals, scoring, pulse, learning and innovation (settings: Platform:Community).</summary>
-    public static IServiceCollection AddCommunity(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// Convener (settings: <c>Platform:Community</c>): directory, signals, scoring, pulse, learning and innovation, with the
+    /// scoring, signal extraction, nudge and pulse digest jobs and their schedules. Api and Worker both call this; only the
+    /// Worker runs job handlers and schedules, so in the Api they are registrations nothing resolves.
+    /// </summary>
+    public static IHostApplicationBuilder AddCommunity(this IHostApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddGovernance();
         var options = new CommunityOptions();
-        configuration.GetSection(CommunityOptions.Section).Bind(options);
+        builder.Configuration.GetSection(CommunityOptions.Section).Bind(options);
         services.TryAddSingleton(options);
         services.TryAddSingleton<Members>();
         services.TryAddSingleton<Signals>();
@@ -37,6 +44,17 @@ public static class CommunityExtensions
         services.TryAddSingleton<LearningOutcomes>();
         services.AddModelClients();
         services.TryAddSingleton<Collaborators>();
-        return services;
+
+        // Scoring hourly (and on POST /v1/champions/refresh), and activity → signal extraction.
+        services.AddJobHandler<ScoreChampionsArgs, ScoreChampionsHandler>();
+        services.AddJobHandler<ExtractActivitySignalsArgs, ExtractActivitySignalsHandler>();
+        services.AddJobHandler<ExecuteNudgeArgs, ExecuteNudgeHandler>();
+        services.AddRecurringJob("community.score-champions", options.ScoringCron, new ScoreChampionsArgs());
+        // Every 30 s: a fire is skipped while the previous extraction still runs (one at a time, no pile-up).
+        services.AddRecurringJob("community.extract-activity-signals", options.ExtractionCron, new ExtractActivitySignalsArgs());
+        // Weekly pulse and champions email for managers and team leads, due per person at their local digest time.
+        services.AddJobHandler<PulseDigestSweepArgs, PulseDigestSweepHandler>();
+        services.AddRecurringJob("community.pulse-digests", "0 */5 * * * ?", new PulseDigestSweepArgs());
+        return builder;
     }
 }

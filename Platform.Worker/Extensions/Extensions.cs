@@ -21,19 +21,8 @@ internal static class Extensions
 
         // Civic meeting digests: city.scan → meeting.ingest → extract → summarize → publish (docs/civic.md).
         builder.AddCivic();
-        // Convener: scoring (hourly, and on POST /v1/champions/refresh) and activity → signal extraction.
-        builder.Services.AddCommunity(builder.Configuration);
-        var community = new CommunityOptions();
-        builder.Configuration.GetSection(CommunityOptions.Section).Bind(community);
-        builder.Services.AddJobHandler<ScoreChampionsArgs, ScoreChampionsHandler>();
-        builder.Services.AddJobHandler<ExtractActivitySignalsArgs, ExtractActivitySignalsHandler>();
-        builder.Services.AddJobHandler<ExecuteNudgeArgs, ExecuteNudgeHandler>();
-        builder.Services.AddRecurringJob("community.score-champions", community.ScoringCron, new ScoreChampionsArgs());
-        // Every 30 s: a fire is skipped while the previous extraction still runs (one at a time, no pile-up).
-        builder.Services.AddRecurringJob("community.extract-activity-signals", community.ExtractionCron, new ExtractActivitySignalsArgs());
-        // Weekly pulse and champions email for managers and team leads, due per person at their local digest time.
-        builder.Services.AddJobHandler<PulseDigestSweepArgs, PulseDigestSweepHandler>();
-        builder.Services.AddRecurringJob("community.pulse-digests", "0 */5 * * * ?", new PulseDigestSweepArgs());
+        // Convener: scoring, activity → signal extraction, nudges and the weekly pulse digests.
+        builder.AddCommunity();
         // Conference intelligence.
         builder.Services.AddEvents();
         builder.Services.AddJobHandler<Platform.Core.Events.MatchCalculationArgs, MatchCalculationHandler>();
