@@ -1,10 +1,16 @@
+using System.Globalization;
 using System.Security.Claims;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using Platform.Api.Security;
+using Platform.Core.Community.Algorithms;
 using Platform.Core.Community;
 using Platform.Core.Governance;
+using Platform.Core.Jobs;
 
 namespace Platform.Api.Apis;
 
@@ -142,5 +148,35 @@ public static partial class CommunityApi
         return TypedResults.Ok(new LearningRecommendationPage(subject, goals.Goals, LearningMatcher.Version,
             [.. picked.Select(p => new LearningRecommendationView(View(p.Catalyst, granted), p.Score, p.MatchedGoals, p.Outcomes, p.Reasons))],
             ProvenanceLedger.RefOf(e)));
+    }
+
+
+    public static async Task<Results<Created<CatalystView>, ProblemHttpResult>> CreateCatalyst(HttpRequest request, ClaimsPrincipal user,
+        LearningCatalysts catalysts, CancellationToken ct)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(request, CommunityApiJsonContext.Default.CatalystRequest);
+        if (problem is not null) return problem;
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(body!.Title) || body.Title.Length > 500) errors["title"] = ["title is required, at most 500 characters."];
+        if (body.Tags is { Length: > 50 } || body.Tags?.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > 100) == true) errors["tags"] = ["At most 50 tags of 1–100 characters."];
+        if (body.Contributors is { Length: > 1000 } || body.Contributors?.Any(c => !ValidId(c)) == true) errors["contributors"] = ["At most 1000 user ids."];
+        if (body.Outcomes is { } o && o.ValueKind is not (JsonValueKind.Array or JsonValueKind.Null)) errors["outcomes"] = ["outcomes must be an array."];
+        if (errors.Count > 0) return Problems.Invalid(errors);
+        var caller = CommunityCaller.From(user);
+        var outcomes = body.Outcomes is { ValueKind: JsonValueKind.Array } arr ? arr.GetRawText() : "[]";
+        var c = await catalysts.CreateAsync(caller.TenantId, body.Title!.Trim(), body.Tags ?? [], body.Contributors?.Distinct().ToArray() ?? [], outcomes,
+            body.OccurredAt ?? DateTimeOffset.UtcNow, caller.UserId!, ct);
+        return TypedResults.Created($"/v1/learning/catalysts/{c.Id}", new CatalystView(c.Id, c.Title, c.Tags, c.Contributors, 0, c.Outcomes, c.OccurredAt, c.CreatedAt));
+    }
+
+    public static async Task<Results<Ok<CatalystPage>, ProblemHttpResult>> ListCatalysts(string? tag, string? limit, ClaimsPrincipal user,
+        LearningCatalysts catalysts, Consents consents, CancellationToken ct)
+    {
+        if (!Problems.TryParseQuery(limit, "limit", 1, 200, 50, out var n, out var problem)) return problem!;
+        var caller = CommunityCaller.From(user);
+        var items = await catalysts.ListAsync(caller.TenantId, tag, null, (int)n, ct);
+        var granted = await consents.GrantedAsync(caller.TenantId, ConsentPurposes.Recognition, [.. items.SelectMany(i => i.Contributors).Distinct()], ct);
+        return TypedResults.Ok(new CatalystPage([.. items.Select(c => new CatalystView(c.Id, c.Title, c.Tags,
+            [.. c.Contributors.Where(granted.Contains)], c.Contributors.Count(x => !granted.Contains(x)), c.Outcomes, c.OccurredAt, c.CreatedAt))]));
     }
 }

@@ -6,12 +6,11 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Npgsql;
 using Platform.Api.Security;
-using Platform.Core.Data;
 using Platform.Core.Impact.Privacy;
 using Platform.Core.Impact.Programs;
 using Platform.Core.Impact.Reporting;
+using Platform.Core.Impact.Scoring;
 using Platform.Core.Jobs;
 
 namespace Platform.Api.Apis;
@@ -22,12 +21,6 @@ public sealed record WebhookSecretRequest(Guid? CompanyId);
 public sealed record WebhookSecretIssued(string Source, Guid CompanyId, string Secret, string SignatureHeader, string TimestampHeader, string TenantHeader);
 public sealed record WebhookAccepted(string EventId, string Type, bool Duplicate);
 public sealed record MetricsQueued(Guid CompanyId, IReadOnlyList<DateOnly> Months, int Jobs);
-public sealed record PersonProfile(Guid Id, Guid CompanyId, string Role, string? Name, string? Email, JsonElement Journey,
-    IReadOnlyList<ExternalIdView> ExternalIds, IReadOnlyList<string> Programs, DateTimeOffset CreatedAt, DateTimeOffset? ErasedAt);
-public sealed record ExternalIdView(string Source, string ExternalId);
-public sealed record OutcomeEvidenceView(string? Sentence, string? Sha256, int Start, int Length, IReadOnlyList<string> Cues, double Contribution);
-public sealed record DimensionView(string Dimension, decimal? Score, decimal Confidence, bool Abstained, string ModelVersion, IReadOnlyList<OutcomeEvidenceView> Evidence);
-public sealed record TextScores(Guid TextId, string Status, IReadOnlyList<DimensionView> Dimensions);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(CreateCompanyRequest))]
@@ -307,192 +300,24 @@ public static partial class ImpactApi
         return TypedResults.Accepted($"/v1/impact/companies/{companyId}/report?period={period}", new MetricsQueued(companyId, months, n));
     }
 
-    public static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> Import(string? companyId, string? kind, HttpRequest request, ClaimsPrincipal user,
-        Companies companies, ImpactImports imports, CancellationToken ct)
-    {
-        if (companyId is null || !Problems.TryParseId(companyId, "companyId", out var company, out var problem))
-        {
-            return Problems.Invalid("companyId", "companyId (a UUID) is required.");
-        }
-        if (kind is null || !ImpactImports.Columns.ContainsKey(kind))
-        {
-            return Problems.Invalid("kind", $"kind must be one of {string.Join(", ", ImpactImports.Columns.Keys)}.");
-        }
-        var tenant = Caller.From(user).TenantId;
-        if (await companies.FindAsync(tenant, company, ct) is null)
-        {
-            return Problems.NotFound("Company");
-        }
-        var (bytes, tooLarge) = await ReadBodyAsync(request, MaxCsvBytes);
-        if (tooLarge)
-        {
-            return Problems.TooLarge(MaxCsvBytes);
-        }
-        string csv;
-        try
-        {
-            csv = new UTF8Encoding(false, true).GetString(bytes).TrimStart('\uFEFF');
-        }
-        catch (DecoderFallbackException)
-        {
-            return Problems.Invalid("body", "The file is not UTF-8 text.");
-        }
-        try
-        {
-            return TypedResults.Ok(await imports.ImportAsync(tenant, company, kind, csv, ct));
-        }
-        catch (ImportFormatException ex)
-        {
-            return Problems.Invalid(ex.Field, ex.Message);
-        }
-    }
-
-    public static async Task<Results<Created<WebhookSecretIssued>, ProblemHttpResult>> IssueWebhookSecret(string source, HttpRequest request,
-        ClaimsPrincipal user, Companies companies, ImpactWebhooks webhooks, CancellationToken ct)
-    {
-        if (!ImpactImports.ValidSource(source))
-        {
-            return Problems.Invalid("source", "source must be 1–40 lower-case letters, digits or '-'.");
-        }
-        var (body, problem) = await JsonBody.ReadAsync(request, ImpactJsonContext.Default.WebhookSecretRequest);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        if (body!.CompanyId is not { } companyId)
-        {
-            return Problems.Invalid("companyId", "companyId is required: the company whose program data this source delivers.");
-        }
-        var tenant = Caller.From(user).TenantId;
-        if (await companies.FindAsync(tenant, companyId, ct) is null)
-        {
-            return Problems.NotFound("Company");
-        }
-        var secret = await webhooks.IssueSecretAsync(tenant, source, companyId, ct);
-        return TypedResults.Created($"/v1/impact/webhooks/{source}", new WebhookSecretIssued(source, companyId, secret, SignatureHeader, TimestampHeader, TenantHeader));
-    }
-
-    public static async Task<Results<Accepted<WebhookAccepted>, Ok<WebhookAccepted>, ProblemHttpResult>> ReceiveWebhook(string source, HttpRequest request,
-        ImpactWebhooks webhooks, CancellationToken ct)
-    {
-        var remote = request.HttpContext.Connection.RemoteIpAddress?.ToString();
-        var (bytes, tooLarge) = await ReadBodyAsync(request, JsonBody.MaxBytes);
-        if (tooLarge)
-        {
-            return Problems.TooLarge(JsonBody.MaxBytes);
-        }
-        Guid? tenant = Guid.TryParse(request.Headers[TenantHeader].ToString(), out var t) ? t : null;
-        var known = tenant is { } id && ImpactImports.ValidSource(source) ? await webhooks.FindSourceAsync(id, source, ct) : null;
-        var rejection = known is null
-            ? "unknown tenant or source"
-            : WebhookSignature.Verify(known.Value.Secret, request.Headers[TimestampHeader].ToString(), request.Headers[SignatureHeader].ToString(), bytes,
-                DateTimeOffset.UtcNow);
-        if (rejection is not null)
-        {
-            await webhooks.RejectAsync(tenant, source, rejection, remote, ct);
-            return TypedResults.Problem(new ProblemDetails
-            {
-                Status = StatusCodes.Status401Unauthorized,
-                Type = ProblemTypes.Unauthenticated,
-                Title = "The webhook signature is invalid.",
-                Detail = $"Sign timestamp + '.' + body with HMAC-SHA256 under the source's secret; send {TenantHeader}, {TimestampHeader} (unix seconds, within 5 minutes) and {SignatureHeader}: sha256=<hex>.",
-            });
-        }
-        var (envelope, field, error) = DomainEvents.Parse(bytes);
-        if (envelope is null)
-        {
-            return Problems.Invalid(field!, error!);
-        }
-        var stored = await webhooks.ReceiveAsync(tenant!.Value, source, known!.Value.CompanyId, envelope, Encoding.UTF8.GetString(bytes), ct);
-        var answer = new WebhookAccepted(envelope.Id, envelope.Type, !stored);
-        return stored ? TypedResults.Accepted((string?)null, answer) : TypedResults.Ok(answer);
-    }
-
-    public static async Task<Results<Ok<PersonProfile>, ProblemHttpResult>> GetPerson(string id, ClaimsPrincipal user, NpgsqlDataSource dataSource,
-        PiiVault vault, CancellationToken ct)
+    public static async Task<Results<Ok<PersonProfile>, ProblemHttpResult>> GetPerson(string id, ClaimsPrincipal user, ImpactPeople people, CancellationToken ct)
     {
         if (!Problems.TryParseId(id, "id", out var personId, out var problem))
         {
             return problem!;
         }
-        var tenant = Caller.From(user).TenantId;
-        await using var conn = await dataSource.OpenForTenantAsync(tenant, ct);
-        await using var cmd = new NpgsqlCommand("""
-            SELECT company_id, role, name_enc, email_enc, journey::text, created_at, erased_at,
-                   ARRAY(SELECT source || '|' || external_id FROM impact.external_ids x WHERE x.person_id = p.id ORDER BY 1),
-                   ARRAY(SELECT program FROM impact.enrollments e WHERE e.person_id = p.id ORDER BY 1)
-              FROM impact.people p WHERE tenant_id = $1 AND id = $2
-            """, conn);
-        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenant });
-        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = personId });
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        if (!await reader.ReadAsync(ct))
-        {
-            return Problems.NotFound("Person");
-        }
-        var company = reader.GetGuid(0);
-        var role = reader.GetString(1);
-        var nameEnc = reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2);
-        var emailEnc = reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3);
-        var journey = JsonDocument.Parse(reader.GetString(4)).RootElement.Clone();
-        var created = reader.GetFieldValue<DateTimeOffset>(5);
-        DateTimeOffset? erased = reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6);
-        var ids = reader.GetFieldValue<string[]>(7).Select(s => s.Split('|', 2)).Select(p => new ExternalIdView(p[0], p[1])).ToList();
-        var programs = reader.GetFieldValue<string[]>(8);
-        await reader.DisposeAsync();
-        var keyring = await vault.KeyringAsync(conn, null, tenant, [personId], "profile-view", "api:tenant-key", ct);
-        var profile = new PersonProfile(personId, company, role, keyring.Read(personId, "name", nameEnc), keyring.Read(personId, "email", emailEnc), journey,
-            ids, programs, created, erased);
-        await keyring.FlushAsync(conn, null, ct);
-        return TypedResults.Ok(profile);
+        var profile = await people.GetAsync(Caller.From(user).TenantId, personId, ct);
+        return profile is null ? Problems.NotFound("Person") : TypedResults.Ok(profile);
     }
 
-    public static async Task<Results<Ok<TextScores>, ProblemHttpResult>> GetTextScores(string id, ClaimsPrincipal user, NpgsqlDataSource dataSource,
-        PiiVault vault, CancellationToken ct)
+    public static async Task<Results<Ok<TextScores>, ProblemHttpResult>> GetTextScores(string id, ClaimsPrincipal user, TextScoreReads scores, CancellationToken ct)
     {
         if (!Problems.TryParseId(id, "id", out var textId, out var problem))
         {
             return problem!;
         }
-        var tenant = Caller.From(user).TenantId;
-        await using var conn = await dataSource.OpenForTenantAsync(tenant, ct);
-        Guid person;
-        string status;
-        await using (var text = new NpgsqlCommand("SELECT person_id, status FROM impact.texts WHERE tenant_id = $1 AND id = $2", conn))
-        {
-            text.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenant });
-            text.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = textId });
-            await using var r = await text.ExecuteReaderAsync(ct);
-            if (!await r.ReadAsync(ct))
-            {
-                return Problems.NotFound("Text");
-            }
-            person = r.GetGuid(0);
-            status = r.GetString(1);
-        }
-        var rows = new List<(string Dim, decimal? Score, decimal Conf, string Model, byte[]? Enc, string? Sha, int Start, int Len, string[] Cues, double W, bool HasEvidence)>();
-        await using (var cmd = new NpgsqlCommand("""
-            SELECT s.dimension, s.score, s.confidence, s.model_version, e.snippet_enc, e.snippet_sha256, e.start_offset, e.length, e.cues, e.contribution, e.id IS NOT NULL
-              FROM impact.outcome_scores s LEFT JOIN impact.evidence_snippets e ON e.outcome_score_id = s.id
-             WHERE s.tenant_id = $1 AND s.text_id = $2 ORDER BY s.dimension, e.start_offset
-            """, conn))
-        {
-            cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenant });
-            cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = textId });
-            await using var r = await cmd.ExecuteReaderAsync(ct);
-            while (await r.ReadAsync(ct))
-            {
-                var has = r.GetBoolean(10);
-                rows.Add((r.GetString(0), r.IsDBNull(1) ? null : r.GetDecimal(1), r.GetDecimal(2), r.GetString(3), has && !r.IsDBNull(4) ? r.GetFieldValue<byte[]>(4) : null,
-                    has && !r.IsDBNull(5) ? r.GetString(5) : null, has ? r.GetInt32(6) : 0, has ? r.GetInt32(7) : 0, has ? r.GetFieldValue<string[]>(8) : [],
-                    has ? r.GetDouble(9) : 0, has));
-            }
-        }
-        var keyring = await vault.KeyringAsync(conn, null, tenant, [person], "score-evidence-view", "api:tenant-key", ct);
-        var dims = rows.GroupBy(r => r.Dim).Select(g => new DimensionView(g.Key, g.First().Score, g.First().Conf, g.First().Score is null, g.First().Model,
-            g.Where(r => r.HasEvidence).Select(r => new OutcomeEvidenceView(keyring.Read(person, "evidence", r.Enc), r.Sha, r.Start, r.Len, r.Cues, r.W)).ToList())).ToList();
-        await keyring.FlushAsync(conn, null, ct);
-        return TypedResults.Ok(new TextScores(textId, status, dims));
+        var found = await scores.GetAsync(Caller.From(user).TenantId, textId, ct);
+        return found is null ? Problems.NotFound("Text") : TypedResults.Ok(found);
     }
 
     private static bool TryWindow(string? from, string? to, string? period, out DateOnly f, out DateOnly t, out ProblemHttpResult? problem)
@@ -528,55 +353,4 @@ public static partial class ImpactApi
         Title = title,
         Detail = detail,
     });
-
-    private static async Task<(byte[] Bytes, bool TooLarge)> ReadBodyAsync(HttpRequest request, int max)
-    {
-        if (request.ContentLength > max)
-        {
-            return ([], true);
-        }
-        var buffer = new ArrayBufferWriter<byte>();
-        var chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
-        try
-        {
-            int read;
-            while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
-            {
-                if (buffer.WrittenCount + read > max)
-                {
-                    return ([], true);
-                }
-                buffer.Write(chunk.AsSpan(0, read));
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
-        return (buffer.WrittenSpan.ToArray(), false);
-    }
-}
-
-/// <summary>
-/// For a user token: only the companies named by its <c>company_user:{companyId}</c> roles exist (404 for any other id);
-/// tenant API keys pass unchanged.
-/// </summary>
-public sealed class CompanyUserScope : IEndpointFilter
-{
-    /// <summary>The companies a user caller may see; null for a tenant API key (every company).</summary>
-    public static IReadOnlySet<Guid>? Companies(ClaimsPrincipal user) =>
-        user.FindFirstValue(PlatformClaims.Kind) != CallerKinds.User
-            ? null
-            : Platform.Core.Identity.Roles.ScopesOf(user.FindAll(PlatformClaims.Role).Select(c => c.Value), Platform.Core.Identity.Roles.CompanyUser)
-                .Select(s => Guid.TryParse(s, out var g) ? g : Guid.Empty).Where(g => g != Guid.Empty).ToHashSet();
-
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        if (Companies(context.HttpContext.User) is { } own && context.HttpContext.GetRouteValue("id") is string id
-            && (!Guid.TryParse(id, out var company) || !own.Contains(company)))
-        {
-            return Problems.NotFound("Company");
-        }
-        return await next(context);
-    }
 }

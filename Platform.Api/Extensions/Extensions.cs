@@ -1,6 +1,7 @@
 using Platform.Api.Apis;
 using Platform.Api.Security;
 using Platform.Core.Civic;
+using Platform.Core.Community;
 using Platform.Core.Data;
 using Platform.Core.Impact;
 using Platform.Core.Messaging;
@@ -24,17 +25,16 @@ internal static class Extensions
         builder.Services.AddHostedService<MigrationHostedService>();
 
         builder.AddConversationServices();
-        builder.AddCivicServices();
-        builder.Services.AddCommunity(builder.Configuration);
+        builder.AddCivic();
+        builder.AddCommunity();
         builder.Services.AddSingleton<CommunityAccess.Filter>();
         builder.Services.AddEvents();
         Platform.Core.Ai.ModelClients.AddSharedChatClient(builder.Services, builder.Configuration);
         builder.AddNotifications();
-        builder.Services.AddImpactServices();
+        builder.AddImpact();
         Platform.Core.Retention.RetentionExtensions.AddRetention(builder.Services);
         Platform.Core.Privacy.PrivacyExtensions.AddSubjectRequests(builder.Services);
         builder.Services.AddSingleton<Platform.Core.Search.SiteSearch>();
-        builder.Services.AddSingleton<Platform.Core.Impact.Reporting.ImpactAnalytics>();
 
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {

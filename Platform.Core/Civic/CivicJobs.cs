@@ -3,7 +3,7 @@ using Platform.Core.Jobs;
 
 namespace Platform.Core.Civic;
 
-// Versioned job envelopes (plan §5): every stage carries an idempotency key and the trace id of the request or
+// Versioned job envelopes: every stage carries an idempotency key and the trace id of the request or
 // schedule that started the pipeline, so one meeting's run can be followed across stages and retries.
 
 public sealed record CityScanArgs(Guid TenantId, Guid CityId, string Trigger, string IdempotencyKey, string? TraceId) : IJobArgs

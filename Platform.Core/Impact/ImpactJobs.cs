@@ -12,41 +12,6 @@ using Platform.Core.Jobs;
 
 namespace Platform.Core.Impact;
 
-public static class ImpactServiceCollectionExtensions
-{
-    /// <summary>The impact module's services (Api and Worker).</summary>
-    public static IServiceCollection AddImpactServices(this IServiceCollection services)
-    {
-        services.AddSingleton<PiiVault>();
-        services.AddSingleton<Companies>();
-        services.AddSingleton<ImpactImports>();
-        services.AddSingleton<ImpactWebhooks>();
-        services.AddSingleton<PrivacyRequests>();
-        services.AddSingleton<ImpactReports>();
-        services.AddSingleton<SafetyFlags>();
-        services.AddSingleton(sp => OutcomeModels.FromConfiguration(sp.GetService<Microsoft.Extensions.Configuration.IConfiguration>()));
-        return services;
-    }
-
-    /// <summary>The impact module's job handlers (Worker).</summary>
-    public static IServiceCollection AddImpactJobHandlers(this IServiceCollection services)
-    {
-        services.AddImpactServices();
-        services.AddJobHandler<ScoreTextArgs, ScoreTextHandler>();
-        services.AddJobHandler<ScoreTextsArgs, ScoreTextHandler>();
-        services.AddJobHandler<ApplyDomainEventArgs, ApplyDomainEventHandler>();
-        services.AddJobHandler<ComputeCompanyMetricsArgs, ComputeCompanyMetricsHandler>();
-        services.AddJobHandler<PrivacyRequestArgs, PrivacyRequestHandler>();
-        services.AddJobHandler<MetricsSweepArgs, MetricsSweepHandler>();
-        // Nightly at 02:15 UTC: this month and the last, for every company (late data lands in the previous month).
-        services.AddRecurringJob("impact.metrics-nightly", "0 15 2 * * ?", new MetricsSweepArgs());
-        services.AddJobHandler<PruneRejectionsArgs, PruneRejectionsHandler>();
-        // Daily at 03:40 UTC: rejection windows older than the retention go.
-        services.AddRecurringJob("impact.rejections-prune", "0 40 3 * * ?", new PruneRejectionsArgs());
-        return services;
-    }
-}
-
 /// <summary>
 /// Scores texts with the configured <see cref="IOutcomeModel"/> and stores the five dimensions (abstentions as NULL)
 /// with the model version, and each evidence sentence encrypted under the person's key with its SHA-256. Only

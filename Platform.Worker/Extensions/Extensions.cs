@@ -20,20 +20,9 @@ internal static class Extensions
         builder.Services.AddJobHandler<CanaryArgs, CanaryHandler>();
 
         // Civic meeting digests: city.scan → meeting.ingest → extract → summarize → publish (docs/civic.md).
-        builder.AddCivicPipeline();
-        // Convener: scoring (hourly, and on POST /v1/champions/refresh) and activity → signal extraction.
-        builder.Services.AddCommunity(builder.Configuration);
-        var community = new CommunityOptions();
-        builder.Configuration.GetSection(CommunityOptions.Section).Bind(community);
-        builder.Services.AddJobHandler<ScoreChampionsArgs, ScoreChampionsHandler>();
-        builder.Services.AddJobHandler<ExtractActivitySignalsArgs, ExtractActivitySignalsHandler>();
-        builder.Services.AddJobHandler<ExecuteNudgeArgs, ExecuteNudgeHandler>();
-        builder.Services.AddRecurringJob("community.score-champions", community.ScoringCron, new ScoreChampionsArgs());
-        // Every 30 s: a fire is skipped while the previous extraction still runs (one at a time, no pile-up).
-        builder.Services.AddRecurringJob("community.extract-activity-signals", community.ExtractionCron, new ExtractActivitySignalsArgs());
-        // Weekly pulse and champions email for managers and team leads, due per person at their local digest time.
-        builder.Services.AddJobHandler<PulseDigestSweepArgs, PulseDigestSweepHandler>();
-        builder.Services.AddRecurringJob("community.pulse-digests", "0 */5 * * * ?", new PulseDigestSweepArgs());
+        builder.AddCivic();
+        // Convener: scoring, activity → signal extraction, nudges and the weekly pulse digests.
+        builder.AddCommunity();
         // Conference intelligence.
         builder.Services.AddEvents();
         builder.Services.AddJobHandler<Platform.Core.Events.MatchCalculationArgs, MatchCalculationHandler>();
@@ -42,7 +31,7 @@ internal static class Extensions
         builder.Services.AddJobHandler<Platform.Core.Events.DayAheadDigestSweepArgs, Platform.Core.Events.DayAheadDigestSweepHandler>();
         builder.Services.AddRecurringJob("events.day-ahead-digests", "0 */5 * * * ?", new Platform.Core.Events.DayAheadDigestSweepArgs());
         builder.AddNotificationDelivery();
-        builder.Services.AddImpactJobHandlers();
+        builder.AddImpact();
         // Direct Line uploads past their retention are deleted hourly.
         builder.Services.AddDirectLineJobs(builder.Configuration);
         // Per-tenant keep periods per data class, applied hourly in bounded batches (docs/retention.md).

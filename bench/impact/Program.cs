@@ -107,7 +107,7 @@ try
     builder.Services.AddSingleton(db);
     builder.Services.AddSingleton<SchemaGate>();
     builder.AddJobWorker();
-    builder.Services.AddImpactJobHandlers();
+    builder.AddImpact();
     using var host = builder.Build();
     // The model is loaded once per process, before the clock starts (as a Worker does at its first job).
     var modelVersion = host.Services.GetRequiredService<Platform.Core.Impact.Scoring.IOutcomeModel>().ModelVersion;

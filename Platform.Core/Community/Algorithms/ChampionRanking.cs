@@ -12,7 +12,7 @@ public sealed record ChampionRankingParameters
     public double Damping { get; init; } = 0.85;
     /// <summary>Tighter than NetworkX's 1e-6 because its L1 stop rule (err &lt; n·tol) loosens with n.</summary>
     public double PageRankTolerance { get; init; } = 1e-10;
-    /// <summary>Reply 3, endorsement 2, mention 2, reaction 1 — a reply costs the most effort and an endorsement or mention names a person on purpose; untargeted kinds add no tie.</summary>
+    /// <summary>Reply 3, endorsement 2, mention 2, reaction 1: the more effort a signal takes, the more it says about a tie (docs/community-algorithms.md); untargeted kinds add no tie.</summary>
     public IReadOnlyDictionary<SignalKind, double> KindWeights { get; init; } = new Dictionary<SignalKind, double>
     {
         [SignalKind.Reply] = 3, [SignalKind.Endorsement] = 2, [SignalKind.Mention] = 2, [SignalKind.Reaction] = 1,

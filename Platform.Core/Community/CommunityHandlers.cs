@@ -1,16 +1,16 @@
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Platform.Core.Data;
-using Platform.Core.Community;
 using Platform.Core.Jobs;
 
-namespace Platform.Worker.Jobs;
+namespace Platform.Core.Community;
 
 /// <summary>
 /// Champion scoring. With a tenant: one scoring run (a stored ranking + provenance + Redis cache). Without (the
 /// hourly schedule): one job per active tenant that has members or signals, each unique per tenant so a slow run
 /// is never doubled.
 /// </summary>
-internal sealed partial class ScoreChampionsHandler(ChampionScoring scoring, NpgsqlDataSource db, IJobQueue jobs) : IJobHandler<ScoreChampionsArgs>
+public sealed partial class ScoreChampionsHandler(ChampionScoring scoring, NpgsqlDataSource db, IJobQueue jobs) : IJobHandler<ScoreChampionsArgs>
 {
     public async Task HandleAsync(ScoreChampionsArgs args, JobContext context)
     {
@@ -39,13 +39,13 @@ internal sealed partial class ScoreChampionsHandler(ChampionScoring scoring, Npg
 }
 
 /// <summary>Conversation activities → signals, on a short schedule; idempotent (sourceRef + cursor in one transaction).</summary>
-internal sealed class ExtractActivitySignalsHandler(ActivitySignals extraction) : IJobHandler<ExtractActivitySignalsArgs>
+public sealed class ExtractActivitySignalsHandler(ActivitySignals extraction) : IJobHandler<ExtractActivitySignalsArgs>
 {
     public Task HandleAsync(ExtractActivitySignalsArgs args, JobContext context) => extraction.ExtractAsync(args.MaxConversations, context.CancellationToken);
 }
 
 /// <summary>Carries out an approved nudge; safe to run any number of times (<see cref="Nudges"/>).</summary>
-internal sealed partial class ExecuteNudgeHandler(Nudges nudges) : IJobHandler<ExecuteNudgeArgs>
+public sealed partial class ExecuteNudgeHandler(Nudges nudges) : IJobHandler<ExecuteNudgeArgs>
 {
     public async Task HandleAsync(ExecuteNudgeArgs args, JobContext context)
     {

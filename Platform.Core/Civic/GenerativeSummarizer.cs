@@ -4,20 +4,6 @@ using Microsoft.Extensions.Logging;
 
 namespace Platform.Core.Civic;
 
-public sealed record SummaryInput(Guid ArtifactId, string Text, MeetingExtraction Extraction, string Title);
-
-/// <summary>Produces a draft summary; whatever it returns goes through the same quality gate.</summary>
-public interface ISummarizer
-{
-    Task<SummaryDraft> SummarizeAsync(SummaryInput input, CancellationToken ct);
-}
-
-public sealed class ExtractiveSummarizerAdapter : ISummarizer
-{
-    public Task<SummaryDraft> SummarizeAsync(SummaryInput input, CancellationToken ct) =>
-        Task.FromResult(ExtractiveSummarizer.Summarize(input.ArtifactId, input.Text, input.Extraction, input.Title));
-}
-
 /// <summary>
 /// Optional model-backed summarizer behind <see cref="IChatClient"/> (an OpenAI-compatible endpoint, Azure OpenAI's
 /// v1 endpoint or a local Ollama, chosen by configuration). The model writes the short summary and claims that each
@@ -94,4 +80,11 @@ public sealed partial class GenerativeSummarizer(IChatClient chat, GenerativeOpt
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Generative summary ({Provider} {Model}) failed, using the extractive summary: {Reason}")]
     private static partial void LogFallback(ILogger logger, string provider, string model, string reason);
+}
+
+/// <summary>The <see cref="Microsoft.Extensions.AI.IChatClient"/> a configuration names.</summary>
+public static class GenerativeClients
+{
+    public static Microsoft.Extensions.AI.IChatClient Create(GenerativeOptions options) =>
+        Ai.ModelClients.CreateChat(options.Provider, options.Endpoint!, options.ApiKey, options.Model, options.Timeout);
 }
