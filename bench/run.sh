@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (bench/README.md).
 #
-#   bench/run.sh [--smoke] [scenario…]     scenarios: api api-rls throughput connections resume jobs notify
+#   bench/run.sh [--smoke] [scenario…]     scenarios: api api-rls throughput connections resume append-cost jobs notify
 #                                           algorithms community events impact civic (default: all but api-rls)
 #
 # Uses the running system (./platform.sh start, .platform/env) or starts one — with the tenant rate limits off —
@@ -14,14 +14,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 STATE="${PLATFORM_STATE_DIR:-$ROOT/.platform}"
-ALL=(api throughput connections resume jobs notify algorithms community events impact civic)
+ALL=(api throughput connections resume append-cost jobs notify algorithms community events impact civic)
 SMOKE=0
 SCENARIOS=()
 for a in "$@"; do
   case "$a" in
     --smoke) SMOKE=1 ;;
     -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    api|api-rls|throughput|connections|resume|jobs|notify|algorithms|community|events|impact|civic) SCENARIOS+=("$a") ;;
+    api|api-rls|throughput|connections|resume|append-cost|jobs|notify|algorithms|community|events|impact|civic) SCENARIOS+=("$a") ;;
     *) echo "unknown scenario: $a (one of: ${ALL[*]})" >&2; exit 2 ;;
   esac
 done
@@ -110,6 +110,10 @@ else
   if [ -z "${PLATFORM_REALTIME_PORTS:-}" ]; then r0="$(free_port 5090)"; r1="$(free_port $((r0 + 1)))"; export PLATFORM_REALTIME_PORTS="$r0 $r1"; fi
   export PLATFORM_WORKER_PORT="${PLATFORM_WORKER_PORT:-$(free_port 5070)}"
   export PLATFORM_ADMIN_PORT="${PLATFORM_ADMIN_PORT:-$(free_port 5050)}"
+  # The AppHost's own dashboard listens too: another checkout's running system holds the default ports.
+  export PLATFORM_DASHBOARD_URL="${PLATFORM_DASHBOARD_URL:-http://localhost:$(free_port 15080)}"
+  export PLATFORM_OTLP_URL="${PLATFORM_OTLP_URL:-http://localhost:$(free_port 19080)}"
+  export PLATFORM_RESOURCE_SERVICE_URL="${PLATFORM_RESOURCE_SERVICE_URL:-http://localhost:$(free_port 20080)}"
   export Platform__RateLimits__Enabled=false PLATFORM_SEEDS=false
   # The civic benchmark reads its meetings from a `file` source, which the services accept only under a configured root.
   export BENCH_CIVIC_SOURCES="$STATE/bench-civic-sources"; mkdir -p "$BENCH_CIVIC_SOURCES"
@@ -219,7 +223,7 @@ run_step limits "$T" dotnet "$LOAD_DLL" limits "${SMOKEFLAG[@]}" --out "$OUT/lim
 
 for s in "${SCENARIOS[@]}"; do
   case "$s" in
-    api|throughput|resume)
+    api|throughput|resume|append-cost)
       run_step "$s" "$T" dotnet "$LOAD_DLL" "$s" "${SMOKEFLAG[@]}" --out "$OUT/$s.json" ;;
     api-rls)
       if start_owner_api; then

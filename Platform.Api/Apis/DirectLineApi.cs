@@ -1,8 +1,6 @@
 using System.Security.Claims;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Platform.Api.Security;
 using Platform.Core.DirectLine;
 using Platform.Core.Messaging;
@@ -87,22 +85,8 @@ public static partial class DirectLineApi
         {
             return Error(StatusCodes.Status403Forbidden, "BadArgument", "tokens/generate needs the channel secret.");
         }
-        var (body, problem) = await ReadJsonAsync(request, allowEmpty: true);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        if (!TryUser(body, out var userId, out problem))
-        {
-            return problem!;
-        }
-        var (outcome, conversation) = await services.Conversations.StartAsync(caller.TenantId, caller.ChannelId!.Value, ct);
-        if (outcome != StartOutcome.Started)
-        {
-            return Error(StatusCodes.Status403Forbidden, "Forbidden", "The channel is not active.");
-        }
-        var token = Issue(services.Tokens, request.HttpContext.User, caller.TenantId, userId, conversation!.Id);
-        return Results.Json(new TokenAnswer(conversation.Id.ToString(), token, TokenLifetimeSeconds), DirectLineJsonContext.Default.TokenAnswer);
+        var (conversationId, token, problem) = await StartWithSecretAsync(request, caller, services, ct);
+        return problem ?? Results.Json(new TokenAnswer(conversationId.ToString(), token, TokenLifetimeSeconds), DirectLineJsonContext.Default.TokenAnswer);
     }
 
     public static IResult RefreshToken(HttpContext context, [AsParameters] DirectLineServices services)
@@ -142,22 +126,11 @@ public static partial class DirectLineApi
         }
         else
         {
-            var (body, problem) = await ReadJsonAsync(request, allowEmpty: true);
+            (conversationId, token, var problem) = await StartWithSecretAsync(request, caller, services, ct);
             if (problem is not null)
             {
                 return problem;
             }
-            if (!TryUser(body, out var userId, out problem))
-            {
-                return problem!;
-            }
-            var (outcome, conversation) = await services.Conversations.StartAsync(caller.TenantId, caller.ChannelId!.Value, ct);
-            if (outcome != StartOutcome.Started)
-            {
-                return Error(StatusCodes.Status403Forbidden, "Forbidden", "The channel is not active.");
-            }
-            conversationId = conversation!.Id;
-            token = Issue(services.Tokens, request.HttpContext.User, caller.TenantId, userId, conversationId);
             expiresIn = TokenLifetimeSeconds;
         }
         var streamUrl = await StreamUrlAsync(services.Nodes, token, conversationId, null, ct);
@@ -168,6 +141,30 @@ public static partial class DirectLineApi
         var first = await services.Store.MarkStartedAsync(caller.TenantId, conversationId, ct);
         return Results.Json(new ConversationAnswer(conversationId.ToString(), token, expiresIn, streamUrl), DirectLineJsonContext.Default.ConversationAnswer,
             statusCode: first ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+    }
+
+    /// <summary>
+    /// A secret starts a conversation: the optional <c>{user:{id,name}}</c> body names the user (or the service names
+    /// one), the conversation is created on the secret's channel, and a token for that user and conversation is issued.
+    /// </summary>
+    private static async Task<(Guid ConversationId, string Token, IResult? Problem)> StartWithSecretAsync(HttpRequest request, Caller caller,
+        DirectLineServices services, CancellationToken ct)
+    {
+        var (body, problem) = await ReadJsonAsync(request, allowEmpty: true);
+        if (problem is not null)
+        {
+            return (Guid.Empty, "", problem);
+        }
+        if (!TryUser(body, out var userId, out problem))
+        {
+            return (Guid.Empty, "", problem!);
+        }
+        var (outcome, conversation) = await services.Conversations.StartAsync(caller.TenantId, caller.ChannelId!.Value, ct);
+        if (outcome != StartOutcome.Started)
+        {
+            return (Guid.Empty, "", Error(StatusCodes.Status403Forbidden, "Forbidden", "The channel is not active."));
+        }
+        return (conversation!.Id, Issue(services.Tokens, request.HttpContext.User, caller.TenantId, userId, conversation.Id), null);
     }
 
     public static async Task<IResult> Reconnect(string id, string? watermark, HttpContext context, [AsParameters] DirectLineServices services,
@@ -238,145 +235,6 @@ public static partial class DirectLineApi
         var activities = await services.Log.ReadAsync(caller.TenantId, conversationId, after, ConversationsApi.DefaultPageSize, ct);
         return Results.Bytes(DirectLineWire.ActivitySet(activities, activities.Count > 0 ? activities[^1].Seq!.Value : after), "application/json");
     }
-
-    public static async Task<IResult> Upload(string id, string? userId, HttpRequest request, [AsParameters] DirectLineServices services, CancellationToken ct)
-    {
-        var caller = DirectLineFilter.CallerOf(request.HttpContext);
-        if (!TryReach(caller, id, out var conversationId))
-        {
-            return NotFound();
-        }
-        if (!request.HasFormContentType)
-        {
-            return Error(StatusCodes.Status400BadRequest, "BadArgument", "Send multipart/form-data: an optional 'activity' part and 'file' parts.");
-        }
-        IFormCollection form;
-        try
-        {
-            form = await request.ReadFormAsync(ct);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or IOException && !ct.IsCancellationRequested)
-        {
-            // A multipart body without a boundary, cut short or over the form limits: the client's fault, not ours.
-            return Error(StatusCodes.Status400BadRequest, "BadArgument", "The multipart/form-data body is malformed or incomplete.");
-        }
-        var activityPart = form.Files.FirstOrDefault(IsActivityPart);
-        var files = form.Files.Where(f => f != activityPart).ToList();
-        if (files.Count == 0)
-        {
-            return Error(StatusCodes.Status400BadRequest, "BadArgument", "No file was uploaded.");
-        }
-        if (files.Count > ActivityRules.MaxAttachments)
-        {
-            return Error(StatusCodes.Status400BadRequest, "BadArgument", $"At most {ActivityRules.MaxAttachments} files per upload.");
-        }
-        if (files.FirstOrDefault(f => f.Length > DirectLineStore.MaxFileBytes) is { } large)
-        {
-            return Error(StatusCodes.Status413PayloadTooLarge, "MessageSizeTooBig",
-                $"'{large.FileName}' is larger than {DirectLineStore.MaxFileBytes / (1024 * 1024)} MiB.");
-        }
-        ActivityDraft draft;
-        if (activityPart is not null || form.TryGetValue("activity", out _))
-        {
-            using var reader = activityPart is not null ? new StreamReader(activityPart.OpenReadStream(), Encoding.UTF8) : null;
-            var json = reader is not null ? await reader.ReadToEndAsync(ct) : form["activity"].ToString();
-            if (JsonBody.TextError(Encoding.UTF8.GetBytes(json)) is { } textError)
-            {
-                return Error(StatusCodes.Status400BadRequest, "BadArgument", "The activity part: " + textError);
-            }
-            JsonElement element;
-            try
-            {
-                element = JsonDocument.Parse(json).RootElement.Clone();
-            }
-            catch (JsonException ex)
-            {
-                return Error(StatusCodes.Status400BadRequest, "BadArgument", "The activity part is not JSON: " + ex.Message);
-            }
-            if (!DirectLineActivities.TryRead(element, out var read, out var error))
-            {
-                return Error(StatusCodes.Status400BadRequest, "BadArgument", error!);
-            }
-            draft = read!;
-        }
-        else
-        {
-            draft = new ActivityDraft(ActivityTypes.Message, null, null, null, null, null, null, null, null, null);
-        }
-        if (draft.From is null && !string.IsNullOrEmpty(userId))
-        {
-            draft = draft with { From = new ChannelAccount(userId) };
-        }
-        // Check the conversation before storing any byte, so a refused upload leaves nothing behind.
-        if (await services.Conversations.FindAsync(caller.TenantId, conversationId, caller.ChannelScope, ct) is null)
-        {
-            return NotFound();
-        }
-        var uploads = new List<UploadFile>(files.Count);
-        foreach (var file in files)
-        {
-            using var buffer = new MemoryStream((int)file.Length);
-            await file.CopyToAsync(buffer, ct);
-            var name = string.IsNullOrWhiteSpace(file.FileName) ? "file" : Path.GetFileName(file.FileName);
-            var contentType = string.IsNullOrWhiteSpace(file.ContentType) ? "application/octet-stream" : file.ContentType;
-            uploads.Add(new UploadFile(name, contentType, buffer.ToArray()));
-        }
-        // Validate the activity with stand-in attachment URLs first: an invalid activity must not leave files behind.
-        var standIn = uploads.Select(u => (Attachment?)new Attachment($"{request.Scheme}://{request.Host}{request.PathBase}{Prefix}/attachments/up_", u.ContentType, u.Name)).ToList();
-        var (valid, invalid) = ActivityRules.Validate(draft with { Type = draft.Type ?? ActivityTypes.Message, Attachments = standIn }, caller.IsClient ? caller.UserId : null);
-        if (valid is null)
-        {
-            return Error(StatusCodes.Status400BadRequest, "BadArgument", string.Join(" ", invalid.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
-        }
-        var uploader = caller.IsClient ? caller.UserId : draft.From?.Id;
-        var (ids, refusal) = await services.Store.SaveUploadsAsync(caller.TenantId, conversationId, uploader, uploads, ct);
-        if (refusal is not null)
-        {
-            return Error(StatusCodes.Status413PayloadTooLarge, "MessageSizeTooBig",
-                $"The {refusal.Scope}'s upload quota is {refusal.LimitBytes / (1024 * 1024)} MiB and {refusal.UsedBytes / (1024 * 1024)} MiB are in use; " +
-                "files expire after " + $"{services.Store.UploadOptions.Retention.TotalDays:0} days.");
-        }
-        var attachments = uploads.Select((u, i) =>
-            (Attachment?)new Attachment($"{request.Scheme}://{request.Host}{request.PathBase}{Prefix}/attachments/{ids![i]}", u.ContentType, u.Name)).ToList();
-        return await AppendAsync(caller, conversationId, draft with { Type = draft.Type ?? ActivityTypes.Message, Attachments = attachments }, services, ct);
-    }
-
-    public static async Task<IResult> EraseConversationUploads(string id, string? userId, ClaimsPrincipal user, [AsParameters] DirectLineServices services,
-        CancellationToken ct)
-    {
-        var caller = Caller.From(user);
-        if (!Problems.TryParseId(id, "id", out var conversationId, out var problem))
-        {
-            return problem!;
-        }
-        if (await services.Conversations.FindAsync(caller.TenantId, conversationId, caller.ChannelScope, ct) is null)
-        {
-            return Problems.NotFound("Conversation");
-        }
-        var deleted = await services.Store.EraseUploadsAsync(caller.TenantId, conversationId, string.IsNullOrEmpty(userId) ? null : userId, ct);
-        return Results.Json(new UploadsErased(deleted), DirectLineJsonContext.Default.UploadsErased);
-    }
-
-    public static async Task<IResult> EraseUserUploads(string userId, ClaimsPrincipal user, DirectLineStore store, CancellationToken ct)
-    {
-        var deleted = await store.EraseUploadsAsync(Caller.From(user).TenantId, null, userId, ct);
-        return Results.Json(new UploadsErased(deleted), DirectLineJsonContext.Default.UploadsErased);
-    }
-
-    public static async Task<IResult> GetAttachment(string id, HttpContext context, DirectLineStore store, CancellationToken ct)
-    {
-        if (!id.StartsWith("up_", StringComparison.Ordinal) || await store.FindUploadAsync(id, ct) is not { } upload)
-        {
-            return Error(StatusCodes.Status404NotFound, "NotFound", "No such attachment.");
-        }
-        context.Response.Headers.AccessControlAllowOrigin = "*";
-        context.Response.Headers.XContentTypeOptions = "nosniff";
-        context.Response.Headers.CacheControl = "private, max-age=86400";
-        return Results.File(upload.Content, upload.ContentType, upload.Name);
-    }
-
-    private static bool IsActivityPart(IFormFile f) =>
-        f.Name == "activity" || f.ContentType.StartsWith("application/vnd.microsoft.activity", StringComparison.OrdinalIgnoreCase);
 
     private static async Task<IResult> AppendAsync(Caller caller, Guid conversationId, ActivityDraft draft, DirectLineServices services, CancellationToken ct)
     {
@@ -504,28 +362,3 @@ public static partial class DirectLineApi
         return Results.NoContent();
     }
 }
-
-public sealed record TokenAnswer(string ConversationId, string Token, [property: JsonPropertyName("expires_in")] int ExpiresIn);
-
-public sealed record ConversationAnswer(string ConversationId, string Token, [property: JsonPropertyName("expires_in")] int ExpiresIn, string StreamUrl);
-
-public sealed record ResourceResponse(string Id);
-
-/// <summary>How many uploaded files an erasure deleted.</summary>
-public sealed record UploadsErased(int Deleted);
-
-public sealed record SessionAnswer(string SessionId);
-
-public sealed record ErrorBody(string Code, string Message);
-
-public sealed record ErrorResponse(ErrorBody Error);
-
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[JsonSerializable(typeof(TokenAnswer))]
-[JsonSerializable(typeof(ConversationAnswer))]
-[JsonSerializable(typeof(ResourceResponse))]
-[JsonSerializable(typeof(UploadsErased))]
-[JsonSerializable(typeof(SessionAnswer))]
-[JsonSerializable(typeof(ErrorResponse))]
-[JsonSerializable(typeof(JsonElement))]
-internal sealed partial class DirectLineJsonContext : JsonSerializerContext;

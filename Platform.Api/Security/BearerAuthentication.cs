@@ -56,7 +56,7 @@ public static class ProblemTypes
 /// </summary>
 public sealed class BearerAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IConfiguration configuration,
-    CredentialLookup credentials, Platform.Core.Identity.BearerTokens tokens)
+    CredentialLookup credentials, ApiKeyCache apiKeys, Platform.Core.Identity.BearerTokens tokens)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "PlatformBearer";
@@ -79,7 +79,7 @@ public sealed class BearerAuthenticationHandler(
         }
         if (bearer.StartsWith(Credentials.TenantKeyPrefix, StringComparison.Ordinal))
         {
-            var owner = await credentials.FindApiKeyAsync(bearer, Context.RequestAborted);
+            var owner = await apiKeys.FindApiKeyAsync(bearer, Context.RequestAborted);
             return owner is null ? AuthenticateResult.Fail("Unknown or revoked API key.") : Success(Claims(CallerKinds.Tenant, owner));
         }
         if (bearer.StartsWith(Credentials.ChannelSecretPrefix, StringComparison.Ordinal))
@@ -253,6 +253,8 @@ public static class SecurityExtensions
         builder.Services.AddSingleton<ClientTokens>();
         builder.Services.AddSingleton<Revocations>();
         builder.Services.AddSingleton<CredentialLookup>();
+        builder.Services.AddSingleton<ApiKeyCache>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ApiKeyCache>());
         return builder;
     }
 

@@ -12,6 +12,13 @@ namespace Platform.Core.Data;
 public sealed partial class CommitSignal(NpgsqlDataSource db, string channel, ILogger logger) : IDisposable
 {
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private volatile bool _listening;
+
+    /// <summary>Raised on every wake-up: a notification, or a (re)connect after which earlier ones may have been missed.</summary>
+    public event Action? Woken;
+
+    /// <summary>Whether notifications are being received right now (false before the first LISTEN and after a lost connection).</summary>
+    public bool Listening => _listening;
 
     /// <summary>Listens until <paramref name="ct"/> is cancelled; start it once, without awaiting it.</summary>
     public async Task ListenAsync(CancellationToken ct)
@@ -26,6 +33,7 @@ public sealed partial class CommitSignal(NpgsqlDataSource db, string channel, IL
                 {
                     await listen.ExecuteNonQueryAsync(ct);
                 }
+                _listening = true;
                 Wake(); // anything committed while not listening
                 while (!ct.IsCancellationRequested)
                 {
@@ -34,10 +42,12 @@ public sealed partial class CommitSignal(NpgsqlDataSource db, string channel, IL
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
+                _listening = false;
                 return;
             }
             catch (Exception ex)
             {
+                _listening = false;
                 LogListenFailed(logger, ex, channel);
                 await PauseAsync(TimeSpan.FromSeconds(1), ct);
             }
@@ -72,6 +82,7 @@ public sealed partial class CommitSignal(NpgsqlDataSource db, string channel, IL
 
     private void Wake()
     {
+        Woken?.Invoke();
         try
         {
             _wake.Release();

@@ -31,8 +31,8 @@ public sealed record AppendResult(AppendOutcome Outcome, Activity? Activity)
 }
 
 /// <summary>
-/// The ordered, append-only history of every conversation. The hot path is raw Npgsql: one statement in
-/// one transaction bumps <c>conversations.last_seq</c> (the row lock serialises posters, so seq has no gap
+/// The ordered, append-only history of every conversation. The hot path is raw Npgsql: one batch, one round trip,
+/// one implicit transaction bumps <c>conversations.last_seq</c> (the row lock serialises posters, so seq has no gap
 /// and no duplicate) and inserts the activity; only after the commit is a <see cref="Doorbell"/> published.
 /// </summary>
 public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnectionMultiplexer redis, TimeProvider time, ILogger<ActivityLog> logger)
@@ -43,9 +43,11 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
     private static readonly Counter<long> PublishFailures = Meter.CreateCounter<long>("platform.activities.publish_failures", "{doorbell}",
         "Doorbells Redis did not accept (the stream catches up from PostgreSQL)");
 
+    /// <summary>The unique index on (conversation_id, client_activity_id): a violation of it is a retry.</summary>
+    private const string ClientActivityIdIndex = "activities_client_id";
+
     // The channel must be active and (for a channel secret) the caller's; closed conversations take no posts.
-    // ON CONFLICT DO NOTHING turns a concurrent retry of the same clientActivityId into "no row", and the
-    // caller rolls back, which also returns the seq it took.
+    // A retried clientActivityId violates activities_client_id, which fails the batch and so returns the seq it took.
     private const string AppendSql = """
         WITH bumped AS (
             UPDATE core.conversations v SET last_seq = v.last_seq + 1, updated_at = now()
@@ -56,7 +58,6 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
         INSERT INTO core.activities (conversation_id, seq, tenant_id, id, type, from_id, from_name, text, attachments,
                                      entities, reply_to_id, name, value, channel_data, client_activity_id)
         SELECT $1, b.last_seq, $2, $4 || b.last_seq::text, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 FROM bumped b
-        ON CONFLICT (conversation_id, client_activity_id) WHERE client_activity_id IS NOT NULL DO NOTHING
         RETURNING seq, id, created_at
         """;
 
@@ -100,9 +101,11 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
     private async Task<AppendResult?> TryAppendAsync(NpgsqlConnection conn, Guid tenantId, Guid conversationId, Guid? channelScope,
         ActivityContent content, CancellationToken ct)
     {
-        await using (var tx = await conn.BeginTransactionAsync(ct))
+        // No explicit transaction: the batch is one implicit transaction that commits at its Sync, so the append
+        // costs one round trip. A retried clientActivityId fails the insert on the unique index, which rolls the
+        // whole batch back, the bumped last_seq included, so the retry leaves no gap.
+        await using (var batch = new NpgsqlBatch(conn))
         {
-            await using var batch = new NpgsqlBatch(conn, tx);
             batch.BatchCommands.Add(TenantScope.ForTenantCommand(tenantId));
             var cmd = new NpgsqlBatchCommand(AppendSql);
             batch.BatchCommands.Add(cmd);
@@ -126,8 +129,9 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
             long seq = 0;
             string? id = null;
             DateTimeOffset timestamp = default;
-            await using (var reader = await batch.ExecuteReaderAsync(ct))
+            try
             {
+                await using var reader = await batch.ExecuteReaderAsync(ct);
                 await reader.NextResultAsync(ct); // past the scope statement's row
                 if (await reader.ReadAsync(ct))
                 {
@@ -135,19 +139,26 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
                     id = reader.GetString(1);
                     timestamp = reader.GetFieldValue<DateTimeOffset>(2);
                 }
+                // Read to the end of the batch: the commit happens at its Sync, and a failed commit surfaces here,
+                // before anyone is told the activity exists.
+                while (await reader.NextResultAsync(ct))
+                {
+                }
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == ClientActivityIdIndex)
+            {
+                id = null;
             }
             if (id is not null)
             {
-                await tx.CommitAsync(ct);
                 var committedAt = time.GetUtcNow();
                 Appended.Add(1);
                 var activity = new Activity(id, seq, conversationId, content.Type, content.Text, content.Attachments, content.From, timestamp,
                     content.ClientActivityId, content.ReplyToId, content.Entities, content.Name, content.Value, content.ChannelData);
                 return new AppendResult(AppendOutcome.Created, activity) { CommittedAt = committedAt };
             }
-            await tx.RollbackAsync(ct);
         }
-        // The rollback also undid the scope the batch set: the explanation reads in a scope of its own.
+        // The failed or empty batch left no scope behind (a rolled-back set_config is undone): the explanation sets its own.
         await TenantScope.SetTenantAsync(conn, tenantId, ct);
         return await ExplainRefusalAsync(conn, tenantId, conversationId, channelScope, content.ClientActivityId, ct);
     }

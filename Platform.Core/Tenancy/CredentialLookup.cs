@@ -15,21 +15,25 @@ public sealed record CredentialOwner(Guid TenantId, bool TenantActive, Guid? Cha
 public sealed record TokenStanding(bool Revoked, string Reason);
 
 /// <summary>
-/// Resolves presented credentials by their SHA-256 hash on every request. Deliberately uncached: revocation,
-/// rotation and deactivation must take effect on the very next request, and the lookup is one indexed read.
+/// Resolves presented credentials by their SHA-256 hash. Uncached itself: the Api keeps resolved API keys in
+/// <see cref="ApiKeyCache"/>, which a NOTIFY on every revocation and tenant status change empties.
 /// </summary>
 public sealed class CredentialLookup(NpgsqlDataSource dataSource)
 {
     /// <summary>Why credential lookups by hash run in the system scope: the credential is what tells us the tenant.</summary>
     private const string CredentialScope = "credential resolved before its tenant is known";
 
-    public async Task<CredentialOwner?> FindApiKeyAsync(string apiKey, CancellationToken ct = default)
+    public Task<CredentialOwner?> FindApiKeyAsync(string apiKey, CancellationToken ct = default) =>
+        FindApiKeyByHashAsync(Credentials.Hash(apiKey), ct);
+
+    /// <summary>An API key by its SHA-256 hash (<see cref="Credentials.Hash"/>).</summary>
+    public async Task<CredentialOwner?> FindApiKeyByHashAsync(string keyHash, CancellationToken ct = default)
     {
         await using var cmd = await dataSource.CreateSystemCommandAsync(CredentialScope, """
             SELECT k.tenant_id, t.status = 'active', k.id FROM core.api_keys k JOIN core.tenants t ON t.id = k.tenant_id
             WHERE k.key_hash = $1 AND k.revoked_at IS NULL
             """, ct);
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Credentials.Hash(apiKey) });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = keyHash });
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct)
             ? new CredentialOwner(r.GetGuid(0), r.GetBoolean(1), null, true, r.GetGuid(2)) { Origin = TokenOrigins.ApiKey(r.GetGuid(2)) }

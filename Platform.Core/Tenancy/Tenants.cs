@@ -19,7 +19,8 @@ public sealed record Tenant(Guid Id, string Name, string Status, DateTimeOffset 
 public sealed record IssuedApiKey(Guid Id, string ApiKey);
 
 /// <summary>Tenants and their API keys: the operator's side of tenancy (EF Core over <c>core.tenants</c>, <c>core.api_keys</c>).</summary>
-public sealed class Tenants(IDbContextFactory<PlatformDb> contexts, Revocations revocations)
+/// <param name="apiKeys">The process's cache of resolved keys, where there is one (the Api): emptied before a change is answered.</param>
+public sealed class Tenants(IDbContextFactory<PlatformDb> contexts, Revocations revocations, ApiKeyCache? apiKeys = null)
 {
     public const int MaxNameLength = 200;
 
@@ -72,6 +73,7 @@ public sealed class Tenants(IDbContextFactory<PlatformDb> contexts, Revocations 
         }
         if (status is not null)
         {
+            apiKeys?.Invalidate();
             await revocations.PublishAsync(Revocations.Tenant(id)); // live sockets of a deactivated tenant close
         }
         return (await db.Set<TenantEntity>().FirstAsync(t => t.Id == id, ct)).ToTenant();
@@ -100,6 +102,7 @@ public sealed class Tenants(IDbContextFactory<PlatformDb> contexts, Revocations 
         {
             return false;
         }
+        apiKeys?.Invalidate();
         await revocations.PublishAsync(Revocations.ApiKey(keyId)); // tokens it minted die, live sockets included
         return true;
     }

@@ -156,6 +156,8 @@ public sealed partial class StreamConnection(
         }
     }
 
+    private const int ReceiveBufferBytes = 128;
+
     private static readonly FeedEvent KeepAliveEvent = new() { Kind = FeedEventKind.KeepAlive };
 
     /// <summary>Reads and sends <c>seq ≥ nextExpected</c> from PostgreSQL, page by page, up to <paramref name="untilSeq"/> or the end.</summary>
@@ -231,7 +233,8 @@ public sealed partial class StreamConnection(
     /// <summary>The client sends nothing we need (its keepalives are ignored); reading notices its close or disappearance.</summary>
     private async Task ReceiveUntilClosedAsync(CancellationTokenSource clientGone)
     {
-        var buffer = new byte[1024];
+        // Held for the socket's whole life while it waits: small, since what the client sends is dropped unread.
+        var buffer = new byte[ReceiveBufferBytes];
         try
         {
             while (_socket.State is WebSocketState.Open or WebSocketState.CloseSent)

@@ -1,11 +1,11 @@
 // Load generator, limit probes and report writer for bench/run.sh (see bench/README.md). Every mode writes one JSON
 // document; the servers under test are separate processes (started by ./platform.sh).
-//   dotnet Platform.Bench.Load.dll <limits|api|api-rls|throughput|connections|resume|trivial|report|validate> [--smoke] [--out file.json] [options]
+//   dotnet Platform.Bench.Load.dll <limits|api|api-rls|throughput|connections|resume|append-cost|trivial|report|validate> [--smoke] [--out file.json] [options]
 using Platform.Bench.Load;
 
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("usage: Platform.Bench.Load <limits|api|api-rls|throughput|connections|resume|trivial|report|validate> [--smoke] [--out file.json] …");
+    Console.Error.WriteLine("usage: Platform.Bench.Load <limits|api|api-rls|throughput|connections|resume|append-cost|trivial|report|validate> [--smoke] [--out file.json] …");
     return 2;
 }
 var a = new Args(args[1..]);
@@ -20,6 +20,7 @@ try
         "throughput" => await Scenarios.ThroughputAsync(a),
         "connections" => await Scenarios.ConnectionsAsync(a),
         "resume" => await Scenarios.ResumeAsync(a),
+        "append-cost" => await AppendCost.RunAsync(a),
         "trivial" => await Scenarios.TrivialAsync(a),
         "report" => ReportWriter.Write(a),
         "validate" => ReportWriter.Validate(a),

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 
 namespace Platform.Tests.Integration.Conversations;
@@ -42,6 +43,58 @@ public sealed class CredentialLifecycleTests(ConversationsFixture fx) : IClassFi
         var other = await fx.CreateTenantAsync("other");
         Assert.Equal(HttpStatusCode.NotFound,
             (await op.DeleteAsync($"/v1/tenants/{other.Id}/api-keys/{issued.GetProperty("id").GetGuid()}")).StatusCode);
+    }
+
+    /// <summary>A second Api host whose cached keys would outlive any test unless the revocation's notification reached it.</summary>
+    private async Task<ApiFactory> LongCachingHostAsync()
+    {
+        var settings = new Dictionary<string, string?>(fx.Api.Settings) { ["Platform:ApiKeyCache:Lifetime"] = "01:00:00" };
+        var host = new ApiFactory(settings);
+        var cache = host.Services.GetRequiredService<Platform.Core.Tenancy.ApiKeyCache>();
+        await Eventually.TrueAsync(() => Task.FromResult(cache.Listening), TimeSpan.FromSeconds(20), "the second host's key cache listens");
+        return host;
+    }
+
+    [Fact]
+    public async Task A_key_revoked_through_one_api_host_is_refused_by_a_second_host_that_had_cached_it()
+    {
+        var w = await fx.CreateWorldAsync();
+        var op = fx.Client(TestSettings.OperatorKey);
+        var issued = await ConversationsFixture.Json(await op.PostAsync($"/v1/tenants/{w.Tenant.Id}/api-keys", null));
+        var key = issued.GetProperty("apiKey").GetString()!;
+        await using var second = await LongCachingHostAsync();
+        var onSecond = ConversationsFixture.ClientOf(second, key);
+        Assert.Equal(HttpStatusCode.OK, (await onSecond.GetAsync("/v1/channels")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await onSecond.GetAsync("/v1/channels")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await op.DeleteAsync($"/v1/tenants/{w.Tenant.Id}/api-keys/{issued.GetProperty("id").GetGuid()}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await fx.Client(key).GetAsync("/v1/channels")).StatusCode);
+        await Eventually.ReturnsAsync(async () => (await onSecond.GetAsync("/v1/channels")).StatusCode, s => s == HttpStatusCode.Unauthorized,
+            TimeSpan.FromSeconds(2), "the second host refuses the revoked key");
+        // The tenant's other key still works on both hosts.
+        Assert.Equal(HttpStatusCode.OK, (await ConversationsFixture.ClientOf(second, w.Tenant.ApiKey).GetAsync("/v1/channels")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Deactivating_a_tenant_refuses_its_cached_key_at_once_on_the_host_that_did_it_and_soon_on_another()
+    {
+        var w = await fx.CreateWorldAsync();
+        await using var second = await LongCachingHostAsync();
+        var onFirst = fx.Client(w.Tenant.ApiKey);
+        var onSecond = ConversationsFixture.ClientOf(second, w.Tenant.ApiKey);
+        foreach (var client in new[] { onFirst, onSecond, onFirst, onSecond })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/channels")).StatusCode);
+        }
+
+        var op = fx.Client(TestSettings.OperatorKey);
+        Assert.Equal(HttpStatusCode.OK, (await op.PatchAsJsonAsync($"/v1/tenants/{w.Tenant.Id}", new { status = "inactive" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await onFirst.GetAsync("/v1/channels")).StatusCode);
+        await Eventually.ReturnsAsync(async () => (await onSecond.GetAsync("/v1/channels")).StatusCode, s => s == HttpStatusCode.Forbidden,
+            TimeSpan.FromSeconds(2), "the second host refuses the inactive tenant's key");
+
+        await op.PatchAsJsonAsync($"/v1/tenants/{w.Tenant.Id}", new { status = "active" });
+        Assert.Equal(HttpStatusCode.OK, (await onFirst.GetAsync("/v1/channels")).StatusCode);
     }
 
     [Fact]

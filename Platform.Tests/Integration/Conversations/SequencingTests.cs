@@ -147,6 +147,52 @@ public sealed class SequencingTests(ConversationsFixture fx) : IClassFixture<Con
         Assert.Equal(1, after.GetProperty("watermark").GetInt64());
     }
 
+    [Fact]
+    public async Task Every_201_is_answered_after_its_activity_is_committed()
+    {
+        var w = await fx.CreateWorldAsync();
+        var path = $"/v1/conversations/{w.Conversation}/activities";
+        var notYetVisible = new ConcurrentBag<long>();
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(p => Task.Run(async () =>
+        {
+            var client = fx.Client(w.Tenant.ApiKey);
+            for (var i = 0; i < 25; i++)
+            {
+                var posted = await client.PostAsJsonAsync(path, ConversationsFixture.Message($"p{p} m{i}"));
+                Assert.Equal(HttpStatusCode.Created, posted.StatusCode);
+                // Read from another connection the moment the answer arrives: the row must already be visible.
+                var seq = (await ConversationsFixture.Json(posted)).GetProperty("seq").GetInt64();
+                if (!IsCommitted(w.Conversation, seq))
+                {
+                    notYetVisible.Add(seq);
+                }
+            }
+        })));
+        Assert.Empty(notYetVisible);
+    }
+
+    [Fact]
+    public async Task Retrying_an_older_activity_between_new_ones_returns_the_original_and_leaves_no_gap()
+    {
+        var w = await fx.CreateWorldAsync();
+        var path = $"/v1/conversations/{w.Conversation}/activities";
+        var client = fx.Client(w.Tenant.ApiKey);
+        var first = await ConversationsFixture.Json(await client.PostAsJsonAsync(path, ConversationsFixture.Message("one", clientActivityId: "c-1")));
+        Assert.Equal(1, first.GetProperty("seq").GetInt64());
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync(path, ConversationsFixture.Message("two", clientActivityId: "c-2"))).StatusCode);
+
+        var retry = await client.PostAsJsonAsync(path, ConversationsFixture.Message("one, sent again", clientActivityId: "c-1"));
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        var again = await ConversationsFixture.Json(retry);
+        Assert.Equal(first.GetProperty("id").GetString(), again.GetProperty("id").GetString());
+        Assert.Equal(1, again.GetProperty("seq").GetInt64());
+
+        var third = await client.PostAsJsonAsync(path, ConversationsFixture.Message("three"));
+        Assert.Equal(3, (await ConversationsFixture.Json(third)).GetProperty("seq").GetInt64());
+        var page = await fx.ActivitiesAsync(w.Tenant.ApiKey, w.Conversation);
+        Assert.Equal(["one", "two", "three"], page.GetProperty("activities").EnumerateArray().Select(a => a.GetProperty("text").GetString()));
+    }
+
     private bool IsCommitted(Guid conversation, long seq)
     {
         using var conn = new Npgsql.NpgsqlConnection(fx.Database);
