@@ -83,6 +83,7 @@ public sealed partial class IdentityBrowserLinkTests(IdentityBrowserFixture fx) 
         Assert.Equal(HttpStatusCode.NoContent, set.StatusCode);
         var providers = JsonDocument.Parse(await fx.Client(tenant.ApiKey).GetStringAsync("/v1/identity/providers")).RootElement;
         upstream.ExpectedRedirectUri = providers.GetProperty("providers")[0].GetProperty("redirectUri").GetString()!;
+        upstream.ExpectedPostLogoutRedirectUri = providers.GetProperty("providers")[0].GetProperty("postLogoutRedirectUri").GetString()!;
         Assert.Equal($"{fx.ApiAddress.AbsoluteUri}t/{tenant.Id}/account/external/callback", upstream.ExpectedRedirectUri);
         upstream.Account = ("upstream-sub-7", "apu@example.org", true);
 
@@ -107,5 +108,16 @@ public sealed partial class IdentityBrowserLinkTests(IdentityBrowserFixture fx) 
         await page.GotoAsync(IdentityFixture.AuthorizeUrl(tenant.Id, tenant.ClientId, challenge2, redirectUri: tenant.RedirectUri));
         await tenant.CallbackAsync(2, page);
         Assert.Equal(1, upstream.CodesRedeemed);
+
+        // Signing out at the app ends the upstream session too (RP-initiated logout with the upstream's ID token as the
+        // hint), then the browser comes back to the app's post-logout URI with its state, and the token is dead.
+        await page.GotoAsync($"/t/{tenant.Id}/connect/endsession?client_id={tenant.ClientId}&post_logout_redirect_uri={Uri.EscapeDataString(tenant.PostLogoutUri)}&state=bye");
+        var signedOut = await tenant.CallbackAsync(3, page);
+        Assert.Equal("/signed-out", signedOut.AbsolutePath);
+        Assert.Equal("bye", Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(signedOut.Query)["state"].ToString());
+        var ended = Assert.Single(upstream.EndSessions);
+        Assert.Equal(UpstreamProvider.ClientId, ended.ClientId);
+        Assert.Equal("upstream-sub-7", new JsonWebToken(ended.IdTokenHint!).Subject);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await fx.Client(access.EncodedToken).GetAsync("/v1/me/notification-preferences")).StatusCode);
     }
 }
