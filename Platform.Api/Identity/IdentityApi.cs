@@ -27,8 +27,10 @@ public sealed record TrustedIssuerView(string Issuer, string Audience, string Jw
 public sealed record TrustedIssuerList(IReadOnlyList<TrustedIssuerView> Issuers);
 public sealed record IdentityUserView(Guid Id, string Email, IReadOnlyList<MembershipView> Roles);
 public sealed record ExternalProviderRequest(string? DisplayName, string? Issuer, string? ClientId, string? ClientSecret);
-public sealed record ExternalProviderView(string Name, string DisplayName, string Issuer, string ClientId, bool HasClientSecret, string RedirectUri);
+public sealed record ExternalProviderView(string Name, string DisplayName, string Issuer, string ClientId, bool HasClientSecret, string RedirectUri,
+    string PostLogoutRedirectUri);
 public sealed record ExternalProviderList(IReadOnlyList<ExternalProviderView> Providers);
+public sealed record SignUpSettings(bool? LinkSignUp);
 
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(RegisterClientRequest))]
@@ -41,13 +43,14 @@ public sealed record ExternalProviderList(IReadOnlyList<ExternalProviderView> Pr
 [JsonSerializable(typeof(TrustedIssuerList))]
 [JsonSerializable(typeof(ExternalProviderRequest))]
 [JsonSerializable(typeof(ExternalProviderList))]
+[JsonSerializable(typeof(SignUpSettings))]
 internal sealed partial class IdentityJsonContext : JsonSerializerContext;
 
 /// <summary>
 /// What a tenant manages of its issuer with its API key: client applications (web and mobile), the sign-in pages'
 /// branding, and the roles of its users.
 /// </summary>
-public static class IdentityApi
+public static partial class IdentityApi
 {
     private const int MaxUris = 10;
 
@@ -65,6 +68,10 @@ public static class IdentityApi
             .WithSummary("Remove a client application: its sign-ins and tokens end.").ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPut("/branding", SetBranding).WithName("SetIdentityBranding").WithSummary("Name, colour and logo of the sign-in pages.")
             .Accepts<BrandingRequest>("application/json").ProducesProblem(StatusCodes.Status400BadRequest);
+        api.MapPut("/sign-up", SetSignUp).WithName("SetIdentitySignUp")
+            .WithSummary("Whether a sign-in link asked for an address without an account creates the account when it is used (off by default).")
+            .Accepts<SignUpSettings>("application/json").ProducesProblem(StatusCodes.Status400BadRequest);
+        api.MapGet("/sign-up", GetSignUp).WithName("GetIdentitySignUp").WithSummary("The tenant's sign-up settings.");
         api.MapGet("/users/{userId}", GetUser).WithName("GetIdentityUser").WithSummary("A signed-up user and their roles.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/users/{userId}/roles", GrantRole).WithName("GrantIdentityRole")
@@ -88,112 +95,6 @@ public static class IdentityApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         app.MapIdentityAdminApi();
         return api;
-    }
-
-    private static readonly System.Text.RegularExpressions.Regex ProviderName = new("^[a-z0-9][a-z0-9-]{0,39}$",
-        System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
-
-    public static async Task<Results<NoContent, ProblemHttpResult>> SetProvider(HttpRequest request, string name, ClaimsPrincipal user,
-        ExternalProviders providers, Platform.Core.Security.OutboundOptions outbound)
-    {
-        if (!ProviderName.IsMatch(name) || name == "callback")
-        {
-            return Problems.Invalid("name", "The provider's name is its slug in sign-in URLs: 1–40 of a-z, 0-9 and '-', not 'callback'.");
-        }
-        var (body, problem) = await JsonBody.ReadAsync(request, IdentityJsonContext.Default.ExternalProviderRequest);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        var displayName = body!.DisplayName?.Trim();
-        if (string.IsNullOrEmpty(displayName) || displayName.Length > 100 || displayName.Any(char.IsControl))
-        {
-            return Problems.Invalid("displayName", "displayName (shown as \"Sign in with …\") must be 1–100 characters.");
-        }
-        if (body.Issuer is not { Length: > 0 and <= 2000 } issuer || !Uri.TryCreate(issuer, UriKind.Absolute, out var issuerUri)
-            || !string.IsNullOrEmpty(issuerUri.Query) || !string.IsNullOrEmpty(issuerUri.Fragment)
-            || Platform.Core.Security.OutboundHttp.WhyRefused(issuerUri, outbound, requireHttps: true) is not null)
-        {
-            return Problems.Invalid("issuer", "issuer must be the provider's issuer URL (https, a public host, no query), e.g. https://accounts.google.com.");
-        }
-        if (body.ClientId is not { Length: > 0 and <= 500 } clientId || clientId.Any(char.IsControl))
-        {
-            return Problems.Invalid("clientId", "clientId must be the client id the provider gave this tenant, 1–500 characters.");
-        }
-        if (body.ClientSecret is { } secret && (secret.Length is 0 or > 500 || secret.Any(char.IsControl)))
-        {
-            return Problems.Invalid("clientSecret", "clientSecret must be 1–500 characters, or left out for a public client.");
-        }
-        if (body.ClientSecret is not null && !providers.CanSeal)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Secrets cannot be stored.",
-                detail: "The master key that seals secrets is not configured.");
-        }
-        await providers.SetAsync(Tenant(user), name, displayName, issuer, clientId, body.ClientSecret, request.HttpContext.RequestAborted);
-        return TypedResults.NoContent();
-    }
-
-    public static async Task<Ok<ExternalProviderList>> ListProviders(HttpRequest request, ClaimsPrincipal user, ExternalProviders providers,
-        IdentityOptions options) =>
-        TypedResults.Ok(new ExternalProviderList([.. (await providers.ListAsync(Tenant(user), request.HttpContext.RequestAborted))
-            .Select(p => new ExternalProviderView(p.Name, p.DisplayName, p.Issuer, p.ClientId, p.HasSecret,
-                $"{IdentityEndpoints.PublicBase(request.HttpContext, options)}/t/{Tenant(user):D}/account/external/callback"))]));
-
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteProvider(HttpRequest request, string name, ClaimsPrincipal user,
-        ExternalProviders providers) =>
-        name.Length <= 40 && await providers.DeleteAsync(Tenant(user), name, request.HttpContext.RequestAborted)
-            ? TypedResults.NoContent()
-            : Problems.NotFound("External provider");
-
-    public static async Task<Results<NoContent, ProblemHttpResult>> SetTrustedIssuer(HttpRequest request, ClaimsPrincipal user, TrustedIssuers issuers,
-        Platform.Core.Security.OutboundOptions outbound)
-    {
-        var (body, problem) = await JsonBody.ReadAsync(request, IdentityJsonContext.Default.TrustedIssuerRequest);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        if (body!.Issuer is not { Length: > 0 and <= 2000 } issuer || issuer.Any(char.IsControl))
-        {
-            return Problems.Invalid("issuer", "issuer must be the issuer's identifier (its iss claim), 1–2000 characters.");
-        }
-        if (body.Audience is not { Length: > 0 and <= 500 } audience || audience.Any(char.IsControl))
-        {
-            return Problems.Invalid("audience", "audience must be the aud the issuer puts in tokens for this platform, 1–500 characters.");
-        }
-        if (body.JwksUri is not { Length: > 0 and <= 2000 } jwks || !Uri.TryCreate(jwks, UriKind.Absolute, out var jwksUri)
-            || Platform.Core.Security.OutboundHttp.WhyRefused(jwksUri, outbound, requireHttps: true) is not null)
-        {
-            return Problems.Invalid("jwksUri", "jwksUri must be an https URL of a public host, at most 2000 characters.");
-        }
-        foreach (var (field, value) in new[] { ("userClaim", body.UserClaim), ("rolesClaim", body.RolesClaim) })
-        {
-            if (value is not null && (value.Length is 0 or > 100 || value.Any(char.IsControl)))
-            {
-                return Problems.Invalid(field, $"{field} must be a claim name of 1–100 characters.");
-            }
-        }
-        await issuers.SetAsync(new TrustedIssuer(Tenant(user), issuer, audience, jwks, body.UserClaim ?? "sub", body.RolesClaim),
-            request.HttpContext.RequestAborted);
-        return TypedResults.NoContent();
-    }
-
-    public static async Task<Ok<TrustedIssuerList>> ListTrustedIssuers(ClaimsPrincipal user, TrustedIssuers issuers, HttpContext http) =>
-        TypedResults.Ok(new TrustedIssuerList([.. (await issuers.ListAsync(Tenant(user), http.RequestAborted))
-            .Select(i => new TrustedIssuerView(i.Issuer, i.Audience, i.JwksUri, i.UserClaim, i.RolesClaim))]));
-
-    public static async Task<Results<NoContent, ProblemHttpResult>> RemoveTrustedIssuer(HttpRequest request, ClaimsPrincipal user, TrustedIssuers issuers)
-    {
-        var (body, problem) = await JsonBody.ReadAsync(request, IdentityJsonContext.Default.TrustedIssuerRequest);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        if (body!.Issuer is not { Length: > 0 and <= 2000 } issuer)
-        {
-            return Problems.Invalid("issuer", "issuer must be 1–2000 characters.");
-        }
-        return await issuers.DeleteAsync(Tenant(user), issuer, request.HttpContext.RequestAborted) ? TypedResults.NoContent() : Problems.NotFound("Trusted issuer");
     }
 
     private static Guid Tenant(ClaimsPrincipal user) => Caller.From(user).TenantId;

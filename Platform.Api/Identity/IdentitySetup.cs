@@ -54,6 +54,8 @@ public static class IdentitySetup
         options.Enabled = keys.AsymmetricSigningKey is not null;
         builder.Services.AddSingleton(options);
         builder.Services.AddIdentityStores();
+        // The cookies' and antiforgery tokens' keys, shared by every Api replica through PostgreSQL.
+        builder.Services.AddSharedKeyRing(builder.Configuration);
         builder.Services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "platform_identity_af";

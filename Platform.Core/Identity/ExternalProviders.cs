@@ -14,8 +14,11 @@ namespace Platform.Core.Identity;
 /// <summary>An upstream OpenID provider a tenant's users may sign in with (<see cref="Name"/> is its slug in URLs: <c>google</c>).</summary>
 public sealed record ExternalProvider(Guid TenantId, Guid Id, string Name, string DisplayName, string Issuer, string ClientId, bool HasSecret);
 
-/// <summary>What an upstream's discovery document says (only what the code flow needs).</summary>
-public sealed record ProviderMetadata(string Issuer, Uri AuthorizationEndpoint, Uri TokenEndpoint, Uri JwksUri);
+/// <summary>
+/// What an upstream's discovery document says (only what the code flow and sign-out need). <see cref="EndSessionEndpoint"/>
+/// is null when the upstream publishes none (or one the outbound rules refuse): signing out then ends only the local session.
+/// </summary>
+public sealed record ProviderMetadata(string Issuer, Uri AuthorizationEndpoint, Uri TokenEndpoint, Uri JwksUri, Uri? EndSessionEndpoint = null);
 
 /// <summary>Who the upstream says signed in: its stable subject and, when it vouches for it, the address.</summary>
 public sealed record ExternalIdentity(string Subject, string? Email, bool EmailVerified);
@@ -130,7 +133,10 @@ public sealed partial class ExternalProviders(NpgsqlDataSource dataSource, PiiVa
         Uri Endpoint(string name) => Uri.TryCreate(Field(name), UriKind.Absolute, out var u) && OutboundHttp.WhyRefused(u, outbound, requireHttps: true) is null
             ? u
             : throw new ExternalSignInException($"The provider's {name} is missing or not allowed.");
-        var metadata = new ProviderMetadata(issuer, Endpoint("authorization_endpoint"), Endpoint("token_endpoint"), Endpoint("jwks_uri"));
+        var endSession = Uri.TryCreate(Field("end_session_endpoint"), UriKind.Absolute, out var e) && OutboundHttp.WhyRefused(e, outbound, requireHttps: true) is null
+            ? e
+            : null;
+        var metadata = new ProviderMetadata(issuer, Endpoint("authorization_endpoint"), Endpoint("token_endpoint"), Endpoint("jwks_uri"), endSession);
         _metadata[issuer] = (metadata, now);
         return metadata;
     }

@@ -16,17 +16,35 @@ public static class IdentityServiceExtensions
     public static IServiceCollection AddIdentityStores(this IServiceCollection services)
     {
         services.AddTrustedIssuerTokens();
+        services.AddOpenIddictStores();
+        services.AddSingleton<IdentityUsers>();
+        services.AddSingleton<SignInLinks>();
+        services.TryAddSingleton<Platform.Core.Impact.Privacy.PiiVault>();
+        services.AddSingleton<ExternalProviders>();
+        services.AddSingleton<IdentityBranding>();
+        return services;
+    }
+
+    private static IServiceCollection AddOpenIddictStores(this IServiceCollection services)
+    {
         services.AddDbContext<IdentityDb>((sp, options) => options
             .UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>())
             .AddInterceptors(new IdentityScopeInterceptor()));
         services.AddOpenIddict().AddCore(o => o.UseEntityFrameworkCore()
             .UseDbContext<IdentityDb>()
             .ReplaceDefaultEntities<IdentityClient, IdentityAuthorization, IdentityScope, IdentityToken, Guid>());
-        services.AddSingleton<IdentityUsers>();
-        services.AddSingleton<SignInLinks>();
-        services.TryAddSingleton<Platform.Core.Impact.Privacy.PiiVault>();
-        services.AddSingleton<ExternalProviders>();
-        services.AddSingleton<IdentityBranding>();
+        return services;
+    }
+
+    /// <summary>
+    /// The Worker's hourly pruning of the identity tables (<see cref="IdentityPruning"/>): OpenIddict's stores and the job.
+    /// </summary>
+    public static IServiceCollection AddIdentityPruning(this IServiceCollection services)
+    {
+        services.AddOpenIddictStores();
+        services.AddSingleton<IdentityPruning>();
+        services.AddJobHandler<PruneIdentityArgs, PruneIdentityHandler>();
+        services.AddRecurringJob("identity.prune", "0 35 * * * ?", new PruneIdentityArgs());
         return services;
     }
 

@@ -66,6 +66,14 @@ public sealed partial class NotificationDeliverer
             find.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = accountId });
             address = await find.ExecuteScalarAsync(ct) as string;
         }
+        else if (Platform.Core.Identity.SignInLinks.IsSignUpRecipient(work.UserId, out var linkId))
+        {
+            await using var find = await db.CreateTenantCommandAsync(work.TenantId,
+                "SELECT sign_up_email FROM identity.sign_in_links WHERE tenant_id = $1 AND id = $2", ct);
+            find.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = work.TenantId });
+            find.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = linkId });
+            address = await find.ExecuteScalarAsync(ct) as string;
+        }
         if (address is null)
         {
             await FinishAsync(work, attempt, Outcome.Suppressed, null, SuppressionReasons.NoEmailAddress, started, ct);

@@ -59,7 +59,12 @@ public sealed class NotificationFanoutHandler(NpgsqlDataSource db, IJobQueue job
               -- Account messages go to the account's own address (AccountMessages).
               SELECT o.id, o.tenant_id, 'email', '' FROM o
                 JOIN identity.users u ON u.tenant_id = o.tenant_id AND u.id::text = o.user_id
-                WHERE 'email' = ANY (o.channels) AND starts_with(o.notification_type, 'identity.'))
+                WHERE 'email' = ANY (o.channels) AND starts_with(o.notification_type, 'identity.')
+              UNION ALL
+              -- A sign-up link has no account yet: its row names the address (SignInLinks.SignUpRecipient).
+              SELECT o.id, o.tenant_id, 'email', '' FROM o
+                JOIN identity.sign_in_links l ON l.tenant_id = o.tenant_id AND 'sign-up:' || l.id::text = o.user_id
+                WHERE 'email' = ANY (o.channels) AND starts_with(o.notification_type, 'identity.') AND l.sign_up_email IS NOT NULL)
             INSERT INTO ops.notification_deliveries (outbox_id, tenant_id, channel, target)
             SELECT id, tenant_id, channel, target FROM targets
             ON CONFLICT (outbox_id, channel, target) DO NOTHING

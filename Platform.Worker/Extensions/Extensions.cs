@@ -36,6 +36,8 @@ internal static class Extensions
         builder.Services.AddDirectLineJobs(builder.Configuration);
         // Per-tenant keep periods per data class, applied hourly in bounded batches (docs/retention.md).
         Platform.Core.Retention.RetentionExtensions.AddRetentionJobs(builder.Services);
+        // Expired and revoked sign-ins, tokens and sign-in links are pruned hourly (docs/identity.md).
+        builder.Services.AddIdentityPruning();
         // Export and erasure of community members, conference attendees and civic residents.
         Platform.Core.Privacy.PrivacyExtensions.AddSubjectRequestJobs(builder.Services);
     }

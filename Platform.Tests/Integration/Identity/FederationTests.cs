@@ -29,6 +29,10 @@ public sealed class UpstreamProvider : IAsyncDisposable
     /// <summary>The account the next authorize request signs in as.</summary>
     public (string Subject, string Email, bool Verified) Account { get; set; } = ("up-1", "someone@example.org", true);
     public string ExpectedRedirectUri { get; set; } = "";
+    public string ExpectedPostLogoutRedirectUri { get; set; } = "";
+
+    /// <summary>The sign-outs (RP-initiated logout) the upstream was asked for: the ID token hint and the client.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(string? IdTokenHint, string? ClientId)> EndSessions { get; } = new();
     private int _codesRedeemed;
 
     /// <summary>How many authorization codes the token endpoint redeemed.</summary>
@@ -53,6 +57,12 @@ public sealed class UpstreamProvider : IAsyncDisposable
                 identity.SetDestinations(_ => [Destinations.AccessToken, Destinations.IdentityToken]);
                 return Results.SignIn(new ClaimsPrincipal(identity), null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
             });
+            app.MapMethods("/connect/endsession", ["GET", "POST"], (HttpContext http) =>
+            {
+                var request = http.GetOpenIddictServerRequest()!;
+                self!.EndSessions.Enqueue((request.IdTokenHint, request.ClientId));
+                return Results.SignOut(null, [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+            });
             app.MapPost("/connect/token", async (HttpContext http) =>
             {
                 var principal = (await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal!;
@@ -62,19 +72,29 @@ public sealed class UpstreamProvider : IAsyncDisposable
         }, builder => builder.Services.AddOpenIddict().AddServer(o =>
         {
             o.SetAuthorizationEndpointUris("connect/authorize").SetTokenEndpointUris("connect/token")
-                .SetConfigurationEndpointUris(".well-known/openid-configuration").SetJsonWebKeySetEndpointUris(".well-known/jwks");
+                .SetConfigurationEndpointUris(".well-known/openid-configuration").SetJsonWebKeySetEndpointUris(".well-known/jwks")
+                .SetEndSessionEndpointUris("connect/endsession");
             o.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange();
             o.RegisterScopes(Scopes.OpenId, Scopes.Email, Scopes.Profile);
             o.AddEphemeralEncryptionKey().AddEphemeralSigningKey();
             o.DisableAccessTokenEncryption();
             o.EnableDegradedMode();
-            o.UseAspNetCore().EnableAuthorizationEndpointPassthrough().EnableTokenEndpointPassthrough().DisableTransportSecurityRequirement();
+            o.UseAspNetCore().EnableAuthorizationEndpointPassthrough().EnableTokenEndpointPassthrough().EnableEndSessionEndpointPassthrough()
+                .DisableTransportSecurityRequirement();
             // Degraded mode: the client registry is these two checks.
             o.AddEventHandler<ValidateAuthorizationRequestContext>(b => b.UseInlineHandler(context =>
             {
                 if (context.ClientId != ClientId || context.Request.RedirectUri != self!.ExpectedRedirectUri)
                 {
                     context.Reject(Errors.InvalidClient, "unknown client or redirect_uri");
+                }
+                return default;
+            }));
+            o.AddEventHandler<ValidateEndSessionRequestContext>(b => b.UseInlineHandler(context =>
+            {
+                if (context.PostLogoutRedirectUri is { } uri && uri != self!.ExpectedPostLogoutRedirectUri)
+                {
+                    context.Reject(Errors.InvalidRequest, "unknown post_logout_redirect_uri");
                 }
                 return default;
             }));

@@ -93,6 +93,47 @@ public sealed partial class SignInLinkTests(IdentityLiveFixture fx) : IClassFixt
     }
 
     [Fact]
+    public async Task With_sign_up_by_link_on_a_link_for_an_unknown_address_creates_the_account_when_used()
+    {
+        var tenant = await fx.CreateTenantAsync("link-sign-up");
+        var clientId = await fx.RegisterClientAsync(tenant.ApiKey);
+        var api = fx.Client(tenant.ApiKey);
+        Assert.False((await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/v1/identity/sign-up")).GetProperty("linkSignUp").GetBoolean());
+        foreach (var bad in new object[] { new { linkSignUp = "yes" }, new { } })
+        {
+            var refused = await api.PutAsJsonAsync("/v1/identity/sign-up", bad);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        }
+        Assert.False((await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/v1/identity/sign-up")).GetProperty("linkSignUp").GetBoolean());
+        Assert.Equal(HttpStatusCode.NoContent, (await api.PutAsJsonAsync("/v1/identity/sign-up", new { linkSignUp = true })).StatusCode);
+        Assert.True((await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/v1/identity/sign-up")).GetProperty("linkSignUp").GetBoolean());
+
+        // The page answers exactly as for an address with an account; no account exists until the link is used.
+        var (answer, returnUrl, verifier) = await AskForLinkAsync(tenant.Id, clientId, "Ned@Example.org");
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Contains("a sign-in link is on its way", await answer.Content.ReadAsStringAsync());
+        var link = await LinkInMailToAsync("Ned@Example.org");
+        Assert.Equal(0, await fx.ScalarAsync("SELECT count(*) FROM identity.users WHERE tenant_id = $1", tenant.Id));
+
+        var phone = fx.Browser();
+        var opened = await OpenLinkAsync(phone, tenant.Id, link);
+        Assert.True(opened.StatusCode == HttpStatusCode.Redirect, await opened.Content.ReadAsStringAsync());
+        Assert.Equal(returnUrl, opened.Headers.Location!.OriginalString);
+        var tokens = await fx.CodeFlowAsync(phone, tenant.Id, clientId, returnUrl, verifier);
+        var access = new JsonWebToken(tokens.GetProperty("access_token").GetString()!);
+        Assert.Equal("Ned@Example.org", access.GetPayloadValue<string>("email"));
+        Assert.Contains("member", access.Claims.Where(c => c.Type == "roles").Select(c => c.Value));
+        Assert.Equal(HttpStatusCode.OK, await fx.CallAsUserAsync(access.EncodedToken));
+        Assert.Equal(1, await fx.ScalarAsync("SELECT count(*) FROM identity.users WHERE tenant_id = $1 AND password_hash IS NULL", tenant.Id));
+
+        // Once: a second use creates nothing and signs nobody in.
+        var again = await OpenLinkAsync(fx.Browser(), tenant.Id, link);
+        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+        Assert.Equal(1, await fx.ScalarAsync("SELECT count(*) FROM identity.users WHERE tenant_id = $1", tenant.Id));
+    }
+
+    [Fact]
     public async Task An_expired_link_is_refused()
     {
         var tenant = await fx.CreateTenantAsync("link-expiry");
