@@ -89,9 +89,12 @@ cleanup() {
   local rc=$?
   [ -n "$CHILD" ] && kill "$CHILD" 2>/dev/null || true
   [ -n "$OWNER_API" ] && kill "$OWNER_API" 2>/dev/null || true
+  # Processes the faults scenario started again outside the AppHost (Redis's retitled process escapes stop's patterns);
+  # read before stop, which removes the pid files.
+  local restarted=""
+  for f in "$STATE"/pids/faults-*.pid; do [ -f "$f" ] && restarted="$restarted $(cat "$f")"; done
   if [ $STARTED = 1 ]; then say "stopping the system this run started"; "$ROOT/platform.sh" stop >/dev/null 2>&1 || true; fi
-  # Processes the faults scenario started again outside the AppHost (Redis's retitled process escapes stop's patterns).
-  for f in "$STATE"/pids/faults-*.pid; do [ -f "$f" ] && { kill "$(cat "$f")" 2>/dev/null || true; rm -f "$f"; }; done
+  for p in $restarted; do kill "$p" 2>/dev/null || true; done
   exit $rc
 }
 trap cleanup EXIT
