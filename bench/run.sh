@@ -2,7 +2,7 @@
 # Benchmarks (bench/README.md).
 #
 #   bench/run.sh [--smoke] [scenario…]     scenarios: api api-rls throughput connections resume append-cost jobs notify
-#                                           algorithms community events impact civic (default: all but api-rls)
+#                                           algorithms community events impact civic faults (default: all but api-rls)
 #
 # Uses the running system (./platform.sh start, .platform/env) or starts one — with the tenant rate limits off —
 # and stops what it started. Always measures the machine's limits first (pgbench single-row INSERT, redis-benchmark
@@ -14,14 +14,15 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 STATE="${PLATFORM_STATE_DIR:-$ROOT/.platform}"
-ALL=(api throughput connections resume append-cost jobs notify algorithms community events impact civic)
+# faults comes last: it kills and restarts the system's processes (bench/faults).
+ALL=(api throughput connections resume append-cost jobs notify algorithms community events impact civic faults)
 SMOKE=0
 SCENARIOS=()
 for a in "$@"; do
   case "$a" in
     --smoke) SMOKE=1 ;;
     -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    api|api-rls|throughput|connections|resume|append-cost|jobs|notify|algorithms|community|events|impact|civic) SCENARIOS+=("$a") ;;
+    api|api-rls|throughput|connections|resume|append-cost|jobs|notify|algorithms|community|events|impact|civic|faults) SCENARIOS+=("$a") ;;
     *) echo "unknown scenario: $a (one of: ${ALL[*]})" >&2; exit 2 ;;
   esac
 done
@@ -88,7 +89,12 @@ cleanup() {
   local rc=$?
   [ -n "$CHILD" ] && kill "$CHILD" 2>/dev/null || true
   [ -n "$OWNER_API" ] && kill "$OWNER_API" 2>/dev/null || true
+  # Processes the faults scenario started again outside the AppHost (Redis's retitled process escapes stop's patterns);
+  # read before stop, which removes the pid files.
+  local restarted=""
+  for f in "$STATE"/pids/faults-*.pid; do [ -f "$f" ] && restarted="$restarted $(cat "$f")"; done
   if [ $STARTED = 1 ]; then say "stopping the system this run started"; "$ROOT/platform.sh" stop >/dev/null 2>&1 || true; fi
+  for p in $restarted; do kill "$p" 2>/dev/null || true; done
   exit $rc
 }
 trap cleanup EXIT
@@ -276,6 +282,14 @@ for s in "${SCENARIOS[@]}"; do
       # The civic pipeline end to end through the running Api and Worker (60 meetings; smoke: 6).
       run_step civic "$MT" - python3 "$ROOT/bench/civic/bench.py" "${SMOKEFLAG[@]}"
       module_result civic "$([ $SMOKE = 1 ] && echo "$ROOT/bench/results/raw/civic-smoke.json" || echo "$OUT/civic.json")" ;;
+    faults)
+      # kill -9 / restart each part of the system under traffic (bench/faults, docs/operations.md). Only on a system
+      # this run started: it kills processes and starts them again outside the AppHost, which `platform.sh stop` ends.
+      if [ $STARTED = 1 ]; then
+        run_step faults "$MT" dotnet "$(module_dll faults Faults)" "${SMOKEFLAG[@]}" --out "$OUT/faults.json" --state "$STATE"
+      else
+        say "faults: skipped — it kills and restarts processes, so it runs only on a system bench/run.sh starts (./platform.sh stop first)"
+      fi ;;
   esac
 done
 

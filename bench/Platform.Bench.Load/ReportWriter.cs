@@ -9,7 +9,7 @@ namespace Platform.Bench.Load;
 public static class ReportWriter
 {
     private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-    private static readonly string[] Order = ["limits", "api", "api-rls", "throughput", "connections", "resume", "jobs", "notify", "algorithms", "community", "events", "impact", "civic"];
+    private static readonly string[] Order = ["limits", "api", "api-rls", "throughput", "connections", "resume", "jobs", "notify", "algorithms", "community", "events", "impact", "civic", "faults"];
 
     /// <summary>
     /// The targets the project holds itself to, each read from a scenario's own file: an absolute figure only where a
@@ -146,6 +146,14 @@ public static class ReportWriter
             var j = FromJobs(d["jobs"], d.GetValueOrDefault("limits"));
             var rows = j["table"]!["rows"]!.AsArray();
             return $"**jobs**: ours {N(rows[0]![1])} jobs/s vs Quartz {N(rows[1]![1])} jobs/s (× {N(j["ratios"]!["speedupOverQuartzThroughput"])}); ours × {N(j["ratios"]!["oursJobsPerSecondToPgbenchInsert"])} of pgbench INSERT.";
+        });
+        Try(() =>
+        {
+            var r = d["faults"]["results"]!;
+            var act = r["activities"]!; var n = r["notifications"]!;
+            return $"**faults** ({N(d["faults"]["parameters"]!["clients"])} clients, {N(d["faults"]["parameters"]!["activitiesPerSecond"])} activities/s, each part killed or restarted in turn): " +
+                   $"{N(act["acknowledged"])} activities acknowledged, {N(act["stored"])} stored, {N(act["lost"])} lost, {N(act["duplicated"])} duplicated, {N(act["undeliveredToClients"])} deliveries missing, exact seq 1..N for {N(act["clientsWithExactSequence"])}/{N(act["clients"])} clients; " +
+                   $"notifications {N(n["sent"])}/{N(n["expected"])} sent, {N(n["sentMoreThanOnce"])} twice.";
         });
         return lines;
     }
