@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
 using Platform.Api.Security;
 using Platform.Core.Retention;
 
@@ -35,10 +34,10 @@ public static class RetentionApi
         return app;
     }
 
-    public static async Task<Results<Ok<IReadOnlyList<RetentionSetting>>, ProblemHttpResult>> List(string tenantId, NpgsqlDataSource db,
+    public static async Task<Results<Ok<IReadOnlyList<RetentionSetting>>, ProblemHttpResult>> List(string tenantId,
         RetentionSettings settings, CancellationToken ct)
     {
-        var (tenant, problem) = await TenantAsync(tenantId, db, ct);
+        var (tenant, problem) = await TenantAsync(tenantId, settings, ct);
         if (problem is not null)
         {
             return problem;
@@ -46,10 +45,10 @@ public static class RetentionApi
         return TypedResults.Ok(await settings.ListAsync(tenant, ct));
     }
 
-    public static async Task<Results<Ok<RetentionSetting>, ProblemHttpResult>> Put(string tenantId, string dataClass, HttpRequest request, NpgsqlDataSource db,
+    public static async Task<Results<Ok<RetentionSetting>, ProblemHttpResult>> Put(string tenantId, string dataClass, HttpRequest request,
         RetentionSettings settings, CancellationToken ct)
     {
-        var (tenant, problem) = await TenantAsync(tenantId, db, ct);
+        var (tenant, problem) = await TenantAsync(tenantId, settings, ct);
         if (problem is not null)
         {
             return problem;
@@ -102,14 +101,12 @@ public static class RetentionApi
         return TypedResults.Ok(await settings.RunsAsync(tenant, cursor, limit ?? 50, ct));
     }
 
-    private static async Task<(Guid Tenant, ProblemHttpResult? Problem)> TenantAsync(string tenantId, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<(Guid Tenant, ProblemHttpResult? Problem)> TenantAsync(string tenantId, RetentionSettings settings, CancellationToken ct)
     {
         if (!Problems.TryParseId(tenantId, "tenantId", out var tenant, out var problem))
         {
             return (Guid.Empty, problem);
         }
-        await using var cmd = db.CreateCommand("SELECT 1 FROM core.tenants WHERE id = $1");
-        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenant });
-        return await cmd.ExecuteScalarAsync(ct) is null ? (tenant, Problems.NotFound("Tenant")) : (tenant, null);
+        return await settings.TenantExistsAsync(tenant, ct) ? (tenant, null) : (tenant, Problems.NotFound("Tenant"));
     }
 }

@@ -6,6 +6,14 @@ namespace Platform.Core.Retention;
 /// <summary>Per-tenant keep periods: a stored row overrides the class's default; no row means the default.</summary>
 public sealed class RetentionSettings(NpgsqlDataSource dataSource)
 {
+    /// <summary>Whether the tenant exists (the operator API answers 404 for keep periods of an unknown tenant).</summary>
+    public async Task<bool> TenantExistsAsync(Guid tenant, CancellationToken ct = default)
+    {
+        await using var cmd = dataSource.CreateCommand("SELECT 1 FROM core.tenants WHERE id = $1");
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenant });
+        return await cmd.ExecuteScalarAsync(ct) is not null;
+    }
+
     public async Task<IReadOnlyList<RetentionSetting>> ListAsync(Guid tenantId, CancellationToken ct)
     {
         var stored = new Dictionary<string, (int Days, DateTimeOffset At, string By)>();
