@@ -71,7 +71,8 @@ public sealed record VolunteerActivity(
     decimal Hours, int ParticipantsReached, double? MeanOutcomeChange, double? MeanParticipantRating,
     int ActiveMonths, int PeriodMonths = 12);
 
-public sealed record VisComponent(string Name, double Input, double Normalised, double Weight, double Points);
+/// <summary>One VIS component; <c>Input</c> is null when there is nothing to measure yet (no scored texts, no ratings).</summary>
+public sealed record VisComponent(string Name, double? Input, double Normalised, double Weight, double Points);
 
 public sealed record VolunteerImpactScore(string Version, double Score, IReadOnlyList<VisComponent> Components, decimal HoursValue);
 
@@ -98,11 +99,11 @@ public static class VolunteerImpact
         var hours = Math.Min((double)a.Hours / HoursCap, 1);
         var reach = Math.Min(a.ParticipantsReached / ReachCap, 1);
         var consistency = Math.Clamp((double)a.ActiveMonths / a.PeriodMonths, 0, 1);
-        VisComponent C(string name, double input, double norm, double w) => new(name, input, norm, w, Math.Round(100 * w * norm, 2));
+        VisComponent C(string name, double? input, double norm, double w) => new(name, input, norm, w, Math.Round(100 * w * norm, 2));
         var components = new List<VisComponent>
         {
-            C("outcome_change", a.MeanOutcomeChange ?? double.NaN, outcome, OutcomeWeight),
-            C("participant_rating", a.MeanParticipantRating ?? double.NaN, rating, RatingWeight),
+            C("outcome_change", a.MeanOutcomeChange, outcome, OutcomeWeight),
+            C("participant_rating", a.MeanParticipantRating, rating, RatingWeight),
             C("hours", (double)a.Hours, hours, HoursWeight),
             C("reach", a.ParticipantsReached, reach, ReachWeight),
             C("consistency", a.ActiveMonths, consistency, ConsistencyWeight),

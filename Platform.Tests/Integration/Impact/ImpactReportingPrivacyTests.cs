@@ -55,7 +55,11 @@ public sealed class ImpactReportingPrivacyTests(ImpactFixture fx) : IClassFixtur
         Assert.Equal(2m, fromData.GetProperty("quantities")[0].GetProperty("quantity").GetDecimal());
         Assert.Equal(2.00m, fromData.GetProperty("calculation").GetProperty("ratio").GetDecimal());
 
-        var vis = await ImpactFixture.Json(await api.GetAsync($"/v1/impact/companies/{s.Company}/vis?period=2026"));
+        // The volunteer's outcome change comes from the scored texts, so read VIS once scoring has finished.
+        await fx.WaitForScoringAsync(s.Tenant.Id);
+        var visResponse = await api.GetAsync($"/v1/impact/companies/{s.Company}/vis?period=2026");
+        Assert.True(visResponse.IsSuccessStatusCode, await visResponse.Content.ReadAsStringAsync());
+        var vis = await ImpactFixture.Json(visResponse);
         var volunteer = vis.GetProperty("scores").EnumerateArray().Single();
         Assert.Equal(3.25m, volunteer.GetProperty("inputs").GetProperty("hours").GetDecimal()); // 60 + 90 + 45 minutes
         Assert.Equal(2, volunteer.GetProperty("inputs").GetProperty("participantsReached").GetInt32());

@@ -63,5 +63,9 @@ public class SroiAndVisTests
         Assert.Equal(100.0, max.Score, 9);
         var fresh = VolunteerImpact.Compute(new VolunteerActivity(0, 0, null, null, 0), 30m);
         Assert.Equal(27.5, fresh.Score, 9); // 100 × (0.35 × 0.5 + 0.20 × 0.5)
+        // Nothing measured is null, not NaN: a volunteer whose participants' texts are not scored yet still has a report.
+        Assert.Null(fresh.Components.Single(c => c.Name == "outcome_change").Input);
+        var json = System.Text.Json.JsonSerializer.Serialize(fresh, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+        Assert.Contains("\"input\":null", json);
     }
 }
