@@ -34,10 +34,12 @@ public static partial class CivicApi
         meetings.MapGet("/{id}", GetMeeting).WithName("GetMeeting").WithSummary("A meeting with its current summary");
         meetings.MapGet("/{id}/evidence", GetEvidence).WithName("GetMeetingEvidence").WithSummary("The claims of the current summary with their evidence");
 
-        var me = app.MapGroup("/v1/me").WithTags("Civic").RequireAuthorization(UserOnly()).AddEndpointFilter<TenantRateLimitFilter>();
-        me.MapGet("/", GetProfile).WithName("GetProfile").WithSummary("The caller's profile");
-        me.MapPatch("/", PatchProfile).WithName("PatchProfile").WithSummary("Change home city, notifications, pause-until");
-        me.MapDelete("/", DeleteProfile).WithName("DeleteProfile").WithSummary("Anonymise and delete the caller's profile (a job)");
+        // The reader's civic profile lives under the module's prefix. It was first served at /v1/me, which later became
+        // the prefix of everything about the caller across modules (notifications, consents, personal data), so a bare
+        // /v1/me read as "all of me" while it held only the civic profile, and DELETE /v1/me erased only that. The old
+        // address keeps answering for existing clients, marked deprecated with a link to the new one.
+        MapProfile(app.MapGroup("/v1/civic/me"), "CivicProfile");
+        MapProfile(app.MapGroup("/v1/me").MovedTo("/v1/civic/me", new DateTimeOffset(2026, 12, 5, 0, 0, 0, TimeSpan.Zero)), "Profile");
 
         var ops = app.MapGroup("/v1/internal").WithTags("Civic ops").RequireAuthorization(Ops()).AddEndpointFilter<TenantRateLimitFilter>();
         ops.MapPost("/cities/{id}/scan", ScanCity).WithName("ScanCity").WithSummary("Scan a city's sources now");
@@ -49,6 +51,14 @@ public static partial class CivicApi
 
     private static AuthorizationPolicy Reader() => new AuthorizationPolicyBuilder().RequireAuthenticatedUser()
         .RequireAssertion(c => Active(c.User) && Kind(c.User) is CallerKinds.Tenant or CallerKinds.User).Build();
+
+    private static void MapProfile(RouteGroupBuilder me, string name)
+    {
+        me.WithTags("Civic").RequireAuthorization(UserOnly()).AddEndpointFilter<TenantRateLimitFilter>();
+        me.MapGet("/", GetProfile).WithName("Get" + name).WithSummary("The caller's civic reader profile");
+        me.MapPatch("/", PatchProfile).WithName("Patch" + name).WithSummary("Change home city, notifications, pause-until");
+        me.MapDelete("/", DeleteProfile).WithName("Delete" + name).WithSummary("Anonymise and delete the caller's civic profile (a job)");
+    }
 
     private static AuthorizationPolicy UserOnly() => new AuthorizationPolicyBuilder().RequireAuthenticatedUser()
         .RequireAssertion(c => Active(c.User) && Kind(c.User) == CallerKinds.User).Build();

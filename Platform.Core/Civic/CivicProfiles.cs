@@ -65,7 +65,7 @@ public sealed class ProfileDeleteHandler(NpgsqlDataSource db) : IJobHandler<Prof
 
 public static class CivicProfiles
 {
-    /// <summary>Anonymises profile $2 of tenant $1 in place under the stand-in $3 (shared by <c>DELETE /v1/me</c> and privacy erasure).</summary>
+    /// <summary>Anonymises profile $2 of tenant $1 in place under the stand-in $3 (shared by <c>DELETE /v1/civic/me</c> and privacy erasure).</summary>
     public const string AnonymiseSql = """
         UPDATE civic.profiles SET user_id = $3, display_name = NULL, email = NULL, home_city_id = NULL, notifications_enabled = false,
                pause_until = NULL, deleted_at = COALESCE(deleted_at, now()), updated_at = now()

@@ -191,7 +191,7 @@ public sealed class ConferenceAttendeeData(Events.EventsStore store) : IPersonal
 /// <summary>
 /// A civic reader: the profile (name, e-mail, home city, notification settings). Civic content (meetings, summaries,
 /// evidence) is about public meetings, not about readers, so nothing else names them. Erasure anonymises the profile as
-/// <c>DELETE /v1/me</c> does; the tombstone (no name, e-mail or city) goes with the civic retention period.
+/// <c>DELETE /v1/civic/me</c> does; the tombstone (no name, e-mail or city) goes with the civic retention period.
 /// </summary>
 public sealed class CivicResidentData : IPersonalDataModule
 {

@@ -23,9 +23,9 @@ public sealed class CivicPipelineTests(CivicFixture f) : IClassFixture<CivicFixt
 
         // Readers: one subscriber, one paused, one with notifications off (all of Riverton).
         var alice = f.Client(f.UserToken(tenant, "alice"));
-        Assert.Equal(HttpStatusCode.OK, (await alice.PatchAsJsonAsync("/v1/me", new { homeCityId = riverton, email = "alice@example.org" })).StatusCode);
-        await f.Client(f.UserToken(tenant, "bob")).PatchAsJsonAsync("/v1/me", new { homeCityId = riverton, pauseUntil = DateTimeOffset.UtcNow.AddDays(7) });
-        await f.Client(f.UserToken(tenant, "carol")).PatchAsJsonAsync("/v1/me", new { homeCityId = riverton, notificationsEnabled = false });
+        Assert.Equal(HttpStatusCode.OK, (await alice.PatchAsJsonAsync("/v1/civic/me", new { homeCityId = riverton, email = "alice@example.org" })).StatusCode);
+        await f.Client(f.UserToken(tenant, "bob")).PatchAsJsonAsync("/v1/civic/me", new { homeCityId = riverton, pauseUntil = DateTimeOffset.UtcNow.AddDays(7) });
+        await f.Client(f.UserToken(tenant, "carol")).PatchAsJsonAsync("/v1/civic/me", new { homeCityId = riverton, notificationsEnabled = false });
 
         await f.ScanAsync(riverton);
         await f.ScanAsync(lakeshore);
@@ -91,7 +91,7 @@ public sealed class CivicPipelineTests(CivicFixture f) : IClassFixture<CivicFixt
         var (tenant, key) = await f.CreateTenantAsync("versions");
         var folder = CivicFixture.CopyToTemp(CivicSeeds.Riverton, take: 2);
         var city = await f.CreateCityAsync(key, "versions", "file", folder);
-        await f.Client(f.UserToken(tenant, "dana")).PatchAsJsonAsync("/v1/me", new { homeCityId = city });
+        await f.Client(f.UserToken(tenant, "dana")).PatchAsJsonAsync("/v1/civic/me", new { homeCityId = city });
         await f.ScanAsync(city);
         await f.SettledAsync(city);
         Assert.Equal(2, await f.CountAsync("SELECT count(*) FROM civic.meetings WHERE city_id = $1 AND status = 'processed'", city));
@@ -176,16 +176,37 @@ public sealed class CivicPipelineTests(CivicFixture f) : IClassFixture<CivicFixt
     }
 
     [Fact]
+    public async Task The_profile_still_answers_at_its_old_address_marked_deprecated_with_a_link_to_the_new_one()
+    {
+        var (tenant, _) = await f.CreateTenantAsync("moved");
+        var gina = f.Client(f.UserToken(tenant, "gina"));
+        var patched = await gina.PatchAsJsonAsync("/v1/me", new { displayName = "Gina" });
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        Assert.Equal("@1796428800", Assert.Single(patched.Headers.GetValues("Deprecation")));
+        Assert.Equal("</v1/civic/me>; rel=\"successor-version\"", Assert.Single(patched.Headers.GetValues("Link")));
+        // Same profile at both addresses; the new one carries no deprecation.
+        var current = await gina.GetAsync("/v1/civic/me");
+        Assert.False(current.Headers.Contains("Deprecation"));
+        Assert.Equal("Gina", (await CivicFixture.Json(current)).GetProperty("displayName").GetString());
+        // Notification settings keep their /v1/me/... addresses, undeprecated.
+        Assert.False((await gina.GetAsync("/v1/me/notification-preferences")).Headers.Contains("Deprecation"));
+
+        var paths = JsonDocument.Parse(await f.Client().GetStringAsync("/openapi/v1.json")).RootElement.GetProperty("paths");
+        Assert.True(paths.GetProperty("/v1/me").GetProperty("delete").GetProperty("deprecated").GetBoolean());
+        Assert.False(paths.GetProperty("/v1/civic/me").GetProperty("delete").TryGetProperty("deprecated", out _));
+    }
+
+    [Fact]
     public async Task Deleting_a_profile_anonymizes_it()
     {
         var (tenant, key) = await f.CreateTenantAsync("privacy");
         var city = await f.CreateCityAsync(key, "privacy", "file", CivicFixture.CopyToTemp(CivicSeeds.Riverton, take: 1));
         var erin = f.Client(f.UserToken(tenant, "erin"));
-        var patched = await CivicFixture.Json(await erin.PatchAsJsonAsync("/v1/me",
+        var patched = await CivicFixture.Json(await erin.PatchAsJsonAsync("/v1/civic/me",
             new { displayName = "Erin Example", email = "erin@example.org", homeCityId = city }));
         Assert.Equal("erin@example.org", patched.GetProperty("email").GetString());
 
-        Assert.Equal(HttpStatusCode.Accepted, (await erin.DeleteAsync("/v1/me")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await erin.DeleteAsync("/v1/civic/me")).StatusCode);
         await Eventually.TrueAsync(async () =>
             await f.CountAsync("SELECT count(*) FROM civic.profiles WHERE tenant_id = $1 AND user_id = 'erin'", tenant) == 0, Patience, "profile anonymised");
         Assert.Equal(1, await f.CountAsync("""
@@ -245,9 +266,9 @@ public sealed class CivicPipelineTests(CivicFixture f) : IClassFixture<CivicFixt
         Assert.Equal(HttpStatusCode.BadRequest, (await reader.GetAsync($"/v1/civic/cities/{city}/meetings?limit=0")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await reader.GetAsync($"/v1/civic/cities/{city}/meetings?cursor=nope")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await reader.GetAsync($"/v1/civic/meetings/{Guid.NewGuid()}")).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await reader.PatchAsJsonAsync("/v1/me", new { homeCityId = Guid.NewGuid() })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await reader.PatchAsJsonAsync("/v1/civic/me", new { homeCityId = Guid.NewGuid() })).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await reader.PostAsync($"/v1/internal/cities/{city}/scan", null)).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await f.Client().GetAsync("/v1/me")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await f.Client().GetAsync("/v1/civic/me")).StatusCode);
 
         // Another tenant's reader sees nothing of this city.
         var (other, _) = await f.CreateTenantAsync("other");

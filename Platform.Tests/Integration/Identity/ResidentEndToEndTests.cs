@@ -35,7 +35,7 @@ public sealed class ResidentEndToEndTests(CivicIdentityFixture f) : IClassFixtur
         var resident = new JsonWebToken(access).Subject;
         var me = f.Client(access);
 
-        Assert.Equal(HttpStatusCode.OK, (await me.PatchAsJsonAsync("/v1/me", new { homeCityId = city })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await me.PatchAsJsonAsync("/v1/civic/me", new { homeCityId = city })).StatusCode);
         await f.ScanAsync(city);
         await f.SettledAsync(city);
 
