@@ -28,15 +28,6 @@ public static partial class DirectLineApi
     /// <summary>The user a secret-held stream token speaks as (the secret itself never goes into a URL).</summary>
     private const string SecretStreamUser = "dl_secret";
 
-    public static IHostApplicationBuilder AddDirectLine(this IHostApplicationBuilder builder)
-    {
-        var uploads = new DirectLineUploadOptions();
-        builder.Configuration.GetSection(DirectLineUploadOptions.Section).Bind(uploads);
-        builder.Services.AddSingleton(uploads);
-        builder.Services.AddSingleton<DirectLineStore>();
-        return builder;
-    }
-
     public static IEndpointRouteBuilder MapDirectLineApi(this IEndpointRouteBuilder app)
     {
         // Preflights carry no Authorization header, so they cannot name a channel: they are answered for any

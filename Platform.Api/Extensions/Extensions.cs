@@ -3,9 +3,13 @@ using Platform.Api.Security;
 using Platform.Core.Civic;
 using Platform.Core.Community;
 using Platform.Core.Data;
+using Platform.Core.DirectLine;
+using Platform.Core.Events;
 using Platform.Core.Impact;
 using Platform.Core.Messaging;
 using Platform.Core.Notifications;
+using Platform.Core.Privacy;
+using Platform.Core.Retention;
 using Platform.Core.Tenancy;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -25,15 +29,17 @@ internal static class Extensions
         builder.Services.AddHostedService<MigrationHostedService>();
 
         builder.AddConversationServices();
+        // The modules: each registers its services (and job handlers and schedules, which only the Worker runs).
         builder.AddCivic();
         builder.AddCommunity();
         builder.Services.AddSingleton<CommunityAccess.Filter>();
-        builder.Services.AddEvents();
+        builder.AddEvents();
         Platform.Core.Ai.ModelClients.AddSharedChatClient(builder.Services, builder.Configuration);
         builder.AddNotifications();
         builder.AddImpact();
-        Platform.Core.Retention.RetentionExtensions.AddRetention(builder.Services);
-        Platform.Core.Privacy.PrivacyExtensions.AddSubjectRequests(builder.Services);
+        builder.AddDirectLine();
+        builder.AddRetention();
+        builder.AddPrivacy();
         builder.Services.AddSingleton<Platform.Core.Search.SiteSearch>();
 
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
@@ -57,9 +63,8 @@ internal static class Extensions
     /// <summary>Tenancy, credentials and the conversation API.</summary>
     private static void AddConversationServices(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddActivityLog();
-        builder.Services.AddSingleton<Tenants>();
-        builder.Services.AddSingleton<Channels>();
+        builder.AddTenancy();
+        builder.AddMessaging();
         builder.Services.AddSingleton<RealtimeNodes>();
 
         var limits = new TenantRateLimitOptions();

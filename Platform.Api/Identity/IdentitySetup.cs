@@ -3,6 +3,7 @@ using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using Platform.Core.Data;
+using Platform.Core.Identity;
 using Platform.Core.Security;
 using Platform.Core.Tenancy;
 using static OpenIddict.Server.OpenIddictServerEvents;
@@ -53,7 +54,8 @@ public static class IdentitySetup
         var keys = new ClientTokens(builder.Configuration);
         options.Enabled = keys.AsymmetricSigningKey is not null;
         builder.Services.AddSingleton(options);
-        builder.Services.AddIdentityStores();
+        // The module (stores, trusted issuers, pruning job); this adds the issuer's endpoints, cookies and pages on top.
+        builder.AddIdentity();
         // The cookies' and antiforgery tokens' keys, shared by every Api replica through PostgreSQL.
         builder.Services.AddSharedKeyRing(builder.Configuration);
         builder.Services.AddAntiforgery(o =>

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Platform.Core.Data;
+using Platform.Core.Identity;
 using Platform.Core.Security;
 using Platform.Core.Tenancy;
 
@@ -251,6 +252,7 @@ public static class SecurityExtensions
             .AddPolicy(AuthPolicies.User, p => ActiveOf(p, CallerKinds.User))
             .AddPolicy(AuthPolicies.TenantOrUser, p => ActiveOf(p, CallerKinds.Tenant, CallerKinds.User));
         builder.Services.AddSingleton<ClientTokens>();
+        builder.Services.AddTrustedIssuerTokens();
         builder.Services.AddSingleton<Revocations>();
         builder.Services.AddSingleton<CredentialLookup>();
         builder.Services.AddSingleton<ApiKeyCache>();

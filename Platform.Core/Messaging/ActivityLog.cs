@@ -317,16 +317,3 @@ public sealed partial class ActivityLog(NpgsqlDataSource dataSource, IConnection
 [System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<Attachment>))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(JsonElement))]
 internal sealed partial class StorageJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
-
-/// <summary>Registration shared by Api and the Realtime nodes (both read through the same <see cref="ActivityLog"/>).</summary>
-public static class ActivityLogServiceCollectionExtensions
-{
-    /// <summary>Registers <see cref="ActivityLog"/> and <see cref="Conversations"/>; needs an NpgsqlDataSource and an IConnectionMultiplexer.</summary>
-    public static IServiceCollection AddActivityLog(this IServiceCollection services)
-    {
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ActivityLog>();
-        services.TryAddSingleton<Conversations>();
-        return services;
-    }
-}

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Platform.Core.Data;
@@ -260,20 +261,18 @@ public static class CommonRecords
 
 public static class PrivacyExtensions
 {
-    /// <summary>The three modules' personal data and the request service (Api and Worker).</summary>
-    public static IServiceCollection AddSubjectRequests(this IServiceCollection services)
+    /// <summary>
+    /// Export and erasure requests: the personal data of community members, conference attendees and civic residents,
+    /// the request service and its job. Api and Worker both call this; only the Worker runs the job.
+    /// </summary>
+    public static IHostApplicationBuilder AddPrivacy(this IHostApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPersonalDataModule, CommunityMemberData>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPersonalDataModule, ConferenceAttendeeData>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPersonalDataModule, CivicResidentData>());
         services.TryAddSingleton<SubjectRequests>();
-        return services;
-    }
-
-    public static IServiceCollection AddSubjectRequestJobs(this IServiceCollection services)
-    {
-        services.AddSubjectRequests();
         services.AddJobHandler<SubjectRequestArgs, SubjectRequestHandler>();
-        return services;
+        return builder;
     }
 }

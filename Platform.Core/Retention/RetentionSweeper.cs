@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Platform.Core.Data;
@@ -134,22 +135,20 @@ public static class RetentionExtensions
 {
     public const string Schedule = "governance.retention-sweep";
 
-    /// <summary>Settings and the ledger (Api and Worker).</summary>
-    public static IServiceCollection AddRetention(this IServiceCollection services)
+    /// <summary>
+    /// Per-tenant keep periods per data class: the settings and ledger the API reads, and the sweep's handler with its
+    /// schedule (hourly at minute 17, so a long backlog drains in bounded steps). Api and Worker both call this; only the
+    /// Worker runs the job.
+    /// </summary>
+    public static IHostApplicationBuilder AddRetention(this IHostApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.TryAddSingleton<RetentionSettings>();
         services.TryAddSingleton(new RetentionLimits());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RetentionSweeper>();
-        return services;
-    }
-
-    /// <summary>The sweep's handler and its schedule: hourly at minute 17, so a long backlog drains in bounded steps (Worker).</summary>
-    public static IServiceCollection AddRetentionJobs(this IServiceCollection services)
-    {
-        services.AddRetention();
         services.AddJobHandler<RetentionSweepArgs, RetentionSweepHandler>();
         services.AddRecurringJob(Schedule, "0 17 * * * ?", new RetentionSweepArgs());
-        return services;
+        return builder;
     }
 }

@@ -1,3 +1,4 @@
+using Platform.Core.Identity;
 using Platform.Core.Messaging;
 using Platform.Core.Notifications;
 using Platform.Core.Security;
@@ -13,7 +14,7 @@ internal static class Extensions
         builder.AddPlatformDb();
         builder.AddPlatformRedis();
 
-        builder.Services.AddActivityLog();
+        builder.AddMessaging();
         builder.Services.AddSingleton<ClientTokens>();
         builder.Services.AddTrustedIssuerTokens();
         builder.Services.AddSingleton<CredentialLookup>();

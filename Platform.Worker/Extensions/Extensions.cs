@@ -1,9 +1,13 @@
 using Platform.Core.Civic;
 using Platform.Core.Community;
 using Platform.Core.DirectLine;
+using Platform.Core.Events;
+using Platform.Core.Identity;
 using Platform.Core.Impact;
 using Platform.Core.Jobs;
 using Platform.Core.Notifications;
+using Platform.Core.Privacy;
+using Platform.Core.Retention;
 using Platform.Worker.Jobs;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -19,26 +23,18 @@ internal static class Extensions
         builder.AddJobWorker();
         builder.Services.AddJobHandler<CanaryArgs, CanaryHandler>();
 
-        // Civic meeting digests: city.scan → meeting.ingest → extract → summarize → publish (docs/civic.md).
+        // The modules: each registers its services, job handlers and schedules (docs/architecture.md, "Modules").
         builder.AddCivic();
-        // Convener: scoring, activity → signal extraction, nudges and the weekly pulse digests.
         builder.AddCommunity();
-        // Conference intelligence.
-        builder.Services.AddEvents();
-        builder.Services.AddJobHandler<Platform.Core.Events.MatchCalculationArgs, MatchCalculationHandler>();
-        builder.Services.AddJobHandler<Platform.Core.Events.IntelligenceReportArgs, IntelligenceReportHandler>();
-        // The evening before: tomorrow's gatherings and matches by email, due per attendee at 18:00 local.
-        builder.Services.AddJobHandler<Platform.Core.Events.DayAheadDigestSweepArgs, Platform.Core.Events.DayAheadDigestSweepHandler>();
-        builder.Services.AddRecurringJob("events.day-ahead-digests", "0 */5 * * * ?", new Platform.Core.Events.DayAheadDigestSweepArgs());
-        builder.AddNotificationDelivery();
+        builder.AddEvents();
+        builder.AddNotifications();
         builder.AddImpact();
-        // Direct Line uploads past their retention are deleted hourly.
-        builder.Services.AddDirectLineJobs(builder.Configuration);
-        // Per-tenant keep periods per data class, applied hourly in bounded batches (docs/retention.md).
-        Platform.Core.Retention.RetentionExtensions.AddRetentionJobs(builder.Services);
-        // Expired and revoked sign-ins, tokens and sign-in links are pruned hourly (docs/identity.md).
-        builder.Services.AddIdentityPruning();
-        // Export and erasure of community members, conference attendees and civic residents.
-        Platform.Core.Privacy.PrivacyExtensions.AddSubjectRequestJobs(builder.Services);
+        builder.AddDirectLine();
+        builder.AddRetention();
+        builder.AddIdentity();
+        builder.AddPrivacy();
+
+        // In-app notifications are claimed at commit and published to the user streams from here.
+        builder.AddInAppRelay();
     }
 }

@@ -2,27 +2,35 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Platform.Core.Identity;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Core.Jobs;
 using Platform.Core.Security;
 
-namespace Microsoft.Extensions.DependencyInjection;
+namespace Platform.Core.Identity;
 
-public static class IdentityServiceExtensions
+public static class IdentityModule
 {
     /// <summary>
-    /// OpenIddict's core with its Entity Framework Core stores on <see cref="IdentityDb"/> (schema <c>identity</c>), and
-    /// the module's own stores (users, memberships). A scoped context per request: it takes the request's tenant.
+    /// End-user identity: OpenIddict's core with its Entity Framework Core stores on <see cref="IdentityDb"/> (schema
+    /// <c>identity</c>; a scoped context per request takes the request's tenant), the module's own stores (users,
+    /// memberships, sign-in links, upstream providers, branding) and the hourly pruning job. Api (whose
+    /// <c>AddPlatformIdentity</c> adds the issuer's endpoints and pages on top) and Worker both call this; only the
+    /// Worker runs the job. Validating tokens is <see cref="AddTrustedIssuerTokens"/>, called by Api and Realtime.
     /// </summary>
-    public static IServiceCollection AddIdentityStores(this IServiceCollection services)
+    public static IHostApplicationBuilder AddIdentity(this IHostApplicationBuilder builder)
     {
-        services.AddTrustedIssuerTokens();
+        var services = builder.Services;
         services.AddOpenIddictStores();
         services.AddSingleton<IdentityUsers>();
         services.AddSingleton<SignInLinks>();
         services.TryAddSingleton<Platform.Core.Impact.Privacy.PiiVault>();
         services.AddSingleton<ExternalProviders>();
         services.AddSingleton<IdentityBranding>();
-        return services;
+        services.AddSingleton<IdentityPruning>();
+        services.AddJobHandler<PruneIdentityArgs, PruneIdentityHandler>();
+        services.AddRecurringJob("identity.prune", "0 35 * * * ?", new PruneIdentityArgs());
+        return builder;
     }
 
     private static IServiceCollection AddOpenIddictStores(this IServiceCollection services)
@@ -33,18 +41,6 @@ public static class IdentityServiceExtensions
         services.AddOpenIddict().AddCore(o => o.UseEntityFrameworkCore()
             .UseDbContext<IdentityDb>()
             .ReplaceDefaultEntities<IdentityClient, IdentityAuthorization, IdentityScope, IdentityToken, Guid>());
-        return services;
-    }
-
-    /// <summary>
-    /// The Worker's hourly pruning of the identity tables (<see cref="IdentityPruning"/>): OpenIddict's stores and the job.
-    /// </summary>
-    public static IServiceCollection AddIdentityPruning(this IServiceCollection services)
-    {
-        services.AddOpenIddictStores();
-        services.AddSingleton<IdentityPruning>();
-        services.AddJobHandler<PruneIdentityArgs, PruneIdentityHandler>();
-        services.AddRecurringJob("identity.prune", "0 35 * * * ?", new PruneIdentityArgs());
         return services;
     }
 

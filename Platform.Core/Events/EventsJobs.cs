@@ -1,7 +1,7 @@
-using Platform.Core.Events;
+using Microsoft.Extensions.Logging;
 using Platform.Core.Jobs;
 
-namespace Platform.Worker.Jobs;
+namespace Platform.Core.Events;
 
 /// <summary>Batch (whole conference) or incremental (one attendee) match calculation; idempotent: it replaces stored rows.</summary>
 internal sealed partial class MatchCalculationHandler(Matchmaking matching) : IJobHandler<MatchCalculationArgs>

@@ -7,42 +7,61 @@ using Platform.Core.Security;
 
 namespace Platform.Core.Notifications;
 
-public static class NotificationsExtensions
+public static class NotificationsModule
 {
-    /// <summary>Producer API, preferences, subscriptions, webhooks, inbox and replay (Api and any producer).</summary>
+    /// <summary>
+    /// Notifications: the producer API (outbox), preferences and channels, subscriptions, webhooks, email, inbox and
+    /// replay, with the fan-out, send, safety-escalation and digest jobs. Api and Worker both call this; only the Worker
+    /// runs job handlers and schedules.
+    /// </summary>
     public static IHostApplicationBuilder AddNotifications(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.Section);
         builder.Services.TryAddSingleton(OutboundOptions.From(builder.Configuration));
+        builder.Services.TryAddSingleton(TimeProvider.System);
         // Webhook signing secrets are sealed with the vault key (WebhookSecrets).
         builder.Services.TryAddSingleton<PiiVault>();
         builder.Services.AddSingleton<NotificationOutbox>();
         builder.Services.AddSingleton<NotificationPreferences>();
         builder.Services.AddSingleton<ChannelPreferences>();
         builder.Services.AddSingleton<SafetyContacts>();
-        builder.AddNotificationEmail();
+        AddEmail(builder);
         builder.Services.AddSingleton<EmailVerifications>();
         builder.Services.AddSingleton<PushSubscriptions>();
         builder.Services.AddSingleton<WebhookEndpoints>();
         builder.Services.AddSingleton<NotificationInbox>();
         builder.Services.AddSingleton<NotificationReplay>();
-        return builder;
-    }
-
-    /// <summary>Delivery: the in-app relay and the fan-out and send job handlers (Worker).</summary>
-    public static IHostApplicationBuilder AddNotificationDelivery(this IHostApplicationBuilder builder)
-    {
-        builder.AddNotifications();
-        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<NotificationHttp>();
         builder.Services.AddSingleton<NotificationDeliverer>();
-        builder.Services.AddOptions<InAppRelayOptions>().BindConfiguration(InAppRelayOptions.Section);
-        builder.Services.AddHostedService<InAppRelay>();
+
         builder.Services.AddJobHandler<NotificationFanoutArgs, NotificationFanoutHandler>();
         builder.Services.AddJobHandler<NotificationSendArgs, NotificationSendHandler>();
         builder.Services.AddJobHandler<SafetyEscalationArgs, SafetyEscalationHandler>();
         builder.Services.AddJobHandler<NotificationDigestSweepArgs, NotificationDigestSweepHandler>();
         builder.Services.AddRecurringJob("notifications.digests", "0 * * * * ?", new NotificationDigestSweepArgs());
         return builder;
+    }
+
+    /// <summary>
+    /// The in-app relay: a loop, not a registration, so only the process that delivers runs it (the Worker). It claims
+    /// in-app delivery rows at commit and publishes them to the user streams.
+    /// </summary>
+    public static IHostApplicationBuilder AddInAppRelay(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<InAppRelayOptions>().BindConfiguration(InAppRelayOptions.Section);
+        builder.Services.AddHostedService<InAppRelay>();
+        return builder;
+    }
+
+    /// <summary>Email settings (section and <c>ConnectionStrings:smtp</c>), profiles, branding, the sender and unsubscribe tokens.</summary>
+    private static void AddEmail(IHostApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        builder.Services.AddOptions<EmailOptions>().Configure(o => EmailOptions.Configure(o, configuration));
+        builder.Services.AddSingleton<NotificationProfiles>();
+        builder.Services.AddSingleton<NotificationBranding>();
+        builder.Services.AddSingleton<EmailSender>();
+        builder.Services.AddSingleton<EmailChannel>();
+        builder.Services.AddSingleton<EmailBounces>();
     }
 }
