@@ -60,6 +60,12 @@ public class ApiFixture : IAsyncLifetime
     public string Redis { get; private set; } = "";
     public ApiFactory Api { get; private set; } = null!;
 
+    /// <summary>True: every service of the fixture uses a Redis of its own (<see cref="OwnRedis"/>), which tests may stop and start.</summary>
+    protected virtual bool OwnsRedis => false;
+
+    public LocalRedis OwnRedis => _ownRedis ?? throw new InvalidOperationException("this fixture uses the suite's shared Redis");
+    private LocalRedis? _ownRedis;
+
     protected virtual void Configure(Dictionary<string, string?> settings)
     {
     }
@@ -67,12 +73,23 @@ public class ApiFixture : IAsyncLifetime
     public virtual async Task InitializeAsync()
     {
         Database = await TestEnvironment.CreateDatabaseAsync(GetType().Name);
-        Redis = await TestEnvironment.RedisAsync();
+        if (OwnsRedis)
+        {
+            _ownRedis = await LocalRedis.StartAsync();
+        }
+        Redis = _ownRedis?.ConnectionString ?? await TestEnvironment.RedisAsync();
         var settings = TestSettings.For(Database, Redis);
         Configure(settings);
         Api = new ApiFactory(settings);
         _ = Api.Server; // start now, so failures surface in the fixture
     }
 
-    public virtual async Task DisposeAsync() => await Api.DisposeAsync();
+    public virtual async Task DisposeAsync()
+    {
+        await Api.DisposeAsync();
+        if (_ownRedis is not null)
+        {
+            await _ownRedis.DisposeAsync();
+        }
+    }
 }

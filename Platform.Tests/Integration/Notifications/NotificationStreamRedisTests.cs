@@ -7,21 +7,9 @@ namespace Platform.Tests.Integration.Notifications;
 /// <summary>Api and two Realtime nodes on a Redis of their own, which the tests stop and start; no Worker (each test runs its relay).</summary>
 public sealed class NotificationRedisFixture : NotificationsFixture
 {
-    public LocalRedis OwnRedis { get; private set; } = null!;
+    protected override bool OwnsRedis => true;
 
     protected override bool StartsWorker => false;
-
-    public override async Task InitializeAsync()
-    {
-        OwnRedis = await LocalRedis.StartAsync();
-        await base.InitializeAsync();
-    }
-
-    protected override void Configure(Dictionary<string, string?> settings)
-    {
-        base.Configure(settings);
-        settings["ConnectionStrings:redis"] = OwnRedis.ConnectionString;
-    }
 
     /// <summary>A relay that never publishes a stranded row again within a test, so only the stream's own catch-up can deliver it.</summary>
     public InAppRelay NewRelay(Security.CapturingLoggerProvider? logs = null) => new(Db, Api.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(),
@@ -34,12 +22,6 @@ public sealed class NotificationRedisFixture : NotificationsFixture
         await OwnRedis.StartAgainAsync();
         var redis = Api.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>();
         await Eventually.TrueAsync(() => Task.FromResult(redis.IsConnected), TimeSpan.FromSeconds(30), "the relay's Redis connection is back");
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await OwnRedis.DisposeAsync();
     }
 }
 

@@ -116,25 +116,7 @@ internal sealed class SlowConsumerCounter : IDisposable
 /// <summary>Api and both nodes on a Redis of their own, which the test restarts.</summary>
 public sealed class OwnRedisFixture : RealtimeFixture
 {
-    public LocalRedis OwnRedis { get; private set; } = null!;
-
-    public override async Task InitializeAsync()
-    {
-        OwnRedis = await LocalRedis.StartAsync();
-        await base.InitializeAsync();
-    }
-
-    protected override void Configure(Dictionary<string, string?> settings)
-    {
-        base.Configure(settings);
-        settings["ConnectionStrings:redis"] = OwnRedis.ConnectionString;
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await OwnRedis.DisposeAsync();
-    }
+    protected override bool OwnsRedis => true;
 }
 
 public sealed class RedisRestartTests(OwnRedisFixture fx) : IClassFixture<OwnRedisFixture>

@@ -6,13 +6,8 @@ namespace Platform.Tests.Integration.Security;
 public sealed class UserRateLimitFixture : ConversationsFixture
 {
     public const int UserLimit = 5;
-    public LocalRedis OwnRedis { get; private set; } = null!;
 
-    public override async Task InitializeAsync()
-    {
-        OwnRedis = await LocalRedis.StartAsync();
-        await base.InitializeAsync();
-    }
+    protected override bool OwnsRedis => true;
 
     protected override void Configure(Dictionary<string, string?> settings)
     {
@@ -21,12 +16,6 @@ public sealed class UserRateLimitFixture : ConversationsFixture
         settings["Platform:RateLimits:UserRequestsPerWindow"] = UserLimit.ToString();
         settings["Platform:RateLimits:UserActivitiesPerWindow"] = UserLimit.ToString();
         settings["Platform:RateLimits:WindowSeconds"] = "86400";
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await OwnRedis.DisposeAsync();
     }
 }
 
