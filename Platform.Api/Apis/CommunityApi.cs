@@ -23,14 +23,6 @@ public sealed record SignalsAccepted(int Received, int Stored, int Duplicates);
 
 public sealed record MemberPage(IReadOnlyList<MemberProfile> Members, string? Next);
 
-public sealed record DiscoverEntry(string UserId, string DisplayName, string? Team, double Score, int Rank, int OverallRank,
-    IReadOnlyDictionary<string, double> Components, IReadOnlyList<RankingReasonView> Why);
-
-public sealed record DiscoverCounts(int Members, int Signals, int ExcludedWithoutConsent);
-
-public sealed record DiscoverResult(string Kind, string? Team, bool Stale, Guid? RankingId, IReadOnlyList<DiscoverEntry> Entries, DiscoverCounts? Counts,
-    bool? BetweennessExact, double? BetweennessErrorBound95, ProvenanceRef? Provenance, Guid? ReadEventId);
-
 public sealed record SurveyRequest(string? Title, string? Team);
 
 public sealed record SurveyResponseRequest(int[]? Answers);
@@ -234,69 +226,18 @@ public static partial class CommunityApi
     // ---------- champions ----------
 
     public static async Task<Results<Ok<DiscoverResult>, ProblemHttpResult>> Discover(string? team, string? kind, string? limit, ClaimsPrincipal user,
-        ChampionScoring scoring, [AsParameters] CommunityServices services, CancellationToken ct)
+        ChampionDiscovery discovery, [AsParameters] CommunityServices services, CancellationToken ct)
     {
         kind ??= "champion";
         if (kind is not ("champion" or "connector")) return Problems.Invalid("kind", "kind must be champion or connector.");
         if (!Problems.TryParseQuery(limit, "limit", 1, 100, 20, out var n, out var problem)) return problem!;
         var caller = CommunityCaller.From(user);
-        StoredRanking? ranking;
-        HashSet<string>? granted = null;
-        var stale = false;
-        string? scopedTeam;
-        try
-        {
-            (scopedTeam, var forbidden) = await CommunityAccess.ScopeTeamAsync(caller, team, services.Members, ct);
-            if (forbidden) return Problems.Forbidden("A team lead sees only their own team (set in the member directory).");
-            ranking = await scoring.LatestAsync(caller.TenantId, ct);
-            if (ranking is not null)
-            {
-                // Consent is checked again at read time: a withdrawal takes effect before the next scoring run.
-                granted = await services.Consents.GrantedAsync(caller.TenantId, ConsentPurposes.Recognition,
-                    [.. (kind == "champion" ? ranking.Champions : ranking.Connectors).Select(e => e.UserId)], ct);
-            }
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            // PostgreSQL is unavailable: serve the last good ranking from Redis, marked stale. Its lists were
-            // consent-filtered when computed; a team lead's scope cannot be read, so only managers get it.
-            LogServingStale(services.Logger, caller.TenantId, ex.Message);
-            if (!caller.Has(CommunityRoles.CommunityManager)) return Problems.Unavailable("The database is unavailable; try again shortly.");
-            scopedTeam = team;
-            try
-            {
-                ranking = await scoring.CachedAsync(caller.TenantId);
-            }
-            catch (StackExchange.Redis.RedisException)
-            {
-                ranking = null;
-            }
-            if (ranking is null) return Problems.Unavailable("The database is unavailable and no ranking is cached.");
-            stale = true;
-        }
-        if (ranking is null)
-        {
-            return TypedResults.Ok(new DiscoverResult(kind, scopedTeam, false, null, [], null, null, null, null, null));
-        }
-        var entries = (kind == "champion" ? ranking.Champions : ranking.Connectors)
-            .Where(e => (scopedTeam is null || e.Team == scopedTeam) && (granted is null || granted.Contains(e.UserId)))
-            .Take((int)n)
-            .Select((e, i) => new DiscoverEntry(e.UserId, e.DisplayName, e.Team, e.Score, i + 1, e.Rank, e.Components,
-                [.. e.Why.Select(w => w.UserId is null || granted is null || granted.Contains(w.UserId) ? w : w with { UserId = null })]))
-            .ToList();
-        Guid? readEvent = null;
-        if (!stale)
-        {
-            var e = await services.Ledger.AppendAsync(caller.TenantId, new ProvenanceEntry(ProvenanceActions.RankingRead, caller.Actor, null,
-                ChampionScoring.Algorithm, ranking.Version, JsonSerializer.Serialize(new Dictionary<string, object?>
-                {
-                    ["rankingId"] = ranking.Id, ["kind"] = kind, ["team"] = scopedTeam, ["returned"] = entries.Select(x => x.UserId).ToArray(),
-                })), ct);
-            readEvent = e.Id;
-        }
-        return TypedResults.Ok(new DiscoverResult(kind, scopedTeam, stale, ranking.Id, entries,
-            new DiscoverCounts(ranking.Members, ranking.Signals, ranking.Excluded), ranking.BetweennessExact, ranking.BetweennessErrorBound95,
-            ranking.Provenance, readEvent));
+        // Only managers may get the cached ranking while PostgreSQL is down: a team lead's scope cannot be read then.
+        var answer = await discovery.DiscoverAsync(new DiscoverRequest(caller.TenantId, caller.Actor, kind, team, (int)n,
+            c => CommunityAccess.ScopeTeamAsync(caller, team, services.Members, c), caller.Has(CommunityRoles.CommunityManager)), ct);
+        if (answer.Forbidden) return Problems.Forbidden("A team lead sees only their own team (set in the member directory).");
+        if (answer.Unavailable is { } why) return Problems.Unavailable(why);
+        return TypedResults.Ok(answer.Result!);
     }
 
     public static async Task<Accepted<JobAccepted>> Refresh(ClaimsPrincipal user, IJobQueue jobs, CancellationToken ct)
@@ -309,8 +250,6 @@ public static partial class CommunityApi
 
     internal static bool ValidId(string? id) => !string.IsNullOrWhiteSpace(id) && id.Length <= MaxId;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL unavailable for tenant {TenantId}; serving the cached ranking: {Reason}")]
-    private static partial void LogServingStale(ILogger logger, Guid tenantId, string reason);
 }
 
 internal static class ProvenanceJson

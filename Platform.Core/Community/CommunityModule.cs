@@ -35,6 +35,7 @@ public static class CommunityModule
         services.TryAddSingleton<Members>();
         services.TryAddSingleton<Signals>();
         services.TryAddSingleton<ChampionScoring>();
+        services.TryAddSingleton<ChampionDiscovery>();
         services.TryAddSingleton<ActivitySignals>();
         services.TryAddSingleton<Pulse>();
         services.TryAddSingleton<PulseSurveys>();
