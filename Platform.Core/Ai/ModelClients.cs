@@ -4,6 +4,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using OpenAI;
 
 namespace Platform.Core.Ai;
@@ -23,11 +24,11 @@ public sealed class ModelEndpointOptions
 }
 
 /// <summary>
-/// The one place model clients are built, for every module: the chat client CouncilSense summarises with and the
-/// embedding generator outcome scoring and matching use. Both are Microsoft.Extensions.AI abstractions, so swapping a
-/// provider is configuration (<c>Platform:Models:Embeddings</c>), not code.
+/// The one place model clients are built, for every module: the one chat client (CouncilSense summaries, conference
+/// conversation starters) and the embedding generator outcome scoring and matching use. Both are Microsoft.Extensions.AI
+/// abstractions, so swapping a provider is configuration (<c>Platform:Models:Chat</c>, <c>Platform:Models:Embeddings</c>), not code.
 /// </summary>
-public static class ModelClients
+public static partial class ModelClients
 {
     public const string EmbeddingsSection = "Platform:Models:Embeddings";
     public const string ChatSection = "Platform:Models:Chat";
@@ -63,18 +64,77 @@ public static class ModelClients
     }
 
     /// <summary>
-    /// The shared <see cref="IChatClient"/> <c>Platform:Models:Chat</c> names (Provider openai|azure|ollama, Endpoint,
-    /// Model, ApiKey?, Timeout?); nothing is registered when it names no endpoint, so features fall back to their templates.
+    /// The section that named the civic summarizer's model before every module shared one chat setup. Still read when
+    /// <see cref="ChatSection"/> names no endpoint, so an existing deployment keeps its summaries, and logged as
+    /// deprecated; its <c>MaxInputChars</c> stays the summarizer's own setting.
     /// </summary>
-    public static IServiceCollection AddSharedChatClient(this IServiceCollection services, IConfiguration configuration)
+    public const string DeprecatedCivicChatSection = "Platform:Civic:Generative";
+
+    /// <summary>
+    /// The one chat-model setting (<c>Platform:Models:Chat</c>: Provider openai|azure|ollama, Endpoint, Model, ApiKey?,
+    /// Timeout?), or the deprecated <see cref="DeprecatedCivicChatSection"/> when only that names an endpoint; null when
+    /// no chat model is configured. <c>FromDeprecatedSection</c> says which was read.
+    /// </summary>
+    public static (ModelEndpointOptions? Options, bool FromDeprecatedSection) ChatSettings(IConfiguration configuration)
     {
-        var options = configuration.GetSection(ChatSection).Get<ModelEndpointOptions>();
-        if (options is { Endpoint: { Length: > 0 } endpoint, Model: { Length: > 0 } model })
+        if (Configured(configuration.GetSection(ChatSection)) is { } current)
         {
-            services.AddSingleton(CreateChat(options.Provider, endpoint, options.ApiKey, model, options.Timeout));
+            return (current, false);
         }
-        return services;
+        if (Configured(configuration.GetSection(DeprecatedCivicChatSection)) is { } old)
+        {
+            // The civic section's default model, for deployments that never named one.
+            old.Model = old.Model is { Length: > 0 } ? old.Model : "gpt-4o-mini";
+            return (old, true);
+        }
+        return (null, false);
     }
+
+    /// <summary>The section's options when it names an endpoint; an unnamed provider is <c>openai</c> (the protocol every provider here speaks).</summary>
+    private static ModelEndpointOptions? Configured(IConfigurationSection section)
+    {
+        if (section["Endpoint"] is not { Length: > 0 } || section.Get<ModelEndpointOptions>() is not { } options)
+        {
+            return null;
+        }
+        options.Provider = section["Provider"] is { Length: > 0 } provider ? provider : "openai";
+        return options;
+    }
+
+    /// <summary>
+    /// Registers the shared <see cref="IChatClient"/> <see cref="ChatSettings"/> finds, and its <see cref="ModelEndpointOptions"/>
+    /// under the key <see cref="ChatSection"/>; nothing is registered when no chat model is configured, so features fall back
+    /// to their templates. Safe to call from every module: the first registration wins. Returns whether a chat model is configured.
+    /// </summary>
+    public static bool AddSharedChatClient(this IServiceCollection services, IConfiguration configuration)
+    {
+        var (options, deprecated) = ChatSettings(configuration);
+        if (options is null)
+        {
+            return false;
+        }
+        if (options is not { Endpoint: { Length: > 0 } endpoint, Model: { Length: > 0 } model })
+        {
+            throw new InvalidOperationException($"{ChatSection}: provider '{options.Provider}' needs Endpoint and Model.");
+        }
+        services.TryAddKeyedSingleton(ChatSection, options);
+        services.TryAddSingleton(sp =>
+        {
+            if (deprecated)
+            {
+                var logger = sp.GetService<ILoggerFactory>()?.CreateLogger(typeof(ModelClients).FullName!);
+                if (logger is not null)
+                {
+                    LogDeprecatedChatSection(logger, DeprecatedCivicChatSection, ChatSection);
+                }
+            }
+            return CreateChat(options.Provider, endpoint, options.ApiKey, model, options.Timeout);
+        });
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The chat model is configured under {OldSection}, which is deprecated: move Provider, Endpoint, Model, ApiKey and Timeout to {Section}")]
+    private static partial void LogDeprecatedChatSection(ILogger logger, string oldSection, string section);
 
     /// <summary>The model id an embedding generator reports, recorded with every result computed from its vectors.</summary>
     public static string ModelIdOf(IEmbeddingGenerator<string, Embedding<float>> generator) =>

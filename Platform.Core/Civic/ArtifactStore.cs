@@ -58,19 +58,12 @@ public sealed class CivicOptions
 }
 
 /// <summary>
-/// The model behind generative summaries (configuration <c>Platform:Civic:Generative</c>); off unless
-/// <see cref="Endpoint"/> is set. Provider <c>openai</c> speaks the chat-completions protocol to any compatible
-/// endpoint: OpenAI, Azure OpenAI's <c>/openai/v1/</c> endpoint (<c>azure</c>), a local Ollama's <c>/v1</c> endpoint
-/// (<c>ollama</c>), vLLM or llama.cpp.
+/// The generative summarizer's own settings (<c>Platform:Civic:Generative</c>). Which model writes the summaries, and
+/// whether one does, is the shared chat setting <c>Platform:Models:Chat</c> (<see cref="Ai.ModelClients.ChatSettings"/>);
+/// the model keys once read from this section still work there, logged as deprecated.
 /// </summary>
 public sealed class GenerativeOptions
 {
-    public string Provider { get; set; } = "openai";
-    public string? Endpoint { get; set; }
-    public string? ApiKey { get; set; }
-    public string Model { get; set; } = "gpt-4o-mini";
-    /// <summary>The whole model call; past it the extractive summary is published instead.</summary>
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
     /// <summary>Minutes longer than this are cut before they are sent.</summary>
     public int MaxInputChars { get; set; } = 60_000;
 }

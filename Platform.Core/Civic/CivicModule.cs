@@ -1,7 +1,9 @@
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Platform.Core.Jobs;
 using Platform.Core.Security;
 
@@ -34,16 +36,16 @@ public static class CivicModule
         var outbound = OutboundOptions.From(builder.Configuration);
         builder.Services.AddSingleton(new SourceReader(options, sources, outbound,
             OutboundHttp.CreateClient(outbound, followRedirects: true, Timeout.InfiniteTimeSpan)));
-        if (string.IsNullOrEmpty(options.Generative.Endpoint))
+        // The model endpoint is the operator's configuration, not a tenant's URL, so it does not go through the outbound pipeline.
+        if (Ai.ModelClients.AddSharedChatClient(builder.Services, builder.Configuration))
         {
-            builder.Services.AddSingleton<ISummarizer, ExtractiveSummarizerAdapter>();
+            builder.Services.AddSingleton<ISummarizer>(sp => new GenerativeSummarizer(sp.GetRequiredService<IChatClient>(),
+                sp.GetRequiredKeyedService<Ai.ModelEndpointOptions>(Ai.ModelClients.ChatSection), options.Generative,
+                sp.GetRequiredService<ILogger<GenerativeSummarizer>>()));
         }
         else
         {
-            // The model endpoint is the operator's configuration, not a tenant's URL, so it does not go through the outbound pipeline.
-            builder.Services.AddSingleton(options.Generative);
-            builder.Services.AddSingleton(GenerativeClients.Create(options.Generative));
-            builder.Services.AddSingleton<ISummarizer, GenerativeSummarizer>();
+            builder.Services.AddSingleton<ISummarizer, ExtractiveSummarizerAdapter>();
         }
         builder.Services.AddSingleton<INotificationOutbox, SharedNotificationOutbox>();
         builder.Services.AddSingleton<RunLedger>();

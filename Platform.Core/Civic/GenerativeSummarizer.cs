@@ -1,18 +1,20 @@
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
+using Platform.Core.Ai;
 
 namespace Platform.Core.Civic;
 
 /// <summary>
-/// Optional model-backed summarizer behind <see cref="IChatClient"/> (an OpenAI-compatible endpoint, Azure OpenAI's
-/// v1 endpoint or a local Ollama, chosen by configuration). The model writes the short summary and claims that each
+/// Optional model-backed summarizer behind the shared <see cref="IChatClient"/> (<c>Platform:Models:Chat</c>: an
+/// OpenAI-compatible endpoint, Azure OpenAI's v1 endpoint or a local Ollama, chosen by configuration). The model writes the short summary and claims that each
 /// quote the minutes verbatim; quotes are located in the artifact text for offsets. A quote that is not found stays
 /// as the model gave it, and the gate then rejects the summary as fabricated. Decisions and topics come from the
 /// deterministic extraction, which the model cannot change. A timeout, a 5xx, a refused connection or an answer that
 /// is not the JSON asked for falls back to the extractive summary, with the reason recorded on the version.
 /// </summary>
-public sealed partial class GenerativeSummarizer(IChatClient chat, GenerativeOptions options, ILogger<GenerativeSummarizer> logger) : ISummarizer
+public sealed partial class GenerativeSummarizer(IChatClient chat, ModelEndpointOptions model, GenerativeOptions options, ILogger<GenerativeSummarizer> logger)
+    : ISummarizer
 {
     public const string PromptVersion = "civic-summary-v1";
 
@@ -25,24 +27,24 @@ public sealed partial class GenerativeSummarizer(IChatClient chat, GenerativeOpt
     {
         var baseline = ExtractiveSummarizer.Summarize(input.ArtifactId, input.Text, input.Extraction, input.Title);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(options.Timeout);
+        timeout.CancelAfter(model.Timeout);
         var minutes = input.Text.Length > options.MaxInputChars ? input.Text[..options.MaxInputChars] : input.Text;
         try
         {
             var response = await chat.GetResponseAsync(
                 [new ChatMessage(ChatRole.System, SystemPrompt), new ChatMessage(ChatRole.User, minutes)],
-                new ChatOptions { ModelId = options.Model, Temperature = 0, ResponseFormat = ChatResponseFormat.Json },
+                new ChatOptions { ModelId = model.Model, Temperature = 0, ResponseFormat = ChatResponseFormat.Json },
                 timeout.Token);
             var (summary, claims) = Parse(response.Text, input);
-            var model = response.ModelId ?? options.Model;
-            return new SummaryDraft(summary, baseline.KeyDecisions, baseline.NotableTopics, claims, $"generative:{model}",
-                new SummaryProvenance(model, PromptVersion, SystemPrompt, null));
+            var answeredBy = response.ModelId ?? model.Model!;
+            return new SummaryDraft(summary, baseline.KeyDecisions, baseline.NotableTopics, claims, $"generative:{answeredBy}",
+                new SummaryProvenance(answeredBy, PromptVersion, SystemPrompt, null));
         }
         catch (Exception ex) when (!ct.IsCancellationRequested && ex is not OutOfMemoryException)
         {
-            var reason = ex is OperationCanceledException ? $"timed out after {options.Timeout.TotalSeconds:0.#} s" : ex.Message;
-            LogFallback(logger, options.Provider, options.Model, reason);
-            return baseline with { Provenance = new SummaryProvenance(null, null, null, $"{options.Provider} {options.Model}: {reason}") };
+            var reason = ex is OperationCanceledException ? $"timed out after {model.Timeout.TotalSeconds:0.#} s" : ex.Message;
+            LogFallback(logger, model.Provider, model.Model, reason);
+            return baseline with { Provenance = new SummaryProvenance(null, null, null, $"{model.Provider} {model.Model}: {reason}") };
         }
     }
 
@@ -79,12 +81,5 @@ public sealed partial class GenerativeSummarizer(IChatClient chat, GenerativeOpt
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Generative summary ({Provider} {Model}) failed, using the extractive summary: {Reason}")]
-    private static partial void LogFallback(ILogger logger, string provider, string model, string reason);
-}
-
-/// <summary>The <see cref="Microsoft.Extensions.AI.IChatClient"/> a configuration names.</summary>
-public static class GenerativeClients
-{
-    public static Microsoft.Extensions.AI.IChatClient Create(GenerativeOptions options) =>
-        Ai.ModelClients.CreateChat(options.Provider, options.Endpoint!, options.ApiKey, options.Model, options.Timeout);
+    private static partial void LogFallback(ILogger logger, string provider, string? model, string reason);
 }

@@ -1,4 +1,4 @@
-// Impact benchmark: outcome-scoring throughput through the real job path (texts ingested → impact.score-text jobs →
+// Impact benchmark: outcome-scoring throughput through the real job path (texts ingested → impact.score-texts jobs →
 // worker decrypts, scores, stores scores + encrypted evidence + access log) and the company report time for a
 // company with 10,000 participants. Usage:
 //   ConnectionStrings__platformdb="Host=…;Username=…" dotnet run -c Release --project bench/impact [-- --smoke] [--workers 8]
@@ -160,7 +160,7 @@ try
         data = new { participants, volunteers, sessions = participants * sessionsPerParticipant, texts, queuedForScoring = queued },
         scoring = new
         {
-            path = "impact.score-texts jobs (64 texts each) on Platform.Core.Jobs: decrypt (AES-GCM) → outcome model → scores + encrypted evidence + pii_access_log in one transaction",
+            path = $"impact.score-texts jobs ({Platform.Core.Impact.Programs.ScoreTextsArgs.BatchSize} texts each) on Platform.Core.Jobs: one query claims and reads the batch with its keys → decrypt (AES-GCM) → one model pass → scores + encrypted evidence + status + pii_access_log in one round trip, one transaction",
             model = modelVersion, workers, texts = scored, seconds = Math.Round(scoringSeconds, 2), textsPerSecond = Math.Round(scored / scoringSeconds, 1),
             modelAloneTextsPerSecond = Math.Round(sample.Count / modelSeconds, 1),
         },

@@ -127,7 +127,7 @@ public sealed class PiiVault
     public async Task<PiiKeyring> KeyringAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid tenantId, IReadOnlyCollection<Guid> personIds,
         string purpose, string actor, CancellationToken ct)
     {
-        var keys = new Dictionary<Guid, byte[]?>();
+        var wrapped = new List<(Guid, byte[]?)>();
         await using (var cmd = new NpgsqlCommand("SELECT person_id, wrapped_key FROM impact.person_keys WHERE tenant_id = $1 AND person_id = ANY($2)", conn, tx))
         {
             cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
@@ -135,8 +135,24 @@ public sealed class PiiVault
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                var person = reader.GetGuid(0);
-                keys[person] = reader.IsDBNull(1) ? null : Unwrap(reader.GetFieldValue<byte[]>(1), person);
+                wrapped.Add((reader.GetGuid(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1)));
+            }
+        }
+        return Keyring(tenantId, wrapped, purpose, actor);
+    }
+
+    /// <summary>
+    /// A keyring over wrapped keys the caller has already read (joined into its own query): each person's
+    /// <c>impact.person_keys</c> row as (person, wrapped key, or null once destroyed); a person without a row has no key.
+    /// </summary>
+    public PiiKeyring Keyring(Guid tenantId, IEnumerable<(Guid Person, byte[]? WrappedKey)> wrappedKeys, string purpose, string actor)
+    {
+        var keys = new Dictionary<Guid, byte[]?>();
+        foreach (var (person, wrapped) in wrappedKeys)
+        {
+            if (!keys.ContainsKey(person))
+            {
+                keys[person] = wrapped is null ? null : Unwrap(wrapped, person);
             }
         }
         return new PiiKeyring(tenantId, keys, purpose, actor);
@@ -172,6 +188,11 @@ public sealed class PiiKeyring(Guid tenantId, Dictionary<Guid, byte[]?> keys, st
 
     public int PendingLogEntries => _log.Count;
 
+    private const string LogInsert = """
+        INSERT INTO governance.pii_access_log (tenant_id, subject_id, field, purpose, actor, outcome)
+        SELECT $1, s, f, $4, $5, o FROM unnest($2::uuid[], $3::text[], $6::text[]) AS t(s, f, o)
+        """;
+
     /// <summary>Writes the owed access-log rows (one statement), in the caller's transaction when given.</summary>
     public async Task FlushAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, CancellationToken ct)
     {
@@ -179,18 +200,36 @@ public sealed class PiiKeyring(Guid tenantId, Dictionary<Guid, byte[]?> keys, st
         {
             return;
         }
-        await using var cmd = new NpgsqlCommand("""
-            INSERT INTO governance.pii_access_log (tenant_id, subject_id, field, purpose, actor, outcome)
-            SELECT $1, s, f, $4, $5, o FROM unnest($2::uuid[], $3::text[], $6::text[]) AS t(s, f, o)
-            """, conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
-        cmd.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = _log.Select(l => l.Subject).ToArray() });
-        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = _log.Select(l => l.Field).ToArray() });
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = purpose });
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = actor });
-        cmd.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = _log.Select(l => l.Outcome).ToArray() });
+        await using var cmd = new NpgsqlCommand(LogInsert, conn, tx);
+        AddLogParameters(cmd.Parameters);
         await cmd.ExecuteNonQueryAsync(ct);
         _log.Clear();
+    }
+
+    /// <summary>
+    /// Adds the owed access-log rows to <paramref name="batch"/> as one statement (written when the batch runs, so in its
+    /// transaction); the keyring then owes nothing. Nothing is added when nothing was read.
+    /// </summary>
+    public void FlushInto(NpgsqlBatch batch)
+    {
+        if (_log.Count == 0)
+        {
+            return;
+        }
+        var cmd = new NpgsqlBatchCommand(LogInsert);
+        AddLogParameters(cmd.Parameters);
+        batch.BatchCommands.Add(cmd);
+        _log.Clear();
+    }
+
+    private void AddLogParameters(NpgsqlParameterCollection parameters)
+    {
+        parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
+        parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = _log.Select(l => l.Subject).ToArray() });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = _log.Select(l => l.Field).ToArray() });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = purpose });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = actor });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = _log.Select(l => l.Outcome).ToArray() });
     }
 }
 

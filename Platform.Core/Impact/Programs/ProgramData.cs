@@ -53,7 +53,7 @@ public sealed record ScoreTextsArgs(Guid TenantId, Guid[] TextIds) : IJobArgs
     public static string Kind => "impact.score-texts";
     public static string Queue => "impact";
     /// <summary>Texts per job: large enough to fill a batch of the embedding model, small enough to keep a transaction short.</summary>
-    public const int BatchSize = 64;
+    public const int BatchSize = 256;
 }
 
 /// <summary>

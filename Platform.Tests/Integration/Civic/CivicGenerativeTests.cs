@@ -3,8 +3,15 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Platform.Core.Ai;
 using Platform.Core.Civic;
+using Platform.Tests.Integration.Security;
 
 namespace Platform.Tests.Integration.Civic;
 
@@ -38,7 +45,8 @@ public static class ChatStub
         claims = new[] { new { text = "The capital budget was adopted 5-2.", quote } },
     });
 
-    public static GenerativeOptions Options(StubServer server, TimeSpan? timeout = null) => new()
+    /// <summary>The shared chat setting (<c>Platform:Models:Chat</c>) pointing at <paramref name="server"/>.</summary>
+    public static ModelEndpointOptions Options(StubServer server, TimeSpan? timeout = null) => new()
     {
         Provider = "openai",
         Endpoint = new Uri(server.BaseAddress, "v1").ToString(),
@@ -68,8 +76,9 @@ public sealed class CivicGenerativeSummarizerTests
         return new SummaryInput(Artifact, text, MinutesExtractor.Extract(text), "fallback title");
     }
 
-    private static GenerativeSummarizer Summarizer(GenerativeOptions options) =>
-        new(GenerativeClients.Create(options), options, NullLogger<GenerativeSummarizer>.Instance);
+    private static GenerativeSummarizer Summarizer(ModelEndpointOptions model) =>
+        new(ModelClients.CreateChat(model.Provider, model.Endpoint!, model.ApiKey, model.Model!, model.Timeout), model, new GenerativeOptions(),
+            NullLogger<GenerativeSummarizer>.Instance);
 
     private static GateResult Gate(SummaryDraft draft, SummaryInput input) =>
         QualityGate.Evaluate(draft, new Dictionary<Guid, string> { [input.ArtifactId] = input.Text }, new GateThresholds());
@@ -170,10 +179,10 @@ public sealed class GenerativeCivicFixture : CivicFixture
             return Task.FromResult(ChatStub.Completion(ChatStub.Answer(quote)));
         });
         var options = ChatStub.Options(Model);
-        settings["Platform:Civic:Generative:Provider"] = options.Provider;
-        settings["Platform:Civic:Generative:Endpoint"] = options.Endpoint;
-        settings["Platform:Civic:Generative:ApiKey"] = options.ApiKey;
-        settings["Platform:Civic:Generative:Model"] = options.Model;
+        settings["Platform:Models:Chat:Provider"] = options.Provider;
+        settings["Platform:Models:Chat:Endpoint"] = options.Endpoint;
+        settings["Platform:Models:Chat:ApiKey"] = options.ApiKey;
+        settings["Platform:Models:Chat:Model"] = options.Model;
     }
 
     public override async Task DisposeAsync()
@@ -208,5 +217,107 @@ public sealed class CivicGenerativePipelineTests(GenerativeCivicFixture f) : ICl
         Assert.Equal(GenerativeSummarizer.SystemPrompt, r.GetString(3));
         Assert.True(r.IsDBNull(4));
         Assert.Equal(GateOutcomes.Pass, r.GetString(5));
+    }
+}
+
+/// <summary>
+/// One chat-model setting for every module: the civic summarizer uses the shared <c>IChatClient</c> that
+/// <c>Platform:Models:Chat</c> names, and a deployment still configured under the old <c>Platform:Civic:Generative</c>
+/// keys keeps its model-written summaries, with a deprecation warning.
+/// </summary>
+public sealed class SharedChatModelSettingTests
+{
+    /// <summary>The services Api and Worker build for civic (and, in Api, conversation starters) from <paramref name="settings"/>.</summary>
+    private static (IHost Host, ISummarizer Summarizer, IChatClient? Chat, CapturingLoggerProvider Logs) CivicWith(Dictionary<string, string?> settings)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(settings);
+        var logs = new CapturingLoggerProvider();
+        builder.Logging.AddProvider(logs);
+        builder.AddCivic();
+        // Api registers the shared client for conversation starters too; the first registration wins, so both share one.
+        ModelClients.AddSharedChatClient(builder.Services, builder.Configuration);
+        var host = builder.Build();
+        return (host, host.Services.GetRequiredService<ISummarizer>(), host.Services.GetService<IChatClient>(), logs);
+    }
+
+    private static SummaryInput Input()
+    {
+        var text = DocumentText.Normalize("City Council Minutes\n\n1. BUDGET\nThe motion carried 5-2.\n");
+        return new SummaryInput(Guid.CreateVersion7(), text, MinutesExtractor.Extract(text), "title");
+    }
+
+    [Fact]
+    public async Task The_civic_summarizer_writes_with_the_chat_model_that_Platform_Models_Chat_names()
+    {
+        var requests = new ConcurrentQueue<string>();
+        await using var model = await ChatStub.StartAsync((_, _) => Task.FromResult(ChatStub.Completion(ChatStub.Answer("The motion carried 5-2."))), requests);
+        var (host, summarizer, chat, logs) = CivicWith(new()
+        {
+            ["Platform:Models:Chat:Provider"] = "ollama",
+            ["Platform:Models:Chat:Endpoint"] = new Uri(model.BaseAddress, "v1").ToString(),
+            ["Platform:Models:Chat:Model"] = ChatStub.Model,
+        });
+        using var running = host;
+
+        var draft = await summarizer.SummarizeAsync(Input(), CancellationToken.None);
+
+        Assert.Equal($"generative:{ChatStub.Model}", draft.Summarizer);
+        Assert.Single(requests);
+        Assert.NotNull(chat);
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("deprecated", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_old_civic_keys_still_configure_the_model_and_are_logged_as_deprecated()
+    {
+        await using var model = await ChatStub.StartAsync((_, _) => Task.FromResult(ChatStub.Completion(ChatStub.Answer("The motion carried 5-2."))));
+        var (host, summarizer, _, logs) = CivicWith(new()
+        {
+            ["Platform:Civic:Generative:Endpoint"] = new Uri(model.BaseAddress, "v1").ToString(),
+            ["Platform:Civic:Generative:ApiKey"] = "test-key",
+            ["Platform:Civic:Generative:Model"] = ChatStub.Model,
+        });
+        using var running = host;
+
+        var draft = await summarizer.SummarizeAsync(Input(), CancellationToken.None);
+
+        Assert.Equal($"generative:{ChatStub.Model}", draft.Summarizer);
+        Assert.Contains(logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal)
+            && l.Contains("Platform:Civic:Generative", StringComparison.Ordinal) && l.Contains("deprecated", StringComparison.Ordinal)
+            && l.Contains("Platform:Models:Chat", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_shared_setting_wins_over_the_old_keys_and_no_setting_means_no_chat_model()
+    {
+        var both = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Platform:Civic:Generative:Endpoint"] = "http://127.0.0.1:1/v1",
+            ["Platform:Civic:Generative:Model"] = "old-model",
+            ["Platform:Models:Chat:Endpoint"] = "http://127.0.0.1:2/v1",
+            ["Platform:Models:Chat:Model"] = "new-model",
+        }).Build();
+        var (options, deprecated) = ModelClients.ChatSettings(both);
+        Assert.Equal(("http://127.0.0.1:2/v1", "new-model", "openai", false), (options!.Endpoint, options.Model, options.Provider, deprecated));
+
+        var old = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Platform:Civic:Generative:Endpoint"] = "http://127.0.0.1:1/v1",
+            ["Platform:Civic:Generative:MaxInputChars"] = "1000",
+        }).Build();
+        (options, deprecated) = ModelClients.ChatSettings(old);
+        Assert.Equal(("http://127.0.0.1:1/v1", "gpt-4o-mini", "openai", true), (options!.Endpoint, options.Model, options.Provider, deprecated));
+
+        Assert.Null(ModelClients.ChatSettings(new ConfigurationBuilder().Build()).Options);
+    }
+
+    [Fact]
+    public async Task Without_a_chat_model_the_summaries_stay_extractive()
+    {
+        var (host, summarizer, chat, _) = CivicWith([]);
+        using var running = host;
+        Assert.Null(chat);
+        Assert.Equal(ExtractiveSummarizer.Name, (await summarizer.SummarizeAsync(Input(), CancellationToken.None)).Summarizer);
     }
 }
