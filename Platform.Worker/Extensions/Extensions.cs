@@ -17,6 +17,8 @@ internal static class Extensions
 
         // Hangfire servers (one per queue), the outbox relay and the schedules (settings: Platform:Jobs; docs/jobs.md).
         builder.AddJobWorker();
+        var jobs = builder.Configuration.GetSection(JobWorkerOptions.Section).Get<JobWorkerOptions>() ?? new JobWorkerOptions();
+        builder.Services.PostConfigure<HostOptions>(o => o.ShutdownTimeout = o.ShutdownTimeout < jobs.HostShutdownTimeout ? jobs.HostShutdownTimeout : o.ShutdownTimeout);
         builder.Services.AddJobHandler<CanaryArgs, CanaryHandler>();
 
         // Civic meeting digests: city.scan → meeting.ingest → extract → summarize → publish (docs/civic.md).
