@@ -28,7 +28,7 @@ public sealed class OverloadOptions
     /// How long a request waits for a pooled connection (or for a new one to open) before it is answered 503
     /// (Npgsql's <c>Timeout</c>, whole seconds).
     /// </summary>
-    public int ConnectionTimeoutSeconds { get; set; } = 3;
+    public int ConnectionTimeoutSeconds { get; set; } = 5;
 
     /// <summary>Requests this process works on at once (health probes not counted).</summary>
     public int MaxConcurrentRequests { get; set; } = 200;
