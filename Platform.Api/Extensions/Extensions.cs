@@ -18,7 +18,12 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddPlatformDb();
+        // What one Api process takes on at most: a bounded pool with a short wait, a global concurrency limit; beyond
+        // them 503 + Retry-After (Platform:Overload; docs/operations.md, overload protection).
+        var overload = OverloadOptions.From(builder.Configuration);
+        builder.Services.AddSingleton(overload);
+        builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
+        builder.AddPlatformDb(overload.Apply);
         builder.AddPlatformRedis();
         builder.AddPlatformSecurity();
         Platform.Api.Identity.IdentitySetup.AddPlatformIdentity(builder);
@@ -28,7 +33,7 @@ internal static class Extensions
         // Api sets the schema up (as the owner) before it starts listening; the services themselves never run DDL.
         builder.Services.AddHostedService<MigrationHostedService>();
 
-        builder.AddConversationServices();
+        builder.AddConversationServices(overload);
         // The modules: each registers its services (and job handlers and schedules, which only the Worker runs).
         builder.AddCivic();
         builder.AddCommunity();
@@ -61,7 +66,7 @@ internal static class Extensions
     }
 
     /// <summary>Tenancy, credentials and the conversation API.</summary>
-    private static void AddConversationServices(this IHostApplicationBuilder builder)
+    private static void AddConversationServices(this IHostApplicationBuilder builder, OverloadOptions overload)
     {
         builder.AddTenancy();
         builder.AddMessaging();
@@ -73,6 +78,8 @@ internal static class Extensions
         builder.Services.AddSingleton<TenantRateLimiter>();
         builder.Services.AddRateLimiter(o =>
         {
+            // Every request but the health probes takes a place of the process's concurrency limit first.
+            o.GlobalLimiter = overload.GlobalLimiter();
             // Per client address, in this process (no Redis, so it holds when Redis is down), before any body is read.
             o.AddPolicy(Platform.Api.Security.AnonymousLimits.PerIp, http => System.Threading.RateLimiting.RateLimitPartition.GetFixedWindowLimiter(
                 http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
@@ -84,6 +91,12 @@ internal static class Extensions
                 }));
             o.OnRejected = async (context, ct) =>
             {
+                // The per-address window names when it opens again; the concurrency limiter's refusal names no time.
+                if (!context.Lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out _))
+                {
+                    await overload.WriteUnavailableAsync(context.HttpContext, "The Api is working on as many requests as it takes at once.");
+                    return;
+                }
                 context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 context.HttpContext.Response.Headers.RetryAfter = "60";
                 await context.HttpContext.Response.WriteAsJsonAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails

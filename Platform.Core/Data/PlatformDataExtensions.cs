@@ -17,11 +17,12 @@ public static class PlatformDataExtensions
     /// the same data source (Aspire.Npgsql.EntityFrameworkCore.PostgreSQL: retrying execution strategy, telemetry)
     /// and a readiness check that the schema is current. This is the services' connection (the non-owner role).
     /// </summary>
-    public static IHostApplicationBuilder AddPlatformDb(this IHostApplicationBuilder builder)
+    /// <param name="configureDataSource">A service's own data source settings (the Api bounds its pool with it).</param>
+    public static IHostApplicationBuilder AddPlatformDb(this IHostApplicationBuilder builder, Action<NpgsqlDataSourceBuilder>? configureDataSource = null)
     {
         RequireConnectionString(builder, DatabaseName);
         TenantScope.RequireSessionReset(builder.Configuration.GetConnectionString(DatabaseName)!);
-        builder.AddNpgsqlDataSource(DatabaseName);
+        builder.AddNpgsqlDataSource(DatabaseName, configureDataSourceBuilder: configureDataSource);
         builder.Services.AddPooledDbContextFactory<PlatformDb>((sp, options) => options
             .UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>())
             .AddInterceptors(new TenantScopeInterceptor())

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Hangfire;
 using Hangfire.Server;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -13,9 +14,12 @@ namespace Platform.Core.Jobs;
 /// The method every Hangfire job calls: finds the kind's handler, builds its <see cref="JobContext"/>, holds the
 /// job's concurrency key, enforces the kind's timeout and records the run's span, logs and meters.
 /// Retries are <see cref="JobStateFilter"/>'s (per-job attempts, our backoff), so Hangfire's own are off here.
+/// A run stopped because the Worker is stopping ends with an <see cref="OperationCanceledException"/> on Hangfire's
+/// token, whatever the handler threw: Hangfire then puts the job back on its queue at once (no attempt counted).
 /// </summary>
 public sealed partial class JobDispatcher(
-    IServiceProvider services, JobHandlerCatalog catalog, NpgsqlDataSource db, IOptions<JobWorkerOptions> options, ILogger<JobDispatcher> logger)
+    IServiceProvider services, JobHandlerCatalog catalog, NpgsqlDataSource db, IOptions<JobWorkerOptions> options,
+    IHostApplicationLifetime lifetime, ILogger<JobDispatcher> logger)
 {
     [AutomaticRetry(Attempts = 0)]
     [DisplayName("{0}")]
@@ -60,10 +64,36 @@ public sealed partial class JobDispatcher(
                 MaxAttempts = payload.MaxAttempts, ArgsVersion = payload.ArgsVersion, ScheduledAt = scheduledAt,
                 CancellationToken = cts.Token, Logger = logger, Activity = activity,
             };
-            // WaitAsync frees the worker even from a handler that ignores its token.
-            await registration.InvokeAsync(handlerScope.ServiceProvider, payload.Args, payload.ArgsVersion, context)
-                .WaitAsync(timeout + TimeSpan.FromSeconds(1), cancellationToken);
+            var run = registration.InvokeAsync(handlerScope.ServiceProvider, payload.Args, payload.ArgsVersion, context);
+            try
+            {
+                // WaitAsync frees the worker even from a handler that ignores its token.
+                await run.WaitAsync(timeout + TimeSpan.FromSeconds(1), cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !run.IsCompleted)
+            {
+                // Hangfire's token fired (the Worker is stopping, or an operator deleted the job). Token callbacks run
+                // last-registered first, so WaitAsync can end this method before the linked source has passed the
+                // cancellation on, and disposing that source would then keep it from the handler for good. Cancel it
+                // here, and give the handler part of the shutdown grace to stop before its scope goes and its job is
+                // given back, so it does not run on beside the next Worker's run.
+                await cts.CancelAsync();
+                await Task.WhenAny(run, Task.Delay(options.Value.ShutdownGrace / 2, CancellationToken.None));
+                _ = run.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                throw;
+            }
             JobTelemetry.Completed.Add(1, tags);
+        }
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // The Worker's shutdown window closed (Hangfire cancelled the token). Hangfire requeues the job only when the
+            // run ends with OperationCanceledException; anything else would count as a failed attempt.
+            LogGivenBack(logger, kind, jobId, attempt);
+            if (ex is OperationCanceledException)
+            {
+                throw;
+            }
+            throw new OperationCanceledException("The Worker is stopping; the job goes back to its queue.", ex, cancellationToken);
         }
         catch (Exception ex)
         {
@@ -100,6 +130,9 @@ public sealed partial class JobDispatcher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Kind} {JobId} failed (attempt {Attempt} of {MaxAttempts})")]
     private static partial void LogFailed(ILogger logger, Exception ex, string kind, string jobId, int attempt, int maxAttempts);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Kind} {JobId} stopped by the Worker's shutdown (attempt {Attempt}); it goes back to its queue")]
+    private static partial void LogGivenBack(ILogger logger, string kind, string jobId, int attempt);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {Kind} {JobId} timed out after {Timeout}")]
     private static partial void LogTimedOut(ILogger logger, string kind, string jobId, TimeSpan timeout);

@@ -71,8 +71,25 @@ public sealed class JobWorkerOptions
     /// <summary>How often queue depth and outbox age are read for the gauges.</summary>
     public TimeSpan StatsInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>On shutdown, running jobs get this long to finish before their tokens are cancelled.</summary>
+    /// <summary>
+    /// On shutdown, running jobs get this long to finish; then their tokens are cancelled and a run that stops is given
+    /// back to its queue at once (Hangfire's <c>StopTimeout</c>), for the next Worker to run.
+    /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// After the tokens are cancelled, how long the runs get to stop and give their jobs back before Hangfire abandons
+    /// them (Hangfire's <c>ShutdownTimeout</c> is <see cref="ShutdownTimeout"/> plus this). It must be more than zero:
+    /// a server that is torn down at the moment the tokens fire disposes them before they are cancelled, so the runs
+    /// would never see the stop and their jobs would wait for the invisibility timeout.
+    /// </summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The least shutdown timeout the hosting process needs (its <c>HostOptions.ShutdownTimeout</c>, 30 s by default):
+    /// the jobs' window and grace plus a margin, or the host would cut Hangfire's servers off before the runs are given back.
+    /// </summary>
+    public TimeSpan HostShutdownTimeout => ShutdownTimeout + ShutdownGrace + TimeSpan.FromSeconds(5);
 
     public TimeSpan TimeoutFor(string kind) => Timeouts.TryGetValue(kind, out var t) ? t : DefaultTimeout;
 }

@@ -71,6 +71,10 @@ public static class JobsExtensions
             services.AddHostedService(sp => sp.GetRequiredService<JobRelay>());
         }
         services.AddHostedService<RecurringSchedules>();
+        if (options.ShutdownGrace <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("Platform:Jobs:ShutdownGrace must be more than zero, or running jobs are never cancelled on shutdown.");
+        }
         var host = Environment.MachineName.ToLowerInvariant();
         var first = true;
         foreach (var (queue, workers) in options.Queues.Where(q => q.Value > 0).OrderBy(q => q.Key, StringComparer.Ordinal))
@@ -91,8 +95,10 @@ public static class JobsExtensions
                 server.IsLightweightServer = lightweight;
                 server.SchedulePollingInterval = options.SchedulePollingInterval;
                 server.CancellationCheckInterval = options.CancellationCheckInterval;
-                server.ShutdownTimeout = options.ShutdownTimeout;
+                // The jobs' tokens fire when the window closes (StopTimeout); the server waits a grace period longer
+                // (ShutdownTimeout) so a cancelled run can unwind and Hangfire can requeue its job before it lets go.
                 server.StopTimeout = options.ShutdownTimeout;
+                server.ShutdownTimeout = options.ShutdownTimeout + options.ShutdownGrace;
             });
         }
         return builder;

@@ -21,6 +21,8 @@ internal static class Extensions
 
         // Hangfire servers (one per queue), the outbox relay and the schedules (settings: Platform:Jobs; docs/jobs.md).
         builder.AddJobWorker();
+        var jobs = builder.Configuration.GetSection(JobWorkerOptions.Section).Get<JobWorkerOptions>() ?? new JobWorkerOptions();
+        builder.Services.PostConfigure<HostOptions>(o => o.ShutdownTimeout = o.ShutdownTimeout < jobs.HostShutdownTimeout ? jobs.HostShutdownTimeout : o.ShutdownTimeout);
         builder.Services.AddJobHandler<CanaryArgs, CanaryHandler>();
 
         // The modules: each registers its services, job handlers and schedules (docs/architecture.md, "Modules").

@@ -130,22 +130,25 @@ public static class FaultsScenario
         var clientsN = a.Int("clients", smoke ? 40 : 1000);
         var conversationsN = a.Int("conversations", smoke ? 8 : 100);
         var rate = a.Dbl("rate", smoke ? 20 : 200);
-        var settle = TimeSpan.FromSeconds(a.Int("settle-seconds", smoke ? 3 : 10));
-        var redisDown = TimeSpan.FromSeconds(a.Int("redis-down-seconds", smoke ? 5 : 30));
-        var meetings = a.Int("meetings", smoke ? 3 : 12);
+        // The smoke run (CI) keeps every step and check but shortens the waits and outages around them.
+        var settle = TimeSpan.FromSeconds(a.Int("settle-seconds", smoke ? 1 : 10));
+        var redisDown = TimeSpan.FromSeconds(a.Int("redis-down-seconds", smoke ? 3 : 30));
+        var meetings = a.Int("meetings", smoke ? 2 : 12);
+        var maxBackoffMs = smoke ? 2000 : 5000;
+        var runStarted = Clock.Now;
         var subscribers = a.Int("subscribers", smoke ? 5 : 50);
         var state = Path.GetFullPath(a.Str("state", Environment.GetEnvironmentVariable("PLATFORM_STATE_DIR") ?? ".platform"));
         // A Worker killed mid-job leaves its fetched jobs invisible for Hangfire's invisibility timeout (1 min) before
-        // another server takes them again. The smoke run restarts the Worker with 10 s so it stays short; the full run
+        // another server takes them again. The smoke run restarts the Worker with 4 s so it stays short; the full run
         // keeps the configured value.
-        var workerInvisibility = smoke ? "00:00:10" : null;
+        var workerInvisibility = smoke ? "00:00:04" : null;
         foreach (var (k, v) in new (string, object)[] { ("clients", clientsN), ("conversations", conversationsN), ("activitiesPerSecond", rate),
                      ("settleSeconds", settle.TotalSeconds), ("redisDownSeconds", redisDown.TotalSeconds), ("civicMeetings", meetings),
                      ("civicSubscribers", subscribers), ("workerInvisibilityTimeoutOnRestart", workerInvisibility ?? "configured (default 1 min)") })
         {
             rep.Parameters[k] = v switch { int i => i, double d => d, string t => t, _ => v.ToString() };
         }
-        rep.Parameters["posts"] = "open loop at the rate, round-robin over the conversations, each with a clientActivityId; a failed attempt (error or 5xx) is retried with the same id, exponential backoff with jitter 250 ms … 5 s, until acknowledged; at most max-in-flight attempts at once (32 smoke, 128 full)";
+        rep.Parameters["posts"] = "open loop at the rate, round-robin over the conversations, each with a clientActivityId; a failed attempt (error or 5xx) is retried with the same id, exponential backoff with jitter 250 ms … 5 s (smoke 2 s), until acknowledged; at most max-in-flight attempts at once (32 smoke, 128 full)";
         rep.Parameters["clients"] = clientsN;
 
         var procs = new SystemProcesses(state);
@@ -239,7 +242,7 @@ public static class FaultsScenario
                         post.FailedAttempts++;
                         // Exponential backoff with jitter (250 ms … 5 s), as a client should: fixed-interval retries of
                         // every post queued during an outage hit the restarted Api all at once.
-                        var backoff = Math.Min(5000, 250 * (1 << Math.Min(post.FailedAttempts - 1, 5)));
+                        var backoff = Math.Min(maxBackoffMs, 250 * (1 << Math.Min(post.FailedAttempts - 1, 5)));
                         try
                         {
                             await Task.Delay(backoff / 2 + Random.Shared.Next(backoff / 2 + 1), giveUp.Token);
@@ -250,8 +253,11 @@ public static class FaultsScenario
                         }
                     }
                 });
-                inFlight[n] = task;
-                _ = task.ContinueWith(_ => inFlight.TryRemove(n, out Task? _), TaskScheduler.Default);
+                // A copy per post: the loop variable is one variable for the whole loop, so a continuation reading it
+                // removed whichever post was newest when it ran, and the drain then waited out its whole deadline.
+                var key = n;
+                inFlight[key] = task;
+                _ = task.ContinueWith(_ => inFlight.TryRemove(key, out Task? _), TaskScheduler.Default);
             }
         });
 
@@ -397,8 +403,10 @@ public static class FaultsScenario
         // Drain: stop posting, let in-flight retries finish, let every client reach its conversation's last seq.
         stopPosting.Cancel();
         await poster;
+        var drainStarted = Clock.Now;
         await WaitAsync(() => inFlight.IsEmpty, TimeSpan.FromSeconds(120));
         var stillRetrying = inFlight.Count;
+        Log($"drain: posts settled after {Clock.SecondsSince(drainStarted):F1} s ({stillRetrying} still retrying)");
         await giveUp.CancelAsync();
         await Task.WhenAll(inFlight.Values);
         rep.Results["postsStillRetryingAtDrain"] = stillRetrying;
@@ -411,11 +419,13 @@ public static class FaultsScenario
             lastSeq[i] = maxSeq.GetValueOrDefault(convs[i]);
         }
         await WaitAsync(() => clients.All(c => Interlocked.Read(ref c.MaxSeq) >= lastSeq[c.Conversation]), TimeSpan.FromSeconds(120));
+        Log($"drain: clients caught up after {Clock.SecondsSince(drainStarted):F1} s");
         stopClients.Cancel();
         await Task.WhenAll(clientTasks);
 
         // Civic: every meeting's run finished; then the notifications it produced.
         var runsFinished = await WaitAsync(async () => (await CivicRunsAsync(api, civic.CityId)).Count(r => (string?)r["status"] != "running") >= meetings, TimeSpan.FromSeconds(smoke ? 90 : 300));
+        Log($"drain: civic runs finished ({runsFinished}) after {Clock.SecondsSince(drainStarted):F1} s");
         var runs = await CivicRunsAsync(api, civic.CityId);
         await WaitAsync(async () => (await PsqlAsync($"SELECT count(*) FROM ops.notification_deliveries WHERE tenant_id = '{civic.TenantId}' AND state = 'pending'")).Trim() == "0", TimeSpan.FromSeconds(60));
 
@@ -515,6 +525,7 @@ public static class FaultsScenario
         var ok = totalLost == 0 && totalDup == 0 && totalUndelivered == 0 && totalOrder == 0 && exact == clientsN && sentTwice == 0
             && notificationsSent == expectedNotifications && outboxRows == expectedNotifications && runsFinished && runsPerArtifact <= 1;
         rep.Results["zeroLostOrDuplicated"] = ok;
+        rep.Results["durationSeconds"] = Math.Round(Clock.SecondsSince(runStarted), 1);
         rows.Add(["notifications (civic publish → in-app)", "", "", outboxRows, $"{notificationsSent}/{expectedNotifications} sent", "", sentTwice, "", "", "", ""]);
         rows.Add(["civic pipeline runs", "", "", runs.Count, $"{published}/{meetings} published", "", Math.Max(0, runsPerArtifact - 1), "", "", "", ""]);
         rep.Table(["step", "posts", "acknowledged", "stored", "delivered (client × activity)", "lost", "duplicated", "retried → ok", "services healthy after (s)", "posts recovered after (s)", "clients back after (s)"], rows);
@@ -524,7 +535,7 @@ public static class FaultsScenario
             ("clients back", steps.Where(s => s.ClientsReconnectedAfterS is not null).Select(s => ((object)s.Name, s.ClientsReconnectedAfterS!.Value))),
         ]);
         rep.Write();
-        Log($"activities: {all.Count} posted, {stored.Count} stored, lost {totalLost}, duplicated {totalDup}, undelivered {totalUndelivered}; exact per client {exact}/{clientsN}; notifications {notificationsSent}/{expectedNotifications} (twice: {sentTwice}); runs {runs.Count} ({published} published)");
+        Log($"activities: {all.Count} posted, {stored.Count} stored, lost {totalLost}, duplicated {totalDup}, undelivered {totalUndelivered}; exact per client {exact}/{clientsN}; notifications {notificationsSent}/{expectedNotifications} (twice: {sentTwice}); runs {runs.Count} ({published} published); {Clock.SecondsSince(runStarted):F0} s");
         return ok ? 0 : 3;
     }
 
