@@ -592,7 +592,7 @@ public static class FaultsScenario
         await Parallel.ForAsync(0, subscribers, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
         {
             var token = (string)(await api.CallAsync(HttpMethod.Post, $"/v1/users/faults-sub-{i}/tokens", api.ApiKey, "{}"))["token"]!;
-            await api.CallAsync(HttpMethod.Patch, "/v1/me", token, JsonSerializer.Serialize(new { homeCityId = cityId, notificationsEnabled = true }));
+            await api.CallAsync(HttpMethod.Patch, "/v1/civic/me", token, JsonSerializer.Serialize(new { homeCityId = cityId, notificationsEnabled = true }));
         });
         tenantId ??= (await PsqlAsync($"SELECT tenant_id FROM civic.cities WHERE id = '{cityId}'")).Trim();
         return new Civic(cityId, tenantId);
