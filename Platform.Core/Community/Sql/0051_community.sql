@@ -1,4 +1,4 @@
--- Convener (issue 9): member directory, interaction signals, rankings, pulse surveys, learning, innovation.
+-- Convener: member directory, interaction signals, rankings, pulse surveys, learning, innovation.
 
 CREATE TABLE community.members (
     tenant_id    uuid        NOT NULL REFERENCES core.tenants (id),

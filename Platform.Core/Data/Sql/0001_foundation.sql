@@ -1,4 +1,4 @@
--- Schemas by owner (ARCHITECTURE §5). ops.schema_migrations itself is created by the runner.
+-- One schema per product area (the comments name them). ops.schema_migrations itself is created by the runner.
 CREATE SCHEMA IF NOT EXISTS core;        -- tenancy and messaging
 CREATE SCHEMA IF NOT EXISTS governance;  -- consent, approvals, provenance, audit, privacy
 CREATE SCHEMA IF NOT EXISTS community;   -- Convener

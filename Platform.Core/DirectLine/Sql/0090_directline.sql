@@ -1,4 +1,4 @@
--- Direct Line 3.0 compatibility (issue 13).
+-- Direct Line 3.0 compatibility (docs/directline.md).
 
 -- Files uploaded through POST /v3/directline/conversations/{id}/upload. Kept in PostgreSQL (bytea, at most
 -- 4 MiB a file, checked by the Api) so every Api replica serves them without shared disk; the id is 256 random

@@ -1,5 +1,5 @@
--- Conference intelligence (issue 12): conferences, attendee profiles, matches, feedback, gatherings, reports.
--- Every row carries tenant_id and every statement filters by it (ARCHITECTURE §5).
+-- Conference intelligence: conferences, attendee profiles, matches, feedback, gatherings, reports.
+-- Every row carries tenant_id and every statement filters by it, so one tenant never reads another's rows.
 
 CREATE TABLE events.conferences (
     id           uuid        PRIMARY KEY,

@@ -1,4 +1,4 @@
--- Governance (ARCHITECTURE §8): consent per user and purpose, approvals, and the provenance ledger.
+-- Governance: consent per user and purpose, approvals, and the provenance ledger.
 -- General on purpose: Convener writes here today, other modules (TEEI, CouncilSense) reuse it.
 
 -- One row per (tenant, user, purpose); absence means "not granted" (opt-in, privacy by default).

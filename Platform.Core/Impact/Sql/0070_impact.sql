@@ -1,4 +1,4 @@
--- Social impact (issue 11): program data, outcome scores with evidence, metrics, privacy and safety.
+-- Social impact: program data, outcome scores with evidence, metrics, privacy and safety.
 -- PII (names, emails, free text) is stored only as AES-GCM ciphertext under a per-person data key
 -- (impact.person_keys); destroying that key is the erasure (crypto-shredding).
 CREATE SCHEMA IF NOT EXISTS impact;

@@ -1,4 +1,4 @@
--- Job engine (ARCHITECTURE §6, docs/jobs.md). One table holds every job from enqueue to its final state.
+-- Job engine (docs/jobs.md). One table holds every job from enqueue to its final state.
 
 CREATE TABLE ops.jobs (
     id               bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -1,4 +1,4 @@
--- Converger: tenants, credentials, channels, conversations, activities (ARCHITECTURE §5, §7, §8).
+-- Converger: tenants, credentials, channels, conversations, activities (docs/architecture.md, docs/api.md).
 
 CREATE TABLE core.tenants (
     id          uuid        PRIMARY KEY,

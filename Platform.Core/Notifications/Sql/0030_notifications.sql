@@ -1,4 +1,4 @@
--- Notifications (issue 6): outbox, per-channel deliveries, append-only attempts, preferences,
+-- Notifications: outbox, per-channel deliveries, append-only attempts, preferences,
 -- Web Push subscriptions and tenant webhook endpoints. All tenant-owned rows carry tenant_id.
 
 -- One row per logical notification. dedupe_key = sha256(user_id|subject_id|notification_type):
