@@ -108,6 +108,11 @@ public sealed class UpstreamProvider : IAsyncDisposable
             }));
         }));
         self = new UpstreamProvider(server);
+        // Its first answers are cold (OpenIddict's handler pipeline, the ephemeral keys) and take seconds on a busy
+        // machine, while the Api gives a provider 10 s: ask once here so the Api's fetch meets a warm server.
+        using var warm = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        (await warm.GetAsync(new Uri(new Uri(self.Issuer), ".well-known/openid-configuration"))).EnsureSuccessStatusCode();
+        (await warm.GetAsync(new Uri(new Uri(self.Issuer), ".well-known/jwks"))).EnsureSuccessStatusCode();
         return self;
     }
 
