@@ -275,8 +275,12 @@ public static class FaultsScenario
             var t = Clock.Now;
             var healthTask = healthy is null ? Task.CompletedTask : Task.Run(async () =>
             {
-                while (Clock.SecondsSince(t) < deadline.TotalSeconds && !await healthy()) await Task.Delay(100);
-                step.ServiceHealthyAfterS = Math.Round(Clock.Ms(step.InjectedAt, Clock.Now) / 1000, 2);
+                // Recorded only when seen: a window that closes first leaves it empty (shown as "–"), not the deadline.
+                while (Clock.SecondsSince(t) < deadline.TotalSeconds)
+                {
+                    if (await healthy()) { step.ServiceHealthyAfterS = Math.Round(Clock.Ms(step.InjectedAt, Clock.Now) / 1000, 2); break; }
+                    await Task.Delay(100);
+                }
             });
             var postsTask = Task.Run(async () =>
             {
@@ -291,8 +295,11 @@ public static class FaultsScenario
             var clientsTask = Task.Run(async () =>
             {
                 await Task.Delay(500);
-                while (Clock.SecondsSince(t) < deadline.TotalSeconds && !(clients.All(c => c.Open) && (recovered?.Invoke() ?? true))) await Task.Delay(100);
-                step.ClientsReconnectedAfterS = Math.Round(Clock.Ms(step.InjectedAt, Clock.Now) / 1000, 2);
+                while (Clock.SecondsSince(t) < deadline.TotalSeconds)
+                {
+                    if (clients.All(c => c.Open) && (recovered?.Invoke() ?? true)) { step.ClientsReconnectedAfterS = Math.Round(Clock.Ms(step.InjectedAt, Clock.Now) / 1000, 2); break; }
+                    await Task.Delay(100);
+                }
             });
             await Task.WhenAll(healthTask, postsTask, clientsTask);
             Log($"  healthy after {step.ServiceHealthyAfterS?.ToString(CultureInfo.InvariantCulture) ?? "-"} s, posts after {step.PostsRecoveredAfterS?.ToString(CultureInfo.InvariantCulture) ?? "-"} s, clients after {step.ClientsReconnectedAfterS?.ToString(CultureInfo.InvariantCulture) ?? "-"} s");
