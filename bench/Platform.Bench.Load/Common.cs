@@ -121,6 +121,9 @@ public sealed class Report(string scenario, bool smoke, Args args)
     public JsonObject Limits => (JsonObject)Doc["limits"]!;
     public JsonObject Ratios => (JsonObject)Doc["ratios"]!;
 
+    /// <summary>CPU accounts of measured phases (<see cref="CpuSnapshot.Account"/>), by phase name.</summary>
+    public JsonObject Cpu => Doc["cpu"] as JsonObject ?? (JsonObject)(Doc["cpu"] = new JsonObject());
+
     /// <summary>The limits measured earlier in the same run (limits.json next to the output), or an empty object.</summary>
     public JsonObject LoadLimits()
     {
@@ -249,5 +252,106 @@ public sealed class PlatformApi
         if ((int)res.StatusCode is not (200 or 201)) { await res.Content.ReadAsByteArrayAsync(); return ((int)res.StatusCode, -1); }
         using var doc = JsonDocument.Parse(await res.Content.ReadAsStreamAsync());
         return ((int)res.StatusCode, doc.RootElement.GetProperty("seq").GetInt64());
+    }
+}
+
+/// <summary>
+/// CPU time spent by each part of the system between two snapshots, read from /proc: every process's user + system
+/// time (<c>/proc/&lt;pid&gt;/stat</c> fields 14 and 15), grouped by what it is — PostgreSQL (the postmaster and every
+/// backend), Redis, each .NET service by its assembly, this load generator, and everything else — plus the machine's
+/// busy share from <c>/proc/stat</c>. Dividing a part's CPU milliseconds by the operations completed in between gives
+/// what one operation costs it, so a saturated run shows which part uses up the cores.
+/// </summary>
+public sealed class CpuSnapshot
+{
+    private static readonly double TicksPerSecond = 100; // USER_HZ: 100 on every Linux ABI .NET runs on
+    private readonly Dictionary<int, (string Part, long Ticks)> _processes = [];
+    private readonly long _machineBusy, _machineTotal;
+    private readonly long _at = Stopwatch.GetTimestamp();
+
+    private CpuSnapshot()
+    {
+        var self = Environment.ProcessId;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var close = stat.LastIndexOf(')');
+                var comm = stat[(stat.IndexOf('(') + 1)..close];
+                var fields = stat[(close + 2)..].Split(' ');
+                // fields[0] is field 3 (state): utime is field 14, stime field 15.
+                var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                _processes[pid] = (Classify(pid, comm, self), ticks);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                // The process ended while it was being read.
+            }
+        }
+        var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+        _machineTotal = cpu.Take(8).Sum();
+        _machineBusy = _machineTotal - cpu[3] - cpu[4];
+    }
+
+    public static CpuSnapshot Take() => File.Exists("/proc/stat") ? new CpuSnapshot() : throw new PlatformNotSupportedException("needs /proc");
+
+    private static string Classify(int pid, string comm, int self)
+    {
+        if (pid == self) return "load generator";
+        if (comm.StartsWith("postgres", StringComparison.Ordinal)) return "postgresql";
+        if (comm.StartsWith("redis", StringComparison.Ordinal)) return "redis";
+        if (comm.StartsWith("pgbench", StringComparison.Ordinal)) return "pgbench";
+        string cmdline;
+        try { cmdline = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' '); }
+        catch (IOException) { return "other"; }
+        foreach (var service in (string[])["Platform.Api", "Platform.Realtime", "Platform.Worker", "Platform.Admin", "Platform.AppHost"])
+            if (cmdline.Contains(service, StringComparison.Ordinal)) return service["Platform.".Length..].ToLowerInvariant();
+        // Postgres backends renamed by update_process_title show as "postgres: …" in cmdline, not comm.
+        if (cmdline.StartsWith("postgres", StringComparison.Ordinal)) return "postgresql";
+        return "other";
+    }
+
+    /// <summary>CPU milliseconds per part since <paramref name="before"/> (processes that started in between count from 0).</summary>
+    public Dictionary<string, double> MillisecondsSince(CpuSnapshot before)
+    {
+        var result = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (pid, (part, ticks)) in _processes)
+        {
+            var start = before._processes.TryGetValue(pid, out var b) && b.Part == part ? b.Ticks : 0;
+            result[part] = result.GetValueOrDefault(part) + (ticks - start) * 1000.0 / TicksPerSecond;
+        }
+        return result;
+    }
+
+    /// <summary>The machine's busy share (all cores) since <paramref name="before"/>, 0–1.</summary>
+    public double BusySince(CpuSnapshot before) =>
+        _machineTotal == before._machineTotal ? 0 : (double)(_machineBusy - before._machineBusy) / (_machineTotal - before._machineTotal);
+
+    /// <summary>
+    /// The part-by-part account of <paramref name="operations"/> operations between the two snapshots: CPU ms per
+    /// operation for each part, the machine's busy share, and the rate the system under test (every part but this
+    /// load generator) could reach if it had every core to itself: cores × 1000 ÷ its CPU ms per operation.
+    /// </summary>
+    public JsonObject Account(CpuSnapshot before, long operations)
+    {
+        var ms = MillisecondsSince(before);
+        var seconds = Stopwatch.GetElapsedTime(before._at, _at).TotalSeconds;
+        var perOp = new JsonObject();
+        foreach (var (part, v) in ms.Where(kv => kv.Value > 0).OrderByDescending(kv => kv.Value))
+            perOp[part] = Stats.R(operations > 0 ? v / operations : double.NaN, 3);
+        var system = ms.Where(kv => kv.Key is not ("load generator" or "other" or "pgbench")).Sum(kv => kv.Value);
+        return new JsonObject
+        {
+            ["seconds"] = Stats.R(seconds, 1),
+            ["operations"] = operations,
+            ["machineBusyShare"] = Stats.R(BusySince(before), 3),
+            ["cpuMsPerOperation"] = perOp,
+            ["systemCpuMsPerOperation"] = Stats.R(operations > 0 ? system / operations : double.NaN, 3),
+            ["systemBoundPerSecond"] = Stats.R(system > 0 ? Environment.ProcessorCount * 1000.0 * operations / system : double.NaN, 0),
+        };
     }
 }

@@ -96,6 +96,10 @@ public static class ReportWriter
                 sb.AppendLine("Ratios to the limits measured in the same run (" + string.Join(", ", (lim ?? new JsonObject()).Select(kv => $"{kv.Key} = {Inline(kv.Value)}")) + "): " +
                     string.Join("; ", r.Select(kv => $"**{kv.Key}** = {Inline(kv.Value)}")) + ".").AppendLine();
             }
+            if (d["cpu"] is JsonObject cpu && cpu.Count > 0)
+            {
+                WriteCpu(sb, cpu);
+            }
             if (d["chart"] is JsonObject chart)
             {
                 var svg = Path.Combine(dir, name + ".svg");
@@ -106,6 +110,27 @@ public static class ReportWriter
         File.WriteAllText(Path.Combine(dir, "README.md"), sb.ToString());
         Console.WriteLine($"wrote {Path.Combine(dir, "README.md")}");
         return 0;
+    }
+
+    /// <summary>
+    /// Where the CPU went in each measured phase: milliseconds of CPU per operation by part of the system, the
+    /// machine's busy share, and the rate the system under test could reach with every core to itself.
+    /// </summary>
+    private static void WriteCpu(StringBuilder sb, JsonObject cpu)
+    {
+        var parts = cpu.Select(kv => kv.Value?["cpuMsPerOperation"] as JsonObject).Where(o => o != null).SelectMany(o => o!.Select(kv => kv.Key))
+            .Distinct().ToList();
+        sb.AppendLine("CPU per operation (ms of CPU time, from /proc, all processes of each part; the system under test is every part but the load generators and `other`):").AppendLine();
+        sb.AppendLine("| phase | operations | machine busy | " + string.Join(" | ", parts) + " | system under test | its bound with all cores (ops/s) |");
+        sb.AppendLine("|---|---|---|" + string.Concat(parts.Select(_ => "---|")) + "---|---|");
+        foreach (var (phase, node) in cpu)
+        {
+            if (node is not JsonObject a) continue;
+            var per = a["cpuMsPerOperation"] as JsonObject;
+            sb.AppendLine($"| {phase} | {Inline(a["operations"])} | {Inline(a["machineBusyShare"])} | " +
+                string.Join(" | ", parts.Select(p => Inline(per?[p]))) + $" | {Inline(a["systemCpuMsPerOperation"])} | {Inline(a["systemBoundPerSecond"])} |");
+        }
+        sb.AppendLine();
     }
 
     /// <summary>One line per scenario from the fields it is known to write (missing fields: the line is left out).</summary>

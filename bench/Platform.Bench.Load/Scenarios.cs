@@ -43,9 +43,12 @@ public static class Scenarios
             await RunAsync("psql", [.. conn, "-d", scratch, "-v", "ON_ERROR_STOP=1", "-qc",
                 "CREATE TABLE activity_like (id bigserial PRIMARY KEY, conversation_id uuid NOT NULL, body text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())"]);
             Log($"pgbench: {clients} clients, {seconds}s, single-row INSERT");
+            var pgCpu = CpuSnapshot.Take();
             var pg = await RunAsync("pgbench", [.. conn, "-n", "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", "2", "-T", seconds.ToString(CultureInfo.InvariantCulture), "-f", script, scratch]);
             var m = Regex.Match(pg, @"tps = ([0-9.]+) \(without initial connection time\)");
             tps = m.Success ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+            var inserted = Regex.Match(pg, @"number of transactions actually processed: ([0-9]+)");
+            rep.Cpu["pgbench single-row INSERT"] = CpuSnapshot.Take().Account(pgCpu, inserted.Success ? long.Parse(inserted.Groups[1].Value, CultureInfo.InvariantCulture) : 0);
             var lat = Regex.Match(pg, @"latency average = ([0-9.]+) ms");
             rep.Results["pgbenchInsertTps"] = Stats.R(tps, 1);
             rep.Results["pgbenchLatencyAvgMs"] = lat.Success ? Stats.R(double.Parse(lat.Groups[1].Value, CultureInfo.InvariantCulture)) : null;
@@ -223,7 +226,9 @@ public static class Scenarios
             getSeries.Add((rate, (double?)Stats.R(Stats.Pct(g.Latencies.OrderBy(x => x).ToList(), 99)) ?? 0));
             getP50.Add((rate, (double?)Stats.R(Stats.Pct(g.Latencies.OrderBy(x => x).ToList(), 50)) ?? 0));
         }
+        var postCpu = CpuSnapshot.Take();
         var postSat = await LoadGen.SaturateAsync(Post, concurrency, TimeSpan.FromSeconds(seconds));
+        rep.Cpu[$"POST saturation, {concurrency} connections"] = CpuSnapshot.Take().Account(postCpu, postSat.Ok);
         Add("POST", $"saturation, {concurrency} connections", postSat);
         var postOne = await LoadGen.SaturateAsync(n => PostStatus(api, single, n), concurrency, TimeSpan.FromSeconds(seconds));
         Add("POST", $"saturation, {concurrency} connections, one conversation", postOne);
@@ -430,7 +435,10 @@ public static class Scenarios
         await Task.Delay(smoke ? 500 : 2000);
         Log($"saturation: {posters} posters for {satSeconds}s");
         phase = 2;
+        var satCpu = CpuSnapshot.Take();
         var satRun = await LoadGen.SaturateAsync(Post, posters, TimeSpan.FromSeconds(satSeconds));
+        // Activities accepted in the window; their fan-out to the clients is in the same window (frames trail by ms).
+        rep.Cpu[$"saturation ({posters} posters, {clients} clients)"] = CpuSnapshot.Take().Account(satCpu, satRun.Ok);
         // Let the fan-out drain: wait until no new frame arrived for 3 s (at most 30 s).
         var lastCount = -1L;
         for (var i = 0; i < 30; i++)
