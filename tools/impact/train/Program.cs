@@ -1,8 +1,10 @@
-// Trains outcome scoring v2 (the embedding classifier) from seeds/impact/training-sentences.jsonl and every
-// seeds/impact/training-voices-*.jsonl (in name order), writes its weights to
+// Trains outcome scoring v2 (the embedding classifier) from seeds/impact/training-sentences.jsonl, writes its weights to
 // Platform.Core/Impact/Scoring/outcome-embed.weights.json and prints rubric vs classifier, side by side, on every
 // part of the labelled set. Usage:  ./platform.sh train-outcomes   (or: dotnet run -c Release --project tools/impact/train)
 //   --evaluate-only   measure the committed weights, do not retrain
+//   --with-voices     also train on every seeds/impact/training-voices-*.jsonl (1,542 sentences in other voices) and
+//                     print the table, without writing weights: the experiment docs/impact-scoring.md reports, whose
+//                     model lost precision and is not the one shipped
 // The held-out parts (standalone notes s021–s060, evaluation-heldout2.jsonl and evaluation-heldout3.jsonl) are only
 // ever measured here, never read by the training or by the choice of the regularisation strength, which uses
 // cross-validation on training data.
@@ -19,6 +21,7 @@ var root = FindRepoRoot();
 var seeds = Path.Combine(root, "seeds", "impact");
 var weightsPath = Path.Combine(root, "Platform.Core", "Impact", "Scoring", "outcome-embed.weights.json");
 var evaluateOnly = args.Contains("--evaluate-only");
+var withVoices = args.Contains("--with-voices");
 var model = LocalMiniLmEmbeddingGenerator.Shared;
 var dims = OutcomeDimensions.All;
 
@@ -30,7 +33,7 @@ if (evaluateOnly)
 else
 {
     var trainingFiles = new[] { Path.Combine(seeds, "training-sentences.jsonl") }
-        .Concat(Directory.GetFiles(seeds, "training-voices-*.jsonl").Order(StringComparer.Ordinal)).ToList();
+        .Concat(withVoices ? Directory.GetFiles(seeds, "training-voices-*.jsonl").Order(StringComparer.Ordinal) : []).ToList();
     var rows = trainingFiles.SelectMany(File.ReadLines).Where(l => l.Length > 0)
         .Select(l => JsonSerializer.Deserialize<TrainingRow>(l, new JsonSerializerOptions { PropertyNameCaseInsensitive = true })!).ToList();
     var watch = Stopwatch.StartNew();
@@ -94,11 +97,18 @@ else
             Round(Fit(xs[d], idx.Select(i => Target(dims[d], i, 1)[0]).ToArray(), best.Lambda)),
             Round(Fit(xs[d], idx.Select(i => Target(dims[d], i, -1)[0]).ToArray(), best.Lambda)));
     }
-    weights = new OutcomeClassifierWeights("outcome-embed/2.1.0", LocalMiniLmEmbeddingGenerator.ModelId, 0.5,
+    weights = new OutcomeClassifierWeights(withVoices ? "outcome-embed/2.1.0-voices" : "outcome-embed/2.0.0", LocalMiniLmEmbeddingGenerator.ModelId, 0.5,
         mean.Select(v => Math.Round(v, 6)).ToArray(), std.Select(v => Math.Round(v, 6)).ToArray(), trained,
         $"{string.Join(" + ", trainingFiles.Select(p => Path.GetRelativePath(root, p)))} ({n} sentences), L2 λ={best.Lambda} by 5-fold CV (F1 {best.F1:F3})");
-    File.WriteAllText(weightsPath, JsonSerializer.Serialize(weights, OutcomeClassifierWeights.Json) + "\n");
-    Console.WriteLine($"wrote {Path.GetRelativePath(root, weightsPath)}: {weights.Version}, λ={best.Lambda}");
+    if (withVoices)
+    {
+        Console.WriteLine($"trained {weights.Version}, λ={best.Lambda} (not written: an experiment)");
+    }
+    else
+    {
+        File.WriteAllText(weightsPath, JsonSerializer.Serialize(weights, OutcomeClassifierWeights.Json) + "\n");
+        Console.WriteLine($"wrote {Path.GetRelativePath(root, weightsPath)}: {weights.Version}, λ={best.Lambda}");
+    }
 }
 
 // Side by side: rubric vs classifier on every part.
