@@ -47,14 +47,24 @@ public static class OutcomeEvaluation
         return result;
     }
 
-    /// <summary>The evaluation parts, by the rule that decides what may be trained on.</summary>
-    public static (List<LabelledText> Composed, List<LabelledText> StandaloneTrain, List<LabelledText> HeldOut1, List<LabelledText> HeldOut2) Parts(string seedsImpactDir)
+    /// <summary>
+    /// The evaluation parts, by the rule that decides what may be trained on: only the composed texts and the
+    /// standalone notes s001–s020 were ever seen while writing training data; the three held-out parts never were.
+    /// </summary>
+    public static EvaluationParts Parts(string seedsImpactDir)
     {
         var all = Load(Path.Combine(seedsImpactDir, "evaluation.jsonl"));
         static int Standalone(string id) => int.Parse(id["eval-s".Length..], System.Globalization.CultureInfo.InvariantCulture);
         var composed = all.Where(t => !t.Id.StartsWith("eval-s", StringComparison.Ordinal)).ToList();
         var standalone = all.Where(t => t.Id.StartsWith("eval-s", StringComparison.Ordinal)).ToList();
-        return (composed, standalone.Where(t => Standalone(t.Id) <= 20).ToList(), standalone.Where(t => Standalone(t.Id) > 20).ToList(),
-            Load(Path.Combine(seedsImpactDir, "evaluation-heldout2.jsonl")));
+        return new EvaluationParts(composed, standalone.Where(t => Standalone(t.Id) <= 20).ToList(), standalone.Where(t => Standalone(t.Id) > 20).ToList(),
+            Load(Path.Combine(seedsImpactDir, "evaluation-heldout2.jsonl")), Load(Path.Combine(seedsImpactDir, "evaluation-heldout3.jsonl")));
     }
 }
+
+/// <summary>
+/// The labelled set's parts. Held-out 1: standalone notes s021–s060; held-out 2: evaluation-heldout2.jsonl; held-out 3:
+/// evaluation-heldout3.jsonl, written by an author who saw neither the training data nor the models.
+/// </summary>
+public sealed record EvaluationParts(
+    List<LabelledText> Composed, List<LabelledText> StandaloneTrain, List<LabelledText> HeldOut1, List<LabelledText> HeldOut2, List<LabelledText> HeldOut3);

@@ -6,8 +6,8 @@ namespace Platform.Tests.Unit.Impact;
 
 /// <summary>
 /// Outcome scoring v2 (the classifier over MiniLM sentence embeddings) on the held-out parts of the labelled set:
-/// standalone notes s021–s060 and seeds/impact/evaluation-heldout2.jsonl. Neither was used to train the weights or to
-/// choose the regularisation (docs/impact-scoring.md).
+/// standalone notes s021–s060, seeds/impact/evaluation-heldout2.jsonl and seeds/impact/evaluation-heldout3.jsonl. None
+/// was used to train the weights or to choose the regularisation (docs/impact-scoring.md).
 /// </summary>
 public class OutcomeClassifierTests(ITestOutputHelper output)
 {
@@ -49,13 +49,20 @@ public class OutcomeClassifierTests(ITestOutputHelper output)
         AssertFloors(MeasureClassifier(parts.HeldOut2, "held-out 2"), "held-out 2");
     }
 
+    [Fact(Skip = "Not met by outcome-embed/2.0.0: held-out 3 precision 0.37–0.82, recall 0.29–0.83 (docs/impact-scoring.md). Floors kept as specified; a better model must pass them unchanged.")]
+    public void Held_out_3_meets_the_polar_floors_per_dimension()
+    {
+        var parts = OutcomeEvaluation.Parts(SeedsImpact());
+        AssertFloors(MeasureClassifier(parts.HeldOut3, "held-out 3"), "held-out 3");
+    }
+
     [Fact]
     public void Classifier_finds_more_held_out_outcomes_than_the_rubric()
     {
         var parts = OutcomeEvaluation.Parts(SeedsImpact());
-        var heldOut = parts.HeldOut1.Concat(parts.HeldOut2).ToList();
+        var heldOut = parts.HeldOut1.Concat(parts.HeldOut2).Concat(parts.HeldOut3).ToList();
         var rubric = OutcomeEvaluation.Measure(heldOut, heldOut.Select(t => OutcomeScorer.Score(t.Text)).ToList());
-        var classifier = MeasureClassifier(heldOut, "held-out 1+2");
+        var classifier = MeasureClassifier(heldOut, "held-out 1+2+3");
         var rubricRecall = rubric.Values.Average(m => m.Recall);
         var classifierRecall = classifier.Values.Average(m => m.Recall);
         output.WriteLine($"mean polar recall: rubric {rubricRecall:F3}, classifier {classifierRecall:F3}");

@@ -2,8 +2,12 @@
 // Platform.Core/Impact/Scoring/outcome-embed.weights.json and prints rubric vs classifier, side by side, on every
 // part of the labelled set. Usage:  ./platform.sh train-outcomes   (or: dotnet run -c Release --project tools/impact/train)
 //   --evaluate-only   measure the committed weights, do not retrain
-// The held-out parts (standalone notes s021–s060 and evaluation-heldout2.jsonl) are only ever measured here, never
-// read by the training or by the choice of the regularisation strength, which uses cross-validation on training data.
+//   --with-voices     also train on every seeds/impact/training-voices-*.jsonl (1,542 sentences in other voices) and
+//                     print the table, without writing weights: the experiment docs/impact-scoring.md reports, whose
+//                     model lost precision and is not the one shipped
+// The held-out parts (standalone notes s021–s060, evaluation-heldout2.jsonl and evaluation-heldout3.jsonl) are only
+// ever measured here, never read by the training or by the choice of the regularisation strength, which uses
+// cross-validation on training data.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -17,6 +21,7 @@ var root = FindRepoRoot();
 var seeds = Path.Combine(root, "seeds", "impact");
 var weightsPath = Path.Combine(root, "Platform.Core", "Impact", "Scoring", "outcome-embed.weights.json");
 var evaluateOnly = args.Contains("--evaluate-only");
+var withVoices = args.Contains("--with-voices");
 var model = LocalMiniLmEmbeddingGenerator.Shared;
 var dims = OutcomeDimensions.All;
 
@@ -27,7 +32,9 @@ if (evaluateOnly)
 }
 else
 {
-    var rows = File.ReadLines(Path.Combine(seeds, "training-sentences.jsonl")).Where(l => l.Length > 0)
+    var trainingFiles = new[] { Path.Combine(seeds, "training-sentences.jsonl") }
+        .Concat(withVoices ? Directory.GetFiles(seeds, "training-voices-*.jsonl").Order(StringComparer.Ordinal) : []).ToList();
+    var rows = trainingFiles.SelectMany(File.ReadLines).Where(l => l.Length > 0)
         .Select(l => JsonSerializer.Deserialize<TrainingRow>(l, new JsonSerializerOptions { PropertyNameCaseInsensitive = true })!).ToList();
     var watch = Stopwatch.StartNew();
     var vectors = model.Encode(rows.Select(r => r.Text).ToList());
@@ -90,20 +97,28 @@ else
             Round(Fit(xs[d], idx.Select(i => Target(dims[d], i, 1)[0]).ToArray(), best.Lambda)),
             Round(Fit(xs[d], idx.Select(i => Target(dims[d], i, -1)[0]).ToArray(), best.Lambda)));
     }
-    weights = new OutcomeClassifierWeights("outcome-embed/2.0.0", LocalMiniLmEmbeddingGenerator.ModelId, 0.5,
+    weights = new OutcomeClassifierWeights(withVoices ? "outcome-embed/2.1.0-voices" : "outcome-embed/2.0.0", LocalMiniLmEmbeddingGenerator.ModelId, 0.5,
         mean.Select(v => Math.Round(v, 6)).ToArray(), std.Select(v => Math.Round(v, 6)).ToArray(), trained,
-        $"seeds/impact/training-sentences.jsonl ({n} sentences), L2 λ={best.Lambda} by 5-fold CV (F1 {best.F1:F3})");
-    File.WriteAllText(weightsPath, JsonSerializer.Serialize(weights, OutcomeClassifierWeights.Json) + "\n");
-    Console.WriteLine($"wrote {Path.GetRelativePath(root, weightsPath)}: {weights.Version}, λ={best.Lambda}");
+        $"{string.Join(" + ", trainingFiles.Select(p => Path.GetRelativePath(root, p)))} ({n} sentences), L2 λ={best.Lambda} by 5-fold CV (F1 {best.F1:F3})");
+    if (withVoices)
+    {
+        Console.WriteLine($"trained {weights.Version}, λ={best.Lambda} (not written: an experiment)");
+    }
+    else
+    {
+        File.WriteAllText(weightsPath, JsonSerializer.Serialize(weights, OutcomeClassifierWeights.Json) + "\n");
+        Console.WriteLine($"wrote {Path.GetRelativePath(root, weightsPath)}: {weights.Version}, λ={best.Lambda}");
+    }
 }
 
 // Side by side: rubric vs classifier on every part.
-var (composed, standaloneTrain, heldOut1, heldOut2) = OutcomeEvaluation.Parts(seeds);
+var parts = OutcomeEvaluation.Parts(seeds);
 var classifier = new OutcomeClassifier(model, weights);
 var report = new StringBuilder();
 report.AppendLine($"| part | texts | model | {string.Join(" | ", dims.Select(d => d + " P / R"))} |");
 report.AppendLine($"|---|---|---|{string.Concat(dims.Select(_ => "---|"))}");
-foreach (var (name, set) in new[] { ("composed (train voice)", composed), ("standalone s001–s020 (train)", standaloneTrain), ("held-out 1 (s021–s060)", heldOut1), ("held-out 2", heldOut2) })
+foreach (var (name, set) in new[] { ("composed (train voice)", parts.Composed), ("standalone s001–s020 (train)", parts.StandaloneTrain),
+             ("held-out 1 (s021–s060)", parts.HeldOut1), ("held-out 2", parts.HeldOut2), ("held-out 3", parts.HeldOut3) })
 {
     var texts = set.Select(t => t.Text).ToList();
     var rubric = OutcomeEvaluation.Measure(set, texts.Select(OutcomeScorer.Score).ToList());
