@@ -281,8 +281,11 @@ public sealed class CpuSnapshot
                 var close = stat.LastIndexOf(')');
                 var comm = stat[(stat.IndexOf('(') + 1)..close];
                 var fields = stat[(close + 2)..].Split(' ');
-                // fields[0] is field 3 (state): utime is field 14, stime field 15.
-                var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                // fields[0] is field 3 (state): utime is field 14, stime field 15; cutime and cstime (16, 17) hold the
+                // time of children that ended and were waited for — PostgreSQL backends that closed in the window
+                // (pgbench's connections end with its run) are counted there, in the postmaster.
+                var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)
+                    + long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
                 _processes[pid] = (Classify(pid, comm, self), ticks);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
@@ -324,6 +327,12 @@ public sealed class CpuSnapshot
             var start = before._processes.TryGetValue(pid, out var b) && b.Part == part ? b.Ticks : 0;
             result[part] = result.GetValueOrDefault(part) + (ticks - start) * 1000.0 / TicksPerSecond;
         }
+        // A process that ended in the window moved all its time into its parent's cutime, which the loop above
+        // counted whole; what it had used before the window is taken off again (its parent is of the same part:
+        // a backend's postmaster, a compiler's build).
+        foreach (var (pid, (part, ticks)) in before._processes)
+            if (!_processes.ContainsKey(pid))
+                result[part] = result.GetValueOrDefault(part) - ticks * 1000.0 / TicksPerSecond;
         return result;
     }
 
