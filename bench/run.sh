@@ -133,6 +133,8 @@ set -a
 . "$STATE/env"
 set +a
 
+# The CPU accounting (CpuSnapshot) tells the system under test from other work on the machine by this process tree.
+export BENCH_APPHOST_PID="$(cat "$STATE/pids/apphost.pid" 2>/dev/null || true)"
 LOAD_DLL="$ROOT/bench/Platform.Bench.Load/bin/$CONFIG/net10.0/Platform.Bench.Load.dll"
 JOBS_DLL="$ROOT/bench/jobs/bin/$CONFIG/net10.0/Platform.Bench.Jobs.dll"
 # Always (incrementally) built: `./platform.sh start` builds the services only, so a load program left from an older

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
 namespace Platform.Bench.Load;
@@ -60,7 +61,8 @@ public static class AppendCost
         rep.Parameters["clients"] = clients;
         rep.Parameters["secondsPerPhase"] = seconds;
         rep.Parameters["rounds"] = rounds;
-        rep.Parameters["order"] = "per round: with search, without, single-row INSERT, without, with search";
+        rep.Parameters["order"] = "per round: with search, with search prepared, without, single-row INSERT, without, with search prepared, with search";
+        rep.Parameters["protocol"] = "pgbench -M simple (parsed and planned every time, as an unprepared statement is) unless the phase says prepared (-M prepared: parsed and planned once per connection)";
 
         var db = new Uri(Environment.GetEnvironmentVariable("DATABASE_URL") ?? throw new InvalidOperationException("DATABASE_URL is not set"));
         string[] conn = ["-h", db.Host, "-p", db.Port.ToString(CultureInfo.InvariantCulture), "-U", Uri.UnescapeDataString(db.UserInfo.Split(':')[0])];
@@ -73,6 +75,7 @@ public static class AppendCost
         var scripts = new Dictionary<string, string>
         {
             ["with search"] = Path.Combine(dir, "searched.sql"),
+            ["with search, prepared"] = Path.Combine(dir, "searched.sql"),
             ["without search"] = Path.Combine(dir, "plain.sql"),
             ["single-row INSERT"] = Path.Combine(dir, "insert.sql"),
         };
@@ -80,19 +83,27 @@ public static class AppendCost
         await File.WriteAllTextAsync(scripts["without search"], AppendScript("plain"));
         await File.WriteAllTextAsync(scripts["single-row INSERT"], "INSERT INTO activity_like (conversation_id, body) VALUES (gen_random_uuid(), 'bench message');\n");
         var tps = scripts.Keys.ToDictionary(k => k, _ => new List<double>());
+        // PostgreSQL's CPU per transaction in each phase (its backends' and pgbench's time, from /proc).
+        var cpu = scripts.Keys.ToDictionary(k => k, _ => (PostgresMs: 0.0, Transactions: 0L));
         try
         {
             await Scenarios.RunAsync("psql", [.. conn, "-d", db.AbsolutePath.Trim('/'), "-v", "ON_ERROR_STOP=1", "-qc", $"CREATE DATABASE {scratch}"]);
             await Scenarios.RunAsync("psql", [.. conn, "-d", scratch, "-v", "ON_ERROR_STOP=1", "-qc", Schema]);
             for (var round = 1; round <= rounds; round++)
             {
-                foreach (var phase in new[] { "with search", "without search", "single-row INSERT", "without search", "with search" })
+                foreach (var phase in new[] { "with search", "with search, prepared", "without search", "single-row INSERT", "without search", "with search, prepared", "with search" })
                 {
                     Console.WriteLine($"append-cost round {round}: {phase}, {clients} clients, {seconds}s");
+                    var before = CpuSnapshot.Take();
                     var pg = await Scenarios.RunAsync("pgbench", [.. conn, "-n", "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", "2",
+                        "-M", phase.EndsWith("prepared", StringComparison.Ordinal) ? "prepared" : "simple",
                         "-T", seconds.ToString(CultureInfo.InvariantCulture), "-f", scripts[phase], scratch]);
+                    var used = CpuSnapshot.Take().MillisecondsSince(before);
                     var m = Regex.Match(pg, @"tps = ([0-9.]+) \(without initial connection time\)");
                     tps[phase].Add(m.Success ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0);
+                    var done = Regex.Match(pg, @"number of transactions actually processed: ([0-9]+)");
+                    if (done.Success)
+                        cpu[phase] = (cpu[phase].PostgresMs + used.GetValueOrDefault("postgresql"), cpu[phase].Transactions + long.Parse(done.Groups[1].Value, CultureInfo.InvariantCulture));
                 }
             }
             var rows = (await Scenarios.RunAsync("psql", [.. conn, "-d", scratch, "-tAc",
@@ -116,14 +127,20 @@ public static class AppendCost
         rep.Results["singleRowInsertTps"] = Stats.R(insert, 1);
         // The share of an append's database time that the search columns take: 1 − (time without ÷ time with).
         rep.Results["searchShareOfAppend"] = without > 0 ? Stats.R(1 - with / without, 3) : null;
+        var prepared = tps["with search, prepared"].Average();
+        rep.Results["appendWithSearchPreparedTps"] = Stats.R(prepared, 1);
+        rep.Results["postgresCpuMsPerTransaction"] = new JsonObject(cpu.Select(kv => KeyValuePair.Create(kv.Key,
+            (JsonNode?)Stats.R(kv.Value.Transactions > 0 ? kv.Value.PostgresMs / kv.Value.Transactions : double.NaN, 4))));
+        rep.Ratios["appendPreparedToInsert"] = insert > 0 ? Stats.R(prepared / insert, 3) : null;
         rep.Limits["pgbenchInsertTps"] = Stats.R(insert, 1);
         rep.Ratios["appendWithSearchToInsert"] = insert > 0 ? Stats.R(with / insert, 3) : null;
         rep.Ratios["appendWithoutSearchToInsert"] = insert > 0 ? Stats.R(without / insert, 3) : null;
-        rep.Table(["statement (pgbench, same run)", "transactions/s (mean)", "each phase", "÷ single-row INSERT"],
+        rep.Table(["statement (pgbench, same run)", "transactions/s (mean)", "each phase", "÷ single-row INSERT", "PostgreSQL CPU ms per transaction"],
             scripts.Keys.Select(k => new object?[]
             {
                 k, Stats.R(tps[k].Average(), 1), string.Join(", ", tps[k].Select(t => t.ToString("0", CultureInfo.InvariantCulture))),
                 insert > 0 ? Stats.R(tps[k].Average() / insert, 3) : null,
+                Stats.R(cpu[k].Transactions > 0 ? cpu[k].PostgresMs / cpu[k].Transactions : double.NaN, 4),
             }));
         rep.Chart("bar", "Append in PostgreSQL with and without the message search index", "statement", "transactions/s",
             [("tps", scripts.Keys.Select(k => ((object)k, tps[k].Average())))]);

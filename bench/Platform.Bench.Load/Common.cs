@@ -257,21 +257,23 @@ public sealed class PlatformApi
 
 /// <summary>
 /// CPU time spent by each part of the system between two snapshots, read from /proc: every process's user + system
-/// time (<c>/proc/&lt;pid&gt;/stat</c> fields 14 and 15), grouped by what it is — PostgreSQL (the postmaster and every
-/// backend), Redis, each .NET service by its assembly, this load generator, and everything else — plus the machine's
-/// busy share from <c>/proc/stat</c>. Dividing a part's CPU milliseconds by the operations completed in between gives
+/// time (<c>/proc/&lt;pid&gt;/stat</c> fields 14–17), grouped by what it is — the system under test's PostgreSQL (the
+/// postmaster and every backend), Redis, each .NET service by its assembly and the orchestration around them (DCP,
+/// dashboard), this load generator (with pgbench), and everything else on the machine — plus the machine's busy
+/// share from <c>/proc/stat</c>. Dividing a part's CPU milliseconds by the operations completed in between gives
 /// what one operation costs it, so a saturated run shows which part uses up the cores.
 /// </summary>
 public sealed class CpuSnapshot
 {
     private static readonly double TicksPerSecond = 100; // USER_HZ: 100 on every Linux ABI .NET runs on
-    private readonly Dictionary<int, (string Part, long Ticks)> _processes = [];
+    private readonly Dictionary<int, (string Part, int Parent, long Ticks)> _processes = [];
     private readonly long _machineBusy, _machineTotal;
     private readonly long _at = Stopwatch.GetTimestamp();
 
     private CpuSnapshot()
     {
         var self = Environment.ProcessId;
+        var found = new Dictionary<int, (string Comm, int Parent, long Ticks)>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
@@ -281,14 +283,40 @@ public sealed class CpuSnapshot
                 var close = stat.LastIndexOf(')');
                 var comm = stat[(stat.IndexOf('(') + 1)..close];
                 var fields = stat[(close + 2)..].Split(' ');
-                // fields[0] is field 3 (state): utime is field 14, stime field 15.
-                var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-                _processes[pid] = (Classify(pid, comm, self), ticks);
+                // fields[0] is field 3 (state), fields[1] the parent; utime is field 14, stime field 15; cutime and
+                // cstime (16, 17) hold the time of children that ended and were waited for — PostgreSQL backends that
+                // closed in the window (pgbench's connections end with its run) are counted there, in the postmaster.
+                var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)
+                    + long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+                found[pid] = (comm, int.Parse(fields[1], CultureInfo.InvariantCulture), ticks);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
             {
                 // The process ended while it was being read.
             }
+        }
+        // The system under test is the AppHost (BENCH_APPHOST_PID, from bench/run.sh) and everything its orchestrator
+        // started — DCP runs daemonised and names the AppHost it serves (--monitor <pid>). Other systems on the same
+        // machine (another checkout's PostgreSQL, a test run's Redis) are then "other", not the system's.
+        var roots = new HashSet<int>();
+        if (int.TryParse(Environment.GetEnvironmentVariable("BENCH_APPHOST_PID"), out var appHost) && found.ContainsKey(appHost))
+        {
+            roots.Add(appHost);
+            foreach (var pid in found.Keys.Where(p => found[p].Comm.StartsWith("dcp", StringComparison.Ordinal)))
+                if (CommandLine(pid).Contains($"--monitor {appHost} ", StringComparison.Ordinal) || CommandLine(pid).EndsWith($"--monitor {appHost}", StringComparison.Ordinal))
+                    roots.Add(pid);
+        }
+        bool Under(int pid, int ancestor)
+        {
+            for (var p = pid; p > 1 && found.ContainsKey(p); p = found[p].Parent)
+                if (p == ancestor) return true;
+            return false;
+        }
+        foreach (var (pid, (comm, parent, ticks)) in found)
+        {
+            var part = Under(pid, self) ? (pid == self ? "load generator" : comm.StartsWith("pgbench", StringComparison.Ordinal) ? "pgbench" : "load generator")
+                : roots.Count == 0 || roots.Any(r => Under(pid, r)) ? Classify(pid, comm) : "other";
+            _processes[pid] = (part, parent, ticks);
         }
         var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
             .Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray();
@@ -297,33 +325,42 @@ public sealed class CpuSnapshot
         _machineBusy = _machineTotal - cpu[3] - cpu[4];
     }
 
+    private static string CommandLine(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').TrimEnd(); }
+        catch (IOException) { return ""; }
+    }
+
     public static CpuSnapshot Take() => File.Exists("/proc/stat") ? new CpuSnapshot() : throw new PlatformNotSupportedException("needs /proc");
 
-    private static string Classify(int pid, string comm, int self)
+    private static string Classify(int pid, string comm)
     {
-        if (pid == self) return "load generator";
         if (comm.StartsWith("postgres", StringComparison.Ordinal)) return "postgresql";
         if (comm.StartsWith("redis", StringComparison.Ordinal)) return "redis";
-        if (comm.StartsWith("pgbench", StringComparison.Ordinal)) return "pgbench";
-        string cmdline;
-        try { cmdline = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' '); }
-        catch (IOException) { return "other"; }
+        var cmdline = CommandLine(pid);
         foreach (var service in (string[])["Platform.Api", "Platform.Realtime", "Platform.Worker", "Platform.Admin", "Platform.AppHost"])
             if (cmdline.Contains(service, StringComparison.Ordinal)) return service["Platform.".Length..].ToLowerInvariant();
         // Postgres backends renamed by update_process_title show as "postgres: …" in cmdline, not comm.
         if (cmdline.StartsWith("postgres", StringComparison.Ordinal)) return "postgresql";
-        return "other";
+        // DCP, the dashboard, `dotnet run` wrappers: the orchestration around the services.
+        return "orchestration";
     }
 
     /// <summary>CPU milliseconds per part since <paramref name="before"/> (processes that started in between count from 0).</summary>
     public Dictionary<string, double> MillisecondsSince(CpuSnapshot before)
     {
         var result = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var (pid, (part, ticks)) in _processes)
+        foreach (var (pid, (part, _, ticks)) in _processes)
         {
             var start = before._processes.TryGetValue(pid, out var b) && b.Part == part ? b.Ticks : 0;
             result[part] = result.GetValueOrDefault(part) + (ticks - start) * 1000.0 / TicksPerSecond;
         }
+        // A process that ended in the window moved all its time into its parent's cutime, which the loop above
+        // counted whole; what it had used before the window is taken off again, from its parent's part, when that
+        // parent is still there to have counted it.
+        foreach (var (pid, (_, parent, ticks)) in before._processes)
+            if (!_processes.ContainsKey(pid) && _processes.TryGetValue(parent, out var p) && before._processes.ContainsKey(parent))
+                result[p.Part] = result.GetValueOrDefault(p.Part) - ticks * 1000.0 / TicksPerSecond;
         return result;
     }
 
@@ -343,7 +380,7 @@ public sealed class CpuSnapshot
         var perOp = new JsonObject();
         foreach (var (part, v) in ms.Where(kv => kv.Value > 0).OrderByDescending(kv => kv.Value))
             perOp[part] = Stats.R(operations > 0 ? v / operations : double.NaN, 3);
-        var system = ms.Where(kv => kv.Key is not ("load generator" or "other" or "pgbench")).Sum(kv => kv.Value);
+        var system = ms.Where(kv => kv.Key is not ("load generator" or "other" or "pgbench" or "orchestration")).Sum(kv => kv.Value);
         return new JsonObject
         {
             ["seconds"] = Stats.R(seconds, 1),

@@ -120,7 +120,7 @@ public static class ReportWriter
     {
         var parts = cpu.Select(kv => kv.Value?["cpuMsPerOperation"] as JsonObject).Where(o => o != null).SelectMany(o => o!.Select(kv => kv.Key))
             .Distinct().ToList();
-        sb.AppendLine("CPU per operation (ms of CPU time, from /proc, all processes of each part; the system under test is every part but the load generators and `other`):").AppendLine();
+        sb.AppendLine("CPU per operation (ms of CPU time, from /proc, all processes of each part; the system under test is PostgreSQL, Redis and the five services; `orchestration` is DCP and the dashboard, `other` everything else on the machine):").AppendLine();
         sb.AppendLine("| phase | operations | machine busy | " + string.Join(" | ", parts) + " | system under test | its bound with all cores (ops/s) |");
         sb.AppendLine("|---|---|---|" + string.Concat(parts.Select(_ => "---|")) + "---|---|");
         foreach (var (phase, node) in cpu)

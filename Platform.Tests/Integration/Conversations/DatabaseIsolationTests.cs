@@ -174,25 +174,39 @@ public sealed class DatabaseIsolationTests(ConversationsFixture fx) : IClassFixt
         Assert.NotEqual("renamed-by-a", (string?)await name.ExecuteScalarAsync());
     }
 
-    [Fact]
-    public async Task A_pooled_connection_does_not_carry_a_tenant_scope_to_its_next_user()
+    /// <param name="autoPrepare">0: no statement is prepared, so the pool resets with DISCARD ALL; 64 (the services'
+    /// default): statements stay prepared across uses and the pool resets without DISCARD ALL — the scope must still go.</param>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(PlatformDataExtensions.DefaultAutoPrepare)]
+    public async Task A_pooled_connection_does_not_carry_a_tenant_scope_to_its_next_user(int autoPrepare)
     {
-        var a = await fx.CreateWorldAsync("rls-pool-a");
+        var a = await fx.CreateWorldAsync($"rls-pool-a-{autoPrepare}");
         // One physical connection, so the second open is certainly the first one handed on.
         await using var single = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(TestEnvironment.AsService(fx.Database))
         {
             MaxPoolSize = 1,
+            MaxAutoPrepare = autoPrepare,
+            AutoPrepareMinUsages = 2,
         }.ConnectionString);
         int backend;
         await using (var first = await single.OpenForTenantAsync(a.Tenant.Id))
         {
             backend = first.ProcessID;
+            // Twice: the second run of the same statement is the one automatic preparation prepares.
+            Assert.NotEmpty(await TenantIdsAsync(first, "core.channels", open: false));
             Assert.NotEmpty(await TenantIdsAsync(first, "core.channels", open: false));
         }
         await using var next = await single.OpenConnectionAsync();
         Assert.Equal(backend, next.ProcessID);
+        await using (var prepared = new NpgsqlCommand("SELECT count(*) FROM pg_prepared_statements", next))
+        {
+            var kept = (long)(await prepared.ExecuteScalarAsync())!;
+            Assert.True(autoPrepare == 0 ? kept == 0 : kept > 0, $"{kept} prepared statements kept across the pool's reset");
+        }
         await using var setting = new NpgsqlCommand($"SELECT coalesce(current_setting('{TenantScope.TenantSetting}', true), '')", next);
         Assert.Equal("", (string?)await setting.ExecuteScalarAsync());
+        Assert.Empty(await TenantIdsAsync(next, "core.channels", open: false));
         Assert.Empty(await TenantIdsAsync(next, "core.channels", open: false));
     }
 
