@@ -101,11 +101,8 @@ public sealed class IntelligenceReports(EventsStore store, Gatherings gatherings
         var weights = conference.Weights;
 
         // Average match score: mean pair score of every consenting attendee's top recommendations.
-        var scores = new List<double>();
-        foreach (var a in attendees.Where(a => a.ConsentToMatch))
-        {
-            scores.AddRange(ReciprocalMatcher.Recommend(index, a.UserId, weights, declined, ScoredMatchesPerAttendee).Select(m => m.Score));
-        }
+        var scores = ReciprocalMatcher.RecommendMany(index, [.. attendees.Where(a => a.ConsentToMatch).Select(a => a.UserId)], weights, declined,
+            ScoredMatchesPerAttendee).SelectMany(list => list.Select(m => m.Score)).ToList();
         var positive = feedback.Where(f => f.Outcome is "accepted" or "met").ToList();
         var connections = positive.Select(f => string.CompareOrdinal(f.UserId, f.MatchUserId) < 0 ? (f.UserId, f.MatchUserId) : (f.MatchUserId, f.UserId))
             .Distinct().Count();

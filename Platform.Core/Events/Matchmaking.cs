@@ -103,14 +103,10 @@ public sealed partial class Matchmaking(EventsStore store, StoredEmbeddings embe
         IReadOnlyList<string> targets = userId is not null ? (index.PositionById.ContainsKey(userId) ? [userId] : [])
             : staleOnly ? [.. (await store.StaleAttendeesAsync(tenantId, conferenceId, ct)).Where(index.PositionById.ContainsKey)]
             : [.. compiled.Attendees.Select(a => a.UserId)];
-        var results = new (string UserId, MatchRecommendation Match, int Rank)[targets.Count][];
-        // Scoring is CPU-bound and independent per attendee: spread it over the cores.
-        Parallel.For(0, targets.Count, new ParallelOptions { CancellationToken = ct }, i =>
-        {
-            var list = ReciprocalMatcher.Recommend(index, targets[i], conference.Weights, declined, StoredMatches);
-            results[i] = [.. list.Select((m, r) => (targets[i], m, r + 1))];
-        });
-        await store.ReplaceMatchesAsync(tenantId, conferenceId, targets, [.. results.SelectMany(r => r)], snapshot, ct);
+        // Scoring is CPU-bound and independent per attendee: RecommendMany spreads it over the cores.
+        var lists = ReciprocalMatcher.RecommendMany(index, targets, conference.Weights, declined, StoredMatches, ct);
+        await store.ReplaceMatchesAsync(tenantId, conferenceId, targets,
+            [.. lists.SelectMany((list, i) => list.Select((m, r) => (targets[i], m, r + 1)))], snapshot, ct);
         LogCalculated(logger, conferenceId, targets.Count);
         return targets.Count;
     }

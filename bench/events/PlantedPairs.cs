@@ -83,7 +83,8 @@ internal static class PlantedPairs
         return median == int.MaxValue ? "not ranked (score 0)" : median.ToString(CultureInfo.InvariantCulture);
     }
 
-    private static AttendeeProfile ToProfile(int i, JsonElement p)
+    /// <summary>The attendee as the Api compiles it (<c>Attendee.ToProfile</c>): role, industry and skills join the bio.</summary>
+    internal static AttendeeProfile ToProfile(int i, JsonElement p)
     {
         var skills = p.GetProperty("skills").EnumerateArray().Select(e => e.GetString()!).ToList();
         string? S(string name) => p.GetProperty(name).GetString();

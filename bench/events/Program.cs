@@ -2,6 +2,7 @@
 //   API_URL=http://localhost:5080 OPERATOR_KEY=op_… dotnet run -c Release --project bench/events -- [--smoke] [--attendees 10000] [--out bench/results/events.json]
 //   … -- seed --attendees 2000        (what seeds/events/load.sh runs: one demo conference, no timings)
 //   dotnet run -c Release --project bench/events -- planted [--attendees 2000]   (planted-pair recovery, offline)
+//   dotnet run -c Release --project bench/events -- offline [--attendees 10000] [--samples 50] [--calculate N]   (matcher timings, no API)
 // Creates a tenant and a conference, loads a deterministic synthetic crowd, then measures
 //   1. recommendation latency of GET /v1/matching/recommendations/{userId} (one attendee, warm index, p50/p95/p99);
 //   2. full recalculation: POST /v1/matching/calculate and the job's run time from GET /v1/admin/jobs/{id}.
@@ -15,6 +16,14 @@ if (args.Contains("planted"))
 {
     // Offline: no API, the matcher over the seed crowd with and without embeddings (PlantedPairs.cs).
     PlantedPairs.Run(int.Parse(args.SkipWhile(a => a != "--attendees").Skip(1).FirstOrDefault() ?? "2000"));
+    return;
+}
+if (args.Contains("offline"))
+{
+    // Offline: the matcher's own time over the seed crowd, without the API or the database (Offline.cs).
+    string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+    Offline.Run(int.Parse(Option("--attendees") ?? "10000"), int.Parse(Option("--samples") ?? "50"),
+        Option("--calculate") is { } c ? int.Parse(c) : null);
     return;
 }
 var seedMode = args.Contains("seed");

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Platform.Core.Ai;
 
@@ -59,8 +61,17 @@ public sealed partial class MatchingIndex
     internal readonly int[][] OfferIds; internal readonly int[][] SeekIds;
     internal readonly int[][] BioTerms; internal readonly double[][] BioValues;
     internal readonly string?[] Company;
+    /// <summary>Each attendee's normalised company as an int (−1 without one) and their consent: the exclusions per pair.</summary>
+    internal readonly int[] CompanyIds; internal readonly bool[] Consent;
     /// <summary>Interests, skills and offers per attendee (what they are about), and each tag's embedding (null without).</summary>
     internal readonly int[][] AboutIds; internal readonly float[]?[] TagVectors;
+
+    /// <summary>
+    /// Up to this many distinct tags, each tag's row of r(cos) against every tag is kept once computed (at most
+    /// 2,048² doubles, 32 MiB; a conference has a few hundred tags). Above it a row is computed for each use.
+    /// </summary>
+    public const int CachedSimilarityTags = 2048;
+    private readonly double[]?[]? _similarityRows;
 
     /// <summary>The embedding model behind the semantic feature; null when the index was built without embeddings.</summary>
     public string? EmbeddingModel { get; }
@@ -101,6 +112,16 @@ public sealed partial class MatchingIndex
         foreach (var (t, id) in tagIds) Tags[id] = t;
         TagVectors = [.. Tags.Select(t => embeddings?.Tags.GetValueOrDefault(t))];
         if (!TagVectors.Any(v => v is not null)) EmbeddingModel = null;
+        if (EmbeddingModel is not null && Tags.Length <= CachedSimilarityTags) _similarityRows = new double[]?[Tags.Length];
+        var companyIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        CompanyIds = new int[n]; Consent = new bool[n];
+        for (var i = 0; i < n; i++)
+        {
+            Consent[i] = Profiles[i].ConsentToMatch;
+            if (Company[i] is not { } c) { CompanyIds[i] = -1; continue; }
+            if (!companyIds.TryGetValue(c, out var id)) companyIds[c] = id = companyIds.Count;
+            CompanyIds[i] = id;
+        }
 
         // TF-IDF over bios: sublinear tf (1 + ln tf), smoothed idf ln((1+N)/(1+df)) + 1, L2-normalised.
         var termIds = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -130,6 +151,24 @@ public sealed partial class MatchingIndex
             if (norm > 0) for (var k = 0; k < vals.Length; k++) vals[k] /= norm;
             BioTerms[i] = ids; BioValues[i] = vals;
         }
+    }
+
+    /// <summary>r(cos) of two tags' embeddings, 1 for the same tag (<see cref="ReciprocalMatcher.Semantic"/>).</summary>
+    internal double TagSimilarity(int t, int u) =>
+        _similarityRows is not null ? SimilarityRow(t)[u] : u == t ? 1 : ReciprocalMatcher.Rescale(StoredEmbeddings.Cosine(TagVectors[t], TagVectors[u]));
+
+    /// <summary>
+    /// Tag <paramref name="t"/>'s similarity to every tag. Symmetric: the cosine multiplies the same float pairs in
+    /// the same order either way round, so row t at u is bit for bit row u at t.
+    /// </summary>
+    internal double[] SimilarityRow(int t)
+    {
+        if (_similarityRows is not null && Volatile.Read(ref _similarityRows[t]) is { } cached) return cached;
+        var row = new double[Tags.Length];
+        for (var u = 0; u < row.Length; u++)
+            row[u] = u == t ? 1 : ReciprocalMatcher.Rescale(StoredEmbeddings.Cosine(TagVectors[t], TagVectors[u]));
+        // Two threads may compute the same row; the values are equal, the first one stored is kept.
+        return _similarityRows is null ? row : Interlocked.CompareExchange(ref _similarityRows[t], row, null) ?? row;
     }
 
     public static string NormaliseTag(string tag) => string.Join(' ', tag.Trim().ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries));
@@ -190,13 +229,13 @@ public static class ReciprocalMatcher
         (int Tag, double Similarity) best = (-1, 0);
         foreach (var u in to)
         {
-            var s = u == t ? 1 : Rescale(StoredEmbeddings.Cosine(x.TagVectors[t], x.TagVectors[u]));
+            var s = x.TagSimilarity(t, u);
             if (s > best.Similarity) best = (u, s);
         }
         return best;
     }
 
-    private static double Rescale(double cosine) => Math.Clamp((cosine - SemanticFloor) / (1 - SemanticFloor), 0, 1);
+    internal static double Rescale(double cosine) => Math.Clamp((cosine - SemanticFloor) / (1 - SemanticFloor), 0, 1);
 
     public static double Directional(MatchWeights w, MatchFeatures f) =>
         w.Interests * f.InterestOverlap + w.Complementarity * f.Complementarity + w.Bio * f.BioSimilarity + w.Semantic * f.SemanticSimilarity;
@@ -221,30 +260,186 @@ public static class ReciprocalMatcher
         ISet<(string, string)> declined, int limit = 10)
     {
         var a = x.PositionOf(userId);
+        return Recommend(x, a, weights.Normalised(), DeclinedWith(x, a, declined), limit);
+    }
+
+    /// <summary>
+    /// The top <paramref name="limit"/> of each attendee in <paramref name="userIds"/> (the recalculation job), spread
+    /// over the cores; each list is what <see cref="Recommend(MatchingIndex, string, MatchWeights, ISet{ValueTuple{string, string}}, int)"/>
+    /// returns for that attendee. The declines are sorted out by attendee once for all of them.
+    /// </summary>
+    public static IReadOnlyList<MatchRecommendation>[] RecommendMany(MatchingIndex x, IReadOnlyList<string> userIds, MatchWeights weights,
+        ISet<(string, string)> declined, int limit, CancellationToken ct = default)
+    {
         var w = weights.Normalised();
-        if (!x.Profiles[a].ConsentToMatch || limit <= 0) return [];
+        var byAttendee = new Dictionary<int, List<int>>();
+        foreach (var (from, to) in declined)
+        {
+            if (!x.PositionById.TryGetValue(from, out var f) || !x.PositionById.TryGetValue(to, out var t)) continue;
+            (CollectionsMarshal.GetValueRefOrAddDefault(byAttendee, f, out _) ??= []).Add(t);
+            (CollectionsMarshal.GetValueRefOrAddDefault(byAttendee, t, out _) ??= []).Add(f);
+        }
+        var positions = userIds.Select(x.PositionOf).ToArray();
+        var results = new IReadOnlyList<MatchRecommendation>[positions.Length];
+        Parallel.For(0, positions.Length, new ParallelOptions { CancellationToken = ct }, i =>
+            results[i] = Recommend(x, positions[i], w, byAttendee.TryGetValue(positions[i], out var d) ? [.. d.Order().Distinct()] : [], limit));
+        return results;
+    }
+
+    /// <summary>Positions a declined or was declined by, ascending (pairs compared by ordinal id, as <see cref="IsExcluded"/> does).</summary>
+    private static int[] DeclinedWith(MatchingIndex x, int a, ISet<(string, string)> declined)
+    {
+        if (declined.Count == 0) return [];
+        var id = x.Profiles[a].Id;
+        var list = new List<int>();
+        foreach (var (from, to) in declined)
+        {
+            if (string.Equals(from, id, StringComparison.Ordinal) && x.PositionById.TryGetValue(to, out var t)) list.Add(t);
+            if (string.Equals(to, id, StringComparison.Ordinal) && x.PositionById.TryGetValue(from, out var f)) list.Add(f);
+        }
+        return [.. list.Order().Distinct()];
+    }
+
+    /// <summary>
+    /// Scores a against everyone: the exclusions of <see cref="IsExcluded"/> and the pair score of
+    /// <see cref="PairScore"/>, computed from a's side laid out once (<see cref="Side"/>) so that each pair costs
+    /// table lookups over b's short arrays and no allocation. Only the top k are explained.
+    /// </summary>
+    private static IReadOnlyList<MatchRecommendation> Recommend(MatchingIndex x, int a, MatchWeights w, int[] declinedWith, int limit)
+    {
+        if (!x.Consent[a] || limit <= 0) return [];
+        using var side = new Side(x, a);
         // Bounded top-k: a min-heap of the best `limit` so far keeps this O(n log k).
-        var heap = new PriorityQueue<int, (double Score, int NegIndex)>();
-        var scores = new double[x.Count];
+        var heap = new PriorityQueue<(int B, double S), (double Score, int NegIndex)>(limit + 1);
+        var company = x.CompanyIds[a];
+        var nextDeclined = 0;
         for (var b = 0; b < x.Count; b++)
         {
-            if (IsExcluded(x, a, b, declined)) continue;
-            var s = HarmonicMean(Directional(w, Features(x, a, b)), Directional(w, Features(x, b, a)));
+            if (nextDeclined < declinedWith.Length && declinedWith[nextDeclined] == b) { nextDeclined++; continue; }
+            if (b == a || !x.Consent[b] || (company >= 0 && x.CompanyIds[b] == company)) continue;
+            var (ab, ba) = side.Features(b);
+            var s = HarmonicMean(Directional(w, ab), Directional(w, ba));
             if (s <= 0) continue;
-            scores[b] = s;
             var key = (s, -b);
-            if (heap.Count < limit) heap.Enqueue(b, key);
-            else if (heap.TryPeek(out _, out var worst) && key.CompareTo(worst) > 0) heap.DequeueEnqueue(b, key);
+            if (heap.Count < limit) heap.Enqueue((b, s), key);
+            else if (heap.TryPeek(out _, out var worst) && key.CompareTo(worst) > 0) heap.DequeueEnqueue((b, s), key);
         }
-        var top = new List<int>(heap.Count);
-        while (heap.TryDequeue(out var b, out _)) top.Add(b);
-        top.Reverse();
-        return top.Select(b =>
+        var top = new (int B, double S)[heap.Count];
+        for (var k = top.Length - 1; heap.TryDequeue(out var e, out _); k--) top[k] = e;
+        var list = new List<MatchRecommendation>(top.Length);
+        foreach (var (b, s) in top)
         {
-            var ab = Features(x, a, b); var ba = Features(x, b, a);
+            var (ab, ba) = side.Features(b);
             var (reasons, starter) = Explain(x, a, b);
-            return new MatchRecommendation(x.Profiles[b].Id, scores[b], Directional(w, ab), Directional(w, ba), ab, ba, reasons, starter);
-        }).ToList();
+            list.Add(new MatchRecommendation(x.Profiles[b].Id, s, Directional(w, ab), Directional(w, ba), ab, ba, reasons, starter));
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// One attendee's side of every pair, spread over arrays indexed by tag and term id, so that
+    /// <see cref="Features(int)"/> gives <see cref="ReciprocalMatcher.Features(MatchingIndex, int, int)"/> both ways round
+    /// bit for bit: every sum adds the same products in the same (ascending id) order, and an id a lacks adds +0.
+    /// Semantic: a's tags' similarity rows for a→b; for b→a, each tag's closest tag among what a is about.
+    /// </summary>
+    private sealed class Side : IDisposable
+    {
+        private readonly MatchingIndex x;
+        private readonly int a;
+        private readonly double[] interest, bio;
+        private readonly byte[] seeks, offers;
+        private readonly int[] from;
+        private readonly double[][] fromRows, seekRows;
+        private readonly double[]? closestToA;
+
+        public Side(MatchingIndex x, int a)
+        {
+            this.x = x; this.a = a;
+            interest = ArrayPool<double>.Shared.Rent(x.Tags.Length);
+            bio = ArrayPool<double>.Shared.Rent(x.Terms.Length);
+            seeks = ArrayPool<byte>.Shared.Rent(x.Tags.Length);
+            offers = ArrayPool<byte>.Shared.Rent(x.Tags.Length);
+            Array.Clear(interest, 0, x.Tags.Length); Array.Clear(bio, 0, x.Terms.Length);
+            Array.Clear(seeks, 0, x.Tags.Length); Array.Clear(offers, 0, x.Tags.Length);
+            for (var i = 0; i < x.InterestIds[a].Length; i++) interest[x.InterestIds[a][i]] = x.InterestWeights[a][i];
+            for (var i = 0; i < x.BioTerms[a].Length; i++) bio[x.BioTerms[a][i]] = x.BioValues[a][i];
+            foreach (var t in x.SeekIds[a]) seeks[t] = 1;
+            foreach (var t in x.OfferIds[a]) offers[t] = 1;
+            from = x.InterestIds[a].Length > 0 ? x.InterestIds[a] : x.AboutIds[a];
+            if (x.EmbeddingModel is null) { fromRows = seekRows = []; return; }
+            fromRows = [.. from.Select(x.SimilarityRow)];
+            seekRows = [.. x.SeekIds[a].Select(x.SimilarityRow)];
+            if (x.AboutIds[a].Length == 0) return;
+            closestToA = new double[x.Tags.Length];
+            foreach (var u in x.AboutIds[a])
+            {
+                var row = x.SimilarityRow(u);
+                for (var t = 0; t < closestToA.Length; t++) if (row[t] > closestToA[t]) closestToA[t] = row[t];
+            }
+        }
+
+        public (MatchFeatures AB, MatchFeatures BA) Features(int b)
+        {
+            int[] ib = x.InterestIds[b]; double[] wb = x.InterestWeights[b];
+            double min = 0;
+            for (var j = 0; j < ib.Length; j++) min += Math.Min(interest[ib[j]], wb[j]);
+            var unionMax = x.InterestTotal[a] + x.InterestTotal[b] - min;
+            var overlap = unionMax <= 0 ? 0 : min / unionMax;
+
+            int[] seekA = x.SeekIds[a], seekB = x.SeekIds[b];
+            var theyMeet = 0; foreach (var t in x.OfferIds[b]) theyMeet += seeks[t];
+            var youMeet = 0; foreach (var t in seekB) youMeet += offers[t];
+
+            int[] tb = x.BioTerms[b]; double[] vb = x.BioValues[b];
+            var dot = 0.0;
+            for (var j = 0; j < tb.Length; j++) dot += bio[tb[j]] * vb[j];
+
+            return (new MatchFeatures(overlap, seekA.Length == 0 ? 0 : (double)theyMeet / seekA.Length, dot, SemanticAB(b)),
+                new MatchFeatures(overlap, seekB.Length == 0 ? 0 : (double)youMeet / seekB.Length, dot, SemanticBA(b)));
+        }
+
+        private double SemanticAB(int b)
+        {
+            var about = x.AboutIds[b];
+            if (x.EmbeddingModel is null || about.Length == 0) return 0;
+            var cover = Cover(fromRows, about);
+            return seekRows.Length > 0 ? (cover + Cover(seekRows, about)) / 2 : cover;
+        }
+
+        private static double Cover(double[][] rows, int[] to)
+        {
+            if (rows.Length == 0) return 0;
+            var sum = 0.0;
+            foreach (var row in rows)
+            {
+                var best = 0.0;
+                foreach (var u in to) if (row[u] > best) best = row[u];
+                sum += best;
+            }
+            return sum / rows.Length;
+        }
+
+        private double SemanticBA(int b)
+        {
+            if (closestToA is null) return 0;
+            var fromB = x.InterestIds[b].Length > 0 ? x.InterestIds[b] : x.AboutIds[b];
+            var cover = Cover(fromB);
+            return x.SeekIds[b].Length > 0 ? (cover + Cover(x.SeekIds[b])) / 2 : cover;
+        }
+
+        private double Cover(int[] tags)
+        {
+            if (tags.Length == 0) return 0;
+            var sum = 0.0;
+            foreach (var t in tags) sum += closestToA![t];
+            return sum / tags.Length;
+        }
+
+        public void Dispose()
+        {
+            ArrayPool<double>.Shared.Return(interest); ArrayPool<double>.Shared.Return(bio);
+            ArrayPool<byte>.Shared.Return(seeks); ArrayPool<byte>.Shared.Return(offers);
+        }
     }
 
     /// <summary>
