@@ -38,6 +38,12 @@ public sealed partial class StreamConnection(
         {
             return; // this format has no keepalive frame: the WebSocket's own pongs keep the connection alive
         }
+        if (e.Kind == FeedEventKind.Position && !e.Closed && e.Seq < Volatile.Read(ref _nextExpected))
+        {
+            // The client already has everything up to this position (the idle check's usual answer): nothing to repair,
+            // so an idle socket's send loop is not woken every IdleCheckInterval. A stale read only lets one through.
+            return;
+        }
         if (!_queue.Writer.TryWrite(e) && !_overflowed)
         {
             _overflowed = true;
