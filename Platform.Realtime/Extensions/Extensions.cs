@@ -34,6 +34,7 @@ internal static class Extensions
         builder.Services.AddSingleton<Platform.Core.Events.EventsBus>();
         builder.Services.AddSingleton<Platform.Core.Events.PresenceStore>();
         builder.Services.AddSingleton<PresenceTracker>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PresenceTracker>());
 
         // Closing 1012 on shutdown needs the connections to finish within the host's shutdown window.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));

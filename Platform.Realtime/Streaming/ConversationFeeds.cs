@@ -41,6 +41,7 @@ public sealed partial class ConversationFeeds : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var keepingAlive = KeepAliveAsync(stoppingToken);
         var interval = _options.Value.IdleCheckInterval;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -52,12 +53,43 @@ public sealed partial class ConversationFeeds : BackgroundService
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                return;
+                break;
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or RedisException)
             {
                 LogCheckFailed(_logger, ex.Message);
             }
+        }
+        await keepingAlive;
+    }
+
+    private static readonly FeedEvent KeepAliveEvent = new() { Kind = FeedEventKind.KeepAlive };
+
+    /// <summary>
+    /// One timer for the whole node instead of one per socket: every <see cref="StreamOptions.KeepAliveInterval"/> each
+    /// connection is offered a keepalive, which those whose frame format has a keepalive frame send (the others ignore it).
+    /// Independent of the position check, so keepalives go on while PostgreSQL is unreachable.
+    /// </summary>
+    private async Task KeepAliveAsync(CancellationToken ct)
+    {
+        var interval = _options.Value.KeepAliveInterval;
+        if (interval <= TimeSpan.Zero)
+        {
+            return;
+        }
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                foreach (var feed in _feeds.Snapshot())
+                {
+                    feed.Offer(KeepAliveEvent);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

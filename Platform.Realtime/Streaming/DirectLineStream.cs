@@ -22,7 +22,7 @@ public sealed class DirectLineFrameFormat : IStreamFrameFormat
 
     public byte[] Page(IReadOnlyList<Activity> activities, long watermark) => DirectLineWire.ActivitySet(activities, watermark);
 
-    public (byte[] Frame, TimeSpan Interval)? KeepAlive => (Empty, TimeSpan.FromSeconds(15));
+    public byte[]? KeepAlive => Empty;
 }
 
 /// <summary>
@@ -41,25 +41,26 @@ public static class DirectLineStreamApi
         return app;
     }
 
-    public static async Task<IResult> Stream(string id, string? t, string? watermark, HttpContext context, [AsParameters] StreamServices services)
+    /// <remarks>Not async: its state machine would keep the token <paramref name="t"/> for as long as the socket stays open.</remarks>
+    public static Task<IResult> Stream(string id, string? t, string? watermark, HttpContext context, [AsParameters] StreamServices services)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
-            return TypedResults.Json(new DirectLineErrorBody(new DirectLineError("BadArgument", "Connect with a WebSocket client.")),
-                statusCode: StatusCodes.Status400BadRequest);
+            return Task.FromResult<IResult>(TypedResults.Json(new DirectLineErrorBody(new DirectLineError("BadArgument", "Connect with a WebSocket client.")),
+                statusCode: StatusCodes.Status400BadRequest));
         }
         if (!Guid.TryParse(id, out var conversationId))
         {
-            return TypedResults.Json(new DirectLineErrorBody(new DirectLineError("BadArgument", "Unknown conversation id.")),
-                statusCode: StatusCodes.Status404NotFound);
+            return Task.FromResult<IResult>(TypedResults.Json(new DirectLineErrorBody(new DirectLineError("BadArgument", "Unknown conversation id.")),
+                statusCode: StatusCodes.Status404NotFound));
         }
         long after = 0;
         if (!string.IsNullOrEmpty(watermark) && (!long.TryParse(watermark, out after) || after < 0))
         {
-            return TypedResults.Json(new DirectLineErrorBody(new DirectLineError("BadArgument", "watermark must be the watermark of an ActivitySet.")),
-                statusCode: StatusCodes.Status400BadRequest);
+            return Task.FromResult<IResult>(TypedResults.Json(new DirectLineErrorBody(new DirectLineError("BadArgument", "watermark must be the watermark of an ActivitySet.")),
+                statusCode: StatusCodes.Status400BadRequest));
         }
-        return await StreamApi.ServeAsync(context, services, t ?? "", conversationId, after, DirectLineFrameFormat.Instance);
+        return StreamApi.ServeAsync(context, services, t ?? "", conversationId, after, DirectLineFrameFormat.Instance);
     }
 }
 

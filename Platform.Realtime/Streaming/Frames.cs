@@ -48,7 +48,7 @@ public enum FeedEventKind
     Typing,
     /// <summary>The conversation's current last seq (idle check): anything beyond what a client has is read from PostgreSQL.</summary>
     Position,
-    /// <summary>Time for an application-level keepalive (formats that have one, e.g. Direct Line's empty frame).</summary>
+    /// <summary>Time for an application-level keepalive (formats that have one, e.g. Direct Line's empty frame); node-wide, every <see cref="StreamOptions.KeepAliveInterval"/>.</summary>
     KeepAlive,
 }
 
@@ -62,8 +62,11 @@ public interface IStreamFrameFormat
     byte[] Typing(FeedEvent e);
     byte[] Page(IReadOnlyList<Activity> activities, long watermark);
 
-    /// <summary>An application-level keepalive frame and how often to send it; null for none.</summary>
-    (byte[] Frame, TimeSpan Interval)? KeepAlive { get; }
+    /// <summary>
+    /// An application-level keepalive frame, null for none. The node offers it to every such socket each
+    /// <see cref="StreamOptions.KeepAliveInterval"/> (one node-wide timer), and those sockets send no WebSocket pongs.
+    /// </summary>
+    byte[]? KeepAlive { get; }
 }
 
 /// <summary><c>/v1/stream</c>: <c>{"activities": [...], "watermark": N}</c> with activities in the REST shape.</summary>
@@ -74,7 +77,7 @@ public sealed class NativeFrameFormat : IStreamFrameFormat
     public byte[] Live(FeedEvent e) => e.Frame!;
     public byte[] Typing(FeedEvent e) => e.Frame!;
     public byte[] Page(IReadOnlyList<Activity> activities, long watermark) => Frames.Page(activities, watermark);
-    public (byte[] Frame, TimeSpan Interval)? KeepAlive => null;
+    public byte[]? KeepAlive => null;
 }
 
 public static class Frames

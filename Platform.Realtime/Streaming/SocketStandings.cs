@@ -14,16 +14,12 @@ public sealed class SocketStanding : IDisposable
 {
     private readonly CancellationTokenSource _ended = new();
     private readonly SocketStandings _owner;
-    private readonly ITimer _expiry;
 
-    internal SocketStanding(SocketStandings owner, ClientTokenClaims claims, Guid? channelId, TimeProvider time)
+    internal SocketStanding(SocketStandings owner, ClientTokenClaims claims, Guid? channelId)
     {
         _owner = owner;
         Claims = claims;
         ChannelId = channelId;
-        var left = claims.ExpiresAt - time.GetUtcNow();
-        _expiry = time.CreateTimer(_ => End(CloseCodes.Unauthorized, "token expired"), null,
-            left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
     public ClientTokenClaims Claims { get; }
@@ -61,13 +57,13 @@ public sealed class SocketStanding : IDisposable
     public void Dispose()
     {
         _owner.Remove(this);
-        _expiry.Dispose();
         _ended.Dispose();
     }
 }
 
 /// <summary>
-/// Every live socket's standing on this node. A socket ends at its token's expiry; when Api pushes a revocation over
+/// Every live socket's standing on this node. A socket ends at its token's expiry (one node-wide check every
+/// <see cref="ExpiryCheckInterval"/> rather than a timer per socket); when Api pushes a revocation over
 /// Redis (<see cref="Revocations.Channel"/>: a tenant's or channel's status changed, a secret rotated, a key revoked)
 /// the sockets concerned are re-checked against PostgreSQL at once and closed if they no longer stand; and every
 /// <see cref="StreamOptions.StandingRecheckInterval"/> all sockets are re-checked, which covers a push lost while Redis
@@ -80,10 +76,17 @@ public sealed partial class SocketStandings(IConnectionMultiplexer redis, Creden
 
     public int Count => _live.Count;
 
+    /// <summary>How late past its token's expiry a socket may be closed.</summary>
+    public static readonly TimeSpan ExpiryCheckInterval = TimeSpan.FromSeconds(1);
+
     public SocketStanding Track(ClientTokenClaims claims, Guid? channelId = null)
     {
-        var standing = new SocketStanding(this, claims, channelId, time);
+        var standing = new SocketStanding(this, claims, channelId);
         _live[standing] = 0;
+        if (claims.ExpiresAt <= time.GetUtcNow())
+        {
+            standing.End(CloseCodes.Unauthorized, "token expired");
+        }
         return standing;
     }
 
@@ -100,12 +103,37 @@ public sealed partial class SocketStandings(IConnectionMultiplexer redis, Creden
         {
             LogSubscribeFailed(logger, ex.Message); // the periodic re-check still applies revocations
         }
+        var expiring = ExpireAsync(stoppingToken);
         using var timer = new PeriodicTimer(options.Value.StandingRecheckInterval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 await RecheckAsync(_live.Keys, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await expiring;
+    }
+
+    /// <summary>Ends every socket whose token has expired: 4401 "token expired".</summary>
+    private async Task ExpireAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(ExpiryCheckInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                var now = time.GetUtcNow();
+                foreach (var (standing, _) in _live) // enumerates in place: no copy of the keys each second
+                {
+                    if (standing.EndedBy is null && standing.Claims.ExpiresAt <= now)
+                    {
+                        standing.End(CloseCodes.Unauthorized, "token expired");
+                    }
+                }
             }
         }
         catch (OperationCanceledException)

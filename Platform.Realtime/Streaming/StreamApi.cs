@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Platform.Core.Messaging;
 using Platform.Core.Security;
@@ -22,22 +23,26 @@ public static class StreamApi
         return app;
     }
 
-    public static async Task<IResult> Stream(HttpContext context, [AsParameters] StreamServices services)
+    /// <remarks>
+    /// Not async, like <see cref="ServeAsync"/>: an async method's state machine would keep the token (and the rest of its
+    /// locals) for as long as the socket stays open.
+    /// </remarks>
+    public static Task<IResult> Stream(HttpContext context, [AsParameters] StreamServices services)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "WebSocket upgrade required",
-                detail: "Connect to /v1/stream with a WebSocket client (ws:// or wss://).");
+            return Task.FromResult<IResult>(TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "WebSocket upgrade required",
+                detail: "Connect to /v1/stream with a WebSocket client (ws:// or wss://)."));
         }
         long? watermark = null;
         if (context.Request.Query.TryGetValue("watermark", out var w) && !string.IsNullOrEmpty(w))
         {
             if (!long.TryParse(w, out var parsed) || parsed < 0)
             {
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+                return Task.FromResult<IResult>(TypedResults.ValidationProblem(new Dictionary<string, string[]>
                 {
                     ["watermark"] = ["watermark must be a non-negative integer: the seq of the last activity you have."],
-                });
+                }));
             }
             watermark = parsed;
         }
@@ -46,7 +51,7 @@ public static class StreamApi
         {
             if (!Guid.TryParse(c, out var id))
             {
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["conversationId"] = ["conversationId is not an id."] });
+                return Task.FromResult<IResult>(TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["conversationId"] = ["conversationId is not an id."] }));
             }
             requested = id;
         }
@@ -57,7 +62,7 @@ public static class StreamApi
             var header = context.Request.Headers.Authorization.ToString();
             token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : "";
         }
-        return await ServeAsync(context, services, token, requested, watermark, NativeFrameFormat.Instance);
+        return ServeAsync(context, services, token, requested, watermark, NativeFrameFormat.Instance);
     }
 
     /// <summary>
@@ -65,11 +70,22 @@ public static class StreamApi
     /// <c>/v1/stream</c> and the Direct Line stream so both get the same replay, live and gap-repair guarantees.
     /// </summary>
     /// <param name="watermark">Deliver everything after it; null means only what comes after the current end.</param>
-    public static async Task<IResult> ServeAsync(HttpContext context, StreamServices services, string token, Guid? requested, long? watermark,
+    /// <remarks>
+    /// Not async itself: the token is handed to validation here and not kept by the state machine that lives as long as
+    /// the socket (a ~500-character token is ~1 KB per idle socket).
+    /// </remarks>
+    public static Task<IResult> ServeAsync(HttpContext context, StreamServices services, string token, Guid? requested, long? watermark,
         IStreamFrameFormat format)
     {
+        ForgetCredentials(context);
         // The same validation as Api: a platform token, or a token of an issuer the tenant trusts (a user-scoped token).
-        var validation = await services.Bearer.ValidateAsync(token, context.RequestAborted);
+        return ServeAsync(context, services, services.Bearer.ValidateAsync(token, context.RequestAborted), requested, watermark, format);
+    }
+
+    private static async Task<IResult> ServeAsync(HttpContext context, StreamServices services, Task<TokenValidation> validating, Guid? requested,
+        long? watermark, IStreamFrameFormat format)
+    {
+        var validation = await validating;
         var options = services.Options.Value;
 
         // Refusals are close codes, not HTTP statuses, so every WebSocket client can read them.
@@ -114,7 +130,7 @@ public static class StreamApi
         await using var presence = services.Presence.Track(claims.TenantId, claims.UserId);
         // Ends the socket at token expiry or when a revocation concerning it arrives (4401/4403).
         using var standing = services.Standings.Track(claims, owner.ChannelId);
-        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(services.Lifetime.ApplicationStopping, standing.Ended);
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(services.Lifetime.ApplicationStopping, standing.Ended);
         var logger = services.Loggers.CreateLogger<StreamConnection>();
         var connection = new StreamConnection(claims.TenantId, conversationId, services.Log, options, services.Time, logger, format);
         StreamMetrics.Opened();
@@ -132,9 +148,10 @@ public static class StreamApi
                 // its connection open (and, say, posts at once) receives everything committed from that moment on.
                 // Accepting first would leave a window in which an activity committed before this read is neither
                 // replayed (no watermark means "from the current end") nor delivered live.
-                using var socket = await AcceptAsync(context, options);
+                // A format with a keepalive frame of its own gets it from the node-wide timer, so its socket needs no ping timer.
+                using var socket = await AcceptAsync(context, format.KeepAlive is null ? options.KeepAliveInterval : TimeSpan.Zero);
                 await connection.RunAsync(socket, watermark ?? conversation.LastSeq, conversation.Status == ConversationStatus.Closed,
-                    stopping.Token, standing);
+                    ending, standing);
             }
             finally
             {
@@ -148,8 +165,25 @@ public static class StreamApi
         return Results.Empty;
     }
 
-    private static Task<WebSocket> AcceptAsync(HttpContext context, StreamOptions options) =>
-        context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = options.KeepAliveInterval });
+    private static Task<WebSocket> AcceptAsync(HttpContext context, StreamOptions options) => AcceptAsync(context, options.KeepAliveInterval);
+
+    private static Task<WebSocket> AcceptAsync(HttpContext context, TimeSpan keepAliveInterval) =>
+        context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = keepAliveInterval });
+
+    /// <summary>
+    /// Drops the token from the request once it was read. Kestrel keeps an upgraded request for the socket's whole life,
+    /// and with it the request line, the query string and its parsed form: three copies of a ~500-character token
+    /// (~3 KB) per idle socket. It also keeps the token out of the request's completion log.
+    /// </summary>
+    private static void ForgetCredentials(HttpContext context)
+    {
+        context.Request.Query = QueryCollection.Empty; // the parsed query and the query string
+        if (context.Features.Get<IHttpRequestFeature>() is { } request)
+        {
+            request.RawTarget = context.Request.Path.Value ?? "/";
+        }
+        context.Request.Headers.Authorization = default;
+    }
 
     private static async Task<IResult> AcceptAndRefuseAsync(HttpContext context, StreamOptions options, int code, string reason)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using Npgsql;
@@ -24,6 +25,7 @@ public sealed partial class StreamConnection(
         FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full; we never block the feed
     });
     private volatile bool _overflowed;
+    private volatile bool _clientGone;
     private long _nextExpected;
     private WebSocket _socket = null!;
 
@@ -32,6 +34,16 @@ public sealed partial class StreamConnection(
     /// <summary>Called by the feed for every event; never blocks. A full queue marks a slow consumer.</summary>
     public void Offer(FeedEvent e)
     {
+        if (e.Kind == FeedEventKind.KeepAlive && _format.KeepAlive is null)
+        {
+            return; // this format has no keepalive frame: the WebSocket's own pongs keep the connection alive
+        }
+        if (e.Kind == FeedEventKind.Position && !e.Closed && e.Seq < Volatile.Read(ref _nextExpected))
+        {
+            // The client already has everything up to this position (the idle check's usual answer): nothing to repair,
+            // so an idle socket's send loop is not woken every IdleCheckInterval. A stale read only lets one through.
+            return;
+        }
         if (!_queue.Writer.TryWrite(e) && !_overflowed)
         {
             _overflowed = true;
@@ -42,17 +54,17 @@ public sealed partial class StreamConnection(
 
     /// <param name="socket">The client's socket, accepted once the feed was joined and the position read.</param>
     /// <param name="afterSeq">The client's watermark: everything after it is delivered.</param>
-    /// <param name="stopping">Signalled on node shutdown: the client is told 1012 and reconnects elsewhere.</param>
+    /// <param name="ending">
+    /// The socket's one cancellation source: cancelled on node shutdown (the client is told 1012 and reconnects elsewhere)
+    /// or by the standing, and cancelled here when the client goes away. One source per socket instead of one per reason.
+    /// </param>
     /// <param name="standing">When it ends the socket (expiry, revocation), its close code is used instead of 1012.</param>
-    public async Task RunAsync(WebSocket socket, long afterSeq, bool closed, CancellationToken stopping, SocketStanding? standing = null)
+    public async Task RunAsync(WebSocket socket, long afterSeq, bool closed, CancellationTokenSource ending, SocketStanding? standing = null)
     {
         _socket = socket;
         _nextExpected = afterSeq + 1;
-        using var clientGone = new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, clientGone.Token);
-        var ct = linked.Token;
-        var receiving = ReceiveUntilClosedAsync(clientGone);
-        var keepingAlive = _format.KeepAlive is { } k ? KeepAliveAsync(k.Interval, ct) : Task.CompletedTask;
+        var ct = ending.Token;
+        var receiving = ReceiveUntilClosedAsync(ending);
         try
         {
             if (!await CatchUpAsync(long.MaxValue, ct))
@@ -88,7 +100,7 @@ public sealed partial class StreamConnection(
                         await SendAsync(_format.Typing(e), ct);
                         break;
                     case FeedEventKind.KeepAlive:
-                        await SendAsync(_format.KeepAlive!.Value.Frame, ct);
+                        await SendAsync(_format.KeepAlive!, ct);
                         break;
                     case FeedEventKind.Position:
                         if (e.Seq >= _nextExpected)
@@ -110,13 +122,13 @@ public sealed partial class StreamConnection(
                 await CloseAsync(CloseCodes.SlowConsumer, "slow consumer: reconnect with your watermark");
             }
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested && !clientGone.IsCancellationRequested)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested && !_clientGone)
         {
             var (code, reason) = standing?.CloseFor(CloseCodes.ServiceRestart, "server restarting: reconnect with your watermark")
                 ?? (CloseCodes.ServiceRestart, "server restarting: reconnect with your watermark");
             await CloseAsync(code, reason);
         }
-        catch (OperationCanceledException) when (clientGone.IsCancellationRequested)
+        catch (OperationCanceledException) when (_clientGone)
         {
             if (_socket.State == WebSocketState.CloseReceived)
             {
@@ -134,31 +146,15 @@ public sealed partial class StreamConnection(
                 // Give the client a moment to answer our close frame before the socket goes away.
                 await Task.WhenAny(receiving, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
             }
-            await clientGone.CancelAsync();
-            await receiving;
-            await keepingAlive;
-        }
-    }
-
-    /// <summary>Queues a keepalive now and then; the send loop writes it, so frames never interleave.</summary>
-    private async Task KeepAliveAsync(TimeSpan interval, CancellationToken ct)
-    {
-        using var timer = new PeriodicTimer(interval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(ct))
+            if (!receiving.IsCompleted)
             {
-                Offer(KeepAliveEvent);
+                _socket.Abort(); // ends the receive
             }
-        }
-        catch (OperationCanceledException)
-        {
+            await receiving;
         }
     }
 
     private const int ReceiveBufferBytes = 128;
-
-    private static readonly FeedEvent KeepAliveEvent = new() { Kind = FeedEventKind.KeepAlive };
 
     /// <summary>Reads and sends <c>seq ≥ nextExpected</c> from PostgreSQL, page by page, up to <paramref name="untilSeq"/> or the end.</summary>
     /// <returns>Whether anything was sent.</returns>
@@ -231,25 +227,47 @@ public sealed partial class StreamConnection(
     }
 
     /// <summary>The client sends nothing we need (its keepalives are ignored); reading notices its close or disappearance.</summary>
-    private async Task ReceiveUntilClosedAsync(CancellationTokenSource clientGone)
+    private async Task ReceiveUntilClosedAsync(CancellationTokenSource ending)
     {
-        // Held for the socket's whole life while it waits: small, since what the client sends is dropped unread.
-        var buffer = new byte[ReceiveBufferBytes];
         try
         {
             while (_socket.State is WebSocketState.Open or WebSocketState.CloseSent)
             {
-                var result = await _socket.ReceiveAsync(buffer, clientGone.Token);
+                // A zero-byte read waits for the client's next message without holding a buffer (pings and pongs are
+                // answered inside it); a pooled buffer is rented only to drop what arrived. No cancellation token:
+                // cancelling a receive aborts the socket, which node shutdown must not do before its 1012 is sent; the
+                // socket is aborted explicitly once the stream is over instead.
+                var result = await _socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+                var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferBytes);
+                try
+                {
+                    result = await _socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     break;
                 }
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
         }
-        await clientGone.CancelAsync();
+        _clientGone = true;
+        try
+        {
+            await ending.CancelAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Slow consumer on conversation {ConversationId} closed at seq {Seq}")]

@@ -11,7 +11,11 @@ public sealed class StreamOptions
     /// <summary>How often each node compares every watched conversation's last seq with what it delivered.</summary>
     public TimeSpan IdleCheckInterval { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>WebSocket ping interval (protocol-level keepalive).</summary>
+    /// <summary>
+    /// How often an idle socket is kept alive: a WebSocket pong frame (protocol level, the socket's own timer), or, for a
+    /// frame format with a keepalive frame of its own (Direct Line's empty message), that frame, offered to all such
+    /// sockets by one node-wide timer (<see cref="ConversationFeeds"/>) instead of a timer per socket.
+    /// </summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Activities per replay frame when catching up from PostgreSQL.</summary>
