@@ -35,8 +35,8 @@ public static class PlatformDataExtensions
         {
             // Statements used twice on a physical connection are prepared there and kept across pool uses (Npgsql's
             // automatic preparation): PostgreSQL then parses and plans the append and the other hot statements once per
-            // connection instead of on every call. Measured: planning is most of PostgreSQL's CPU per append
-            // (docs/performance.md). The pool's reset keeps prepared statements but still runs RESET ALL, so the
+            // connection instead of on every call. Measured: that was about a third of PostgreSQL's CPU per append, most of
+            // it the row-level-security rewrite (docs/performance.md). The pool's reset keeps prepared statements but still runs RESET ALL, so the
             // tenant scope of row-level security is cleared between uses as before.
             if (dataSource.ConnectionStringBuilder.MaxAutoPrepare == 0)
             {
