@@ -140,6 +140,19 @@ public static partial class ModelClients
     public static string ModelIdOf(IEmbeddingGenerator<string, Embedding<float>> generator) =>
         generator.GetService<EmbeddingGeneratorMetadata>() is { } m ? $"{m.ProviderName}:{m.DefaultModelId}" : generator.GetType().Name;
 
+    /// <summary>A model's JSON answer without the Markdown code fence some models wrap it in even when asked not to.</summary>
+    public static string JsonOf(string content)
+    {
+        var t = content.Trim();
+        if (!t.StartsWith("```", StringComparison.Ordinal))
+        {
+            return t;
+        }
+        var first = t.IndexOf('\n', StringComparison.Ordinal);
+        var last = t.LastIndexOf("```", StringComparison.Ordinal);
+        return first > 0 && last > first ? t[(first + 1)..last] : t;
+    }
+
     private static ApiKeyCredential Credential(string? apiKey) => new(string.IsNullOrEmpty(apiKey) ? "none" : apiKey);
 
     private static OpenAIClientOptions ClientOptions(string endpoint, TimeSpan timeout) => new()

@@ -50,7 +50,7 @@ public sealed partial class GenerativeSummarizer(IChatClient chat, ModelEndpoint
 
     private static (string Summary, List<Claim> Claims) Parse(string content, SummaryInput input)
     {
-        using var answer = JsonDocument.Parse(StripFence(content));
+        using var answer = JsonDocument.Parse(ModelClients.JsonOf(content));
         var claims = new List<Claim>();
         foreach (var c in answer.RootElement.GetProperty("claims").EnumerateArray())
         {
@@ -65,19 +65,6 @@ public sealed partial class GenerativeSummarizer(IChatClient chat, ModelEndpoint
         }
         var summary = answer.RootElement.TryGetProperty("shortSummary", out var s) ? s.GetString() ?? "" : "";
         return (summary, claims);
-    }
-
-    /// <summary>Some models wrap JSON in a Markdown code fence even when asked not to.</summary>
-    private static string StripFence(string content)
-    {
-        var t = content.Trim();
-        if (!t.StartsWith("```", StringComparison.Ordinal))
-        {
-            return t;
-        }
-        var first = t.IndexOf('\n', StringComparison.Ordinal);
-        var last = t.LastIndexOf("```", StringComparison.Ordinal);
-        return first > 0 && last > first ? t[(first + 1)..last] : t;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Generative summary ({Provider} {Model}) failed, using the extractive summary: {Reason}")]

@@ -29,7 +29,8 @@ public static class ImpactModule
         services.AddSingleton<ImpactReports>();
         services.AddSingleton<ImpactAnalytics>();
         services.AddSingleton<SafetyFlags>();
-        services.AddSingleton(sp => OutcomeModels.FromConfiguration(sp.GetService<Microsoft.Extensions.Configuration.IConfiguration>()));
+        Ai.ModelClients.AddSharedChatClient(services, builder.Configuration);
+        services.AddSingleton(sp => OutcomeModels.FromConfiguration(sp.GetService<Microsoft.Extensions.Configuration.IConfiguration>(), sp));
 
         services.AddJobHandler<ScoreTextArgs, ScoreTextHandler>();
         services.AddJobHandler<ScoreTextsArgs, ScoreTextHandler>();

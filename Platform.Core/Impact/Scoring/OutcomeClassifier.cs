@@ -124,13 +124,7 @@ public sealed class OutcomeClassifier(LocalMiniLmEmbeddingGenerator embeddings, 
             for (var d = 0; d < OutcomeDimensions.All.Count; d++)
             {
                 var dim = OutcomeDimensions.All[d];
-                var ev = evidence[t][d];
-                if (ev.Count == 0) { dims[dim] = new DimensionScore(dim, null, 0, ev); continue; }
-                var total = ev.Sum(e => e.Contribution);
-                var magnitude = ev.Sum(e => Math.Abs(e.Contribution));
-                var agreement = magnitude > 0 ? Math.Abs(total) / magnitude : 0;
-                var confidence = (1 - Math.Exp(-2 * magnitude)) * (0.5 + 0.5 * agreement);
-                dims[dim] = new DimensionScore(dim, Math.Round(0.5 + 0.5 * Math.Tanh(2 * total), 3), Math.Round(confidence, 3), ev);
+                dims[dim] = DimensionScore.FromEvidence(dim, evidence[t][d]);
             }
             result[t] = new OutcomeScore(ModelVersion, dims);
         }

@@ -1,4 +1,7 @@
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Core.Ai;
 
 namespace Platform.Core.Impact.Scoring;
 
@@ -20,18 +23,23 @@ public sealed class RubricOutcomeModel : IOutcomeModel
 }
 
 /// <summary>
-/// Which outcome model scores new texts: <c>Platform:Impact:OutcomeModel</c> = <c>rubric</c> (default) or
-/// <c>embedding</c> (the classifier over the local MiniLM embeddings).
+/// Which outcome model scores new texts: <c>Platform:Impact:OutcomeModel</c> = <c>rubric</c> (default), <c>embedding</c>
+/// (the classifier over the local MiniLM embeddings) or <c>chat</c> (<see cref="ChatOutcomeModel"/> through the shared
+/// chat model, <c>Platform:Models:Chat</c>, which must then be configured: the texts are sent to that endpoint).
 /// </summary>
 public static class OutcomeModels
 {
     public const string ConfigKey = "Platform:Impact:OutcomeModel";
 
-    public static IOutcomeModel FromConfiguration(IConfiguration? configuration) =>
+    public static IOutcomeModel FromConfiguration(IConfiguration? configuration, IServiceProvider? services = null) =>
         (configuration?[ConfigKey] ?? "rubric").ToLowerInvariant() switch
         {
             "rubric" => new RubricOutcomeModel(),
             "embedding" => new OutcomeClassifier(),
-            var other => throw new InvalidOperationException($"{ConfigKey} '{other}' is not one of rubric, embedding."),
+            "chat" => services?.GetService<IChatClient>() is { } chat
+                      && services.GetKeyedService<ModelEndpointOptions>(ModelClients.ChatSection) is { Model: { Length: > 0 } model }
+                ? new ChatOutcomeModel(chat, model)
+                : throw new InvalidOperationException($"{ConfigKey} 'chat' needs a chat model: set {ModelClients.ChatSection}:Endpoint and {ModelClients.ChatSection}:Model."),
+            var other => throw new InvalidOperationException($"{ConfigKey} '{other}' is not one of rubric, embedding, chat."),
         };
 }

@@ -21,6 +21,23 @@ public sealed record OutcomeEvidence(string Dimension, string Sentence, int Star
 public sealed record DimensionScore(string Dimension, double? Score, double Confidence, IReadOnlyList<OutcomeEvidence> Evidence)
 {
     public bool Abstained => Score is null;
+
+    /// <summary>
+    /// How the models that weigh evidence sentences combine them: no evidence → abstain (null); otherwise
+    /// score = 0.5 + 0.5·tanh(2·Σ contributions) and confidence = (1 − e^(−2·Σ|c|))·(0.5 + 0.5·|Σc| / Σ|c|), both rounded to 3 decimals.
+    /// </summary>
+    public static DimensionScore FromEvidence(string dimension, IReadOnlyList<OutcomeEvidence> evidence)
+    {
+        if (evidence.Count == 0)
+        {
+            return new DimensionScore(dimension, null, 0, evidence);
+        }
+        var total = evidence.Sum(e => e.Contribution);
+        var magnitude = evidence.Sum(e => Math.Abs(e.Contribution));
+        var agreement = magnitude > 0 ? Math.Abs(total) / magnitude : 0;
+        var confidence = (1 - Math.Exp(-2 * magnitude)) * (0.5 + 0.5 * agreement);
+        return new DimensionScore(dimension, Math.Round(0.5 + 0.5 * Math.Tanh(2 * total), 3), Math.Round(confidence, 3), evidence);
+    }
 }
 
 public sealed record OutcomeScore(string ModelVersion, IReadOnlyDictionary<string, DimensionScore> Dimensions);

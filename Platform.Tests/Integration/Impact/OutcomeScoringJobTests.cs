@@ -149,6 +149,41 @@ public sealed class OutcomeScoringJobTests : IAsyncLifetime
         Assert.Equal(3, await CountAsync("SELECT count(*) FROM governance.pii_access_log WHERE tenant_id = $1 AND purpose = 'outcome-scoring'", _tenant));
     }
 
+    [Fact]
+    public async Task A_chat_model_that_is_down_leaves_texts_pending_and_once_it_answers_its_version_and_quotes_are_stored()
+    {
+        var bodies = new[] { "I feel welcome in the group now.", "Nobody answers my applications." };
+        var texts = (await IngestAsync(bodies)).Select(t => t.Text).ToArray();
+        var up = false;
+        await using var server = await Civic.ChatStub.StartAsync((_, body) =>
+        {
+            if (!up) return Task.FromResult(Microsoft.AspNetCore.Http.Results.StatusCode(503));
+            var note = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("messages")[1].GetProperty("content").GetString()!;
+            return Task.FromResult(Civic.ChatStub.Completion(note.StartsWith("Nobody", StringComparison.Ordinal)
+                ? ChatOutcomeModelTests.Answer(("job_readiness", "negative", note))
+                : ChatOutcomeModelTests.Answer(("belonging", "positive", "I feel welcome in the group now."), ("confidence", "positive", "I am brave"))));
+        });
+        var options = Civic.ChatStub.Options(server);
+        var model = new ChatOutcomeModel(Platform.Core.Ai.ModelClients.CreateChat(options.Provider, options.Endpoint!, options.ApiKey, options.Model!, options.Timeout), options.Model!);
+        var handler = new ScoreTextHandler(_service, _vault, model);
+
+        await Assert.ThrowsAsync<System.ClientModel.ClientResultException>(() => handler.ScoreAsync(_tenant, texts, Batch, default));
+        Assert.Equal(["pending", "pending"], [await StatusAsync(texts[0]), await StatusAsync(texts[1])]);
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM impact.outcome_scores WHERE tenant_id = $1", _tenant));
+
+        up = true;
+        Assert.Equal(2, await handler.ScoreAsync(_tenant, texts, Batch, default));
+        var rows = await RowsAsync("SELECT dimension, score, model_version FROM impact.outcome_scores WHERE text_id = $1 AND score IS NOT NULL", texts[0]);
+        Assert.Equal(("belonging", 0.982m, $"{ChatOutcomeModel.PromptVersion}+{Civic.ChatStub.Model}"), ((string)rows.Single()[0], (decimal)rows.Single()[1], (string)rows.Single()[2]));
+        Assert.Equal(["job_readiness"], (await RowsAsync("SELECT dimension FROM impact.outcome_scores WHERE text_id = $1 AND score IS NOT NULL", texts[1])).Select(r => (string)r[0]));
+        // Evidence is the quote, located in the text; the invented confidence quote left no row.
+        var evidence = await RowsAsync("""
+            SELECT o.dimension, e.start_offset, e.length, e.snippet_sha256 FROM impact.evidence_snippets e
+              JOIN impact.outcome_scores o ON o.id = e.outcome_score_id WHERE o.text_id = $1
+            """, texts[0]);
+        Assert.Equal(("belonging", 0, bodies[0].Length, OutcomeScorer.Sha256Hex(bodies[0])), ((string)evidence.Single()[0], (int)evidence.Single()[1], (int)evidence.Single()[2], (string)evidence.Single()[3]));
+    }
+
     /// <summary>The rubric, held inside the model (after the batch is claimed) until the test releases it.</summary>
     private sealed class HeldModel(IOutcomeModel inner, TaskCompletionSource entered, Task release) : IOutcomeModel
     {
