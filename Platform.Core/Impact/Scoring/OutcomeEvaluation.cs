@@ -24,7 +24,12 @@ public static class OutcomeEvaluation
     public static string Label(DimensionScore s) =>
         s.Score is null ? "absent" : s.Score >= 0.55 ? "positive" : s.Score <= 0.45 ? "negative" : "mixed";
 
-    public static Dictionary<string, PolarMetrics> Measure(IReadOnlyList<LabelledText> set, IReadOnlyList<OutcomeScore> scores, Action<string>? log = null)
+    public static Dictionary<string, PolarMetrics> Measure(IReadOnlyList<LabelledText> set, IReadOnlyList<OutcomeScore> scores, Action<string>? log = null) =>
+        MeasureLabels(set, (i, dim) => Label(scores[i].Dimensions[dim]), log, (i, dim) => $" ({scores[i].Dimensions[dim].Score})");
+
+    /// <summary>The same measure for predictions that are labels already, e.g. a second coder's.</summary>
+    public static Dictionary<string, PolarMetrics> MeasureLabels(IReadOnlyList<LabelledText> set, Func<int, string, string> predicted, Action<string>? log = null,
+        Func<int, string, string>? detail = null)
     {
         var result = new Dictionary<string, PolarMetrics>();
         foreach (var dim in OutcomeDimensions.All)
@@ -34,18 +39,28 @@ public static class OutcomeEvaluation
             {
                 var gold = set[i].Labels[dim];
                 if (gold == "mixed") continue;
-                var pred = Label(scores[i].Dimensions[dim]);
+                var pred = predicted(i, dim);
                 var predIsPolar = pred is "positive" or "negative";
                 var goldIsPolar = gold is "positive" or "negative";
                 if (predIsPolar) predictedPolar++;
                 if (goldIsPolar) goldPolar++;
                 if (predIsPolar && pred == gold) correct++;
-                else if (predIsPolar || goldIsPolar) log?.Invoke($"{dim}: gold {gold} pred {pred} ({scores[i].Dimensions[dim].Score}) [{set[i].Id}] {set[i].Text}");
+                else if (predIsPolar || goldIsPolar) log?.Invoke($"{dim}: gold {gold} pred {pred}{detail?.Invoke(i, dim)} [{set[i].Id}] {set[i].Text}");
             }
             result[dim] = new PolarMetrics(predictedPolar == 0 ? 0 : (double)correct / predictedPolar, goldPolar == 0 ? 0 : (double)correct / goldPolar, goldPolar);
         }
         return result;
     }
+
+    /// <summary>
+    /// The held-out notes coded a second time (<c>evaluation-second-coder.jsonl</c>) by a coder who saw only the label
+    /// definitions, not the first coder's labels: id → labels. Measured against the gold labels it shows how far two
+    /// careful readers agree, the ceiling any model's agreement with one of them should be read against.
+    /// </summary>
+    public static Dictionary<string, Dictionary<string, string>> SecondCoder(string seedsImpactDir) =>
+        File.ReadLines(Path.Combine(seedsImpactDir, "evaluation-second-coder.jsonl")).Where(l => l.Length > 0)
+            .Select(l => JsonSerializer.Deserialize<LabelledText>(l, new JsonSerializerOptions { PropertyNameCaseInsensitive = true })!)
+            .ToDictionary(t => t.Id, t => t.Labels);
 
     /// <summary>
     /// The evaluation parts, by the rule that decides what may be trained on: only the composed texts and the

@@ -5,6 +5,9 @@
 //   --with-voices     also train on every seeds/impact/training-voices-*.jsonl (1,542 sentences in other voices) and
 //                     print the table, without writing weights: the experiment docs/impact-scoring.md reports, whose
 //                     model lost precision and is not the one shipped
+// Beside the models, each held-out part shows a second coder's labels (evaluation-second-coder.jsonl) measured the same
+// way: how far two careful readers agree. With a chat model configured (Platform__Models__Chat__Endpoint and
+// __Model, as for the services) the chat scorer is measured too: every evaluation text is sent to that endpoint.
 // The held-out parts (standalone notes s021–s060, evaluation-heldout2.jsonl and evaluation-heldout3.jsonl) are only
 // ever measured here, never read by the training or by the choice of the regularisation strength, which uses
 // cross-validation on training data.
@@ -12,6 +15,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using Platform.Core.Ai;
 using Platform.Core.Impact.Scoring;
 
@@ -111,9 +115,14 @@ else
     }
 }
 
-// Side by side: rubric vs classifier on every part.
+// Side by side: rubric vs classifier (vs the chat scorer, when configured) on every part, and the second coder on the held-out parts.
 var parts = OutcomeEvaluation.Parts(seeds);
 var classifier = new OutcomeClassifier(model, weights);
+var secondCoder = OutcomeEvaluation.SecondCoder(seeds);
+var chatSettings = ModelClients.ChatSettings(new ConfigurationBuilder().AddEnvironmentVariables().Build()).Options;
+var chat = chatSettings is { Endpoint: { } chatEndpoint, Model: { } chatModel }
+    ? new ChatOutcomeModel(ModelClients.CreateChat(chatSettings.Provider, chatEndpoint, chatSettings.ApiKey, chatModel, chatSettings.Timeout), chatModel)
+    : null;
 var report = new StringBuilder();
 report.AppendLine($"| part | texts | model | {string.Join(" | ", dims.Select(d => d + " P / R"))} |");
 report.AppendLine($"|---|---|---|{string.Concat(dims.Select(_ => "---|"))}");
@@ -126,9 +135,21 @@ foreach (var (name, set) in new[] { ("composed (train voice)", parts.Composed), 
     var scored = classifier.ScoreMany(texts);
     var seconds = watch.Elapsed.TotalSeconds;
     var embed = OutcomeEvaluation.Measure(set, scored, Environment.GetEnvironmentVariable("IMPACT_EVAL_VERBOSE") == "1" && !name.StartsWith("held", StringComparison.Ordinal) ? Console.WriteLine : null);
-    foreach (var (label, m) in new[] { (OutcomeScorer.ModelVersion, rubric), (weights.Version, embed) })
-        report.AppendLine($"| {name} | {set.Count} | {label} | {string.Join(" | ", dims.Select(d => $"{m[d].Precision:F2} / {m[d].Recall:F2}"))} |");
+    var rows = new List<(string, Dictionary<string, PolarMetrics>)> { (OutcomeScorer.ModelVersion, rubric), (weights.Version, embed) };
     Console.Error.WriteLine($"  {name}: {set.Count} texts scored by the classifier in {seconds:F2} s");
+    if (chat is not null)
+    {
+        watch.Restart();
+        var rejectedBefore = chat.RejectedQuotes;
+        rows.Add((chat.ModelVersion, OutcomeEvaluation.Measure(set, await chat.ScoreManyAsync(texts, CancellationToken.None))));
+        Console.Error.WriteLine($"  {name}: {set.Count} texts scored by {chat.ModelVersion} in {watch.Elapsed.TotalSeconds:F1} s, {chat.RejectedQuotes - rejectedBefore} quotes not in their text dropped");
+    }
+    if (set.All(t => secondCoder.ContainsKey(t.Id)))
+    {
+        rows.Add(("second coder", OutcomeEvaluation.MeasureLabels(set, (i, dim) => secondCoder[set[i].Id][dim])));
+    }
+    foreach (var (label, m) in rows)
+        report.AppendLine($"| {name} | {set.Count} | {label} | {string.Join(" | ", dims.Select(d => $"{m[d].Precision:F2} / {m[d].Recall:F2}"))} |");
 }
 Console.WriteLine();
 Console.WriteLine(report);
