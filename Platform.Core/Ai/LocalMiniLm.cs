@@ -39,17 +39,20 @@ public sealed class LocalMiniLmEmbeddingGenerator : IEmbeddingGenerator<string, 
     public float[][] Encode(IReadOnlyList<string> values, CancellationToken ct = default)
     {
         var result = new float[values.Count][];
+        // A batch is padded to its longest input, so inputs of similar length go together.
+        var order = Enumerable.Range(0, values.Count).ToArray();
+        Array.Sort(values.Select(v => v.Length).ToArray(), order);
         for (var offset = 0; offset < values.Count; offset += BatchSize)
         {
             ct.ThrowIfCancellationRequested();
             var batch = new string[Math.Min(BatchSize, values.Count - offset)];
-            for (var i = 0; i < batch.Length; i++) batch[i] = values[offset + i];
+            for (var i = 0; i < batch.Length; i++) batch[i] = values[order[offset + i]];
             float[][] vectors;
             lock (gate)
             {
                 vectors = encoder.Encode(batch, ct);
             }
-            Array.Copy(vectors, 0, result, offset, vectors.Length);
+            for (var i = 0; i < vectors.Length; i++) result[order[offset + i]] = vectors[i];
         }
         return result;
     }
