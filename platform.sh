@@ -11,6 +11,7 @@
 #   ./platform.sh test               the whole test suite (what CI runs)
 #   ./platform.sh bench [scenario…]  benchmarks (bench/README.md); --smoke for the short CI version
 #   ./platform.sh train-outcomes     retrain the outcome classifier and print it beside the rubric (docs/impact-scoring.md)
+#   ./platform.sh train-outcomes --fine-tune   the fine-tuned transformer experiment (tools/impact/finetune/run.sh)
 #
 # Ports (override with environment variables): PLATFORM_PG_PORT=55432 PLATFORM_REDIS_PORT=56379
 # PLATFORM_API_PORT=5080 PLATFORM_REALTIME_PORTS="5090 5091" PLATFORM_WORKER_PORT=5070 PLATFORM_ADMIN_PORT=5050;
@@ -266,6 +267,8 @@ cmd_test() {
 
 cmd_train_outcomes() {
   # Retrains the outcome classifier's weights from seeds/impact/training-sentences.jsonl and prints rubric vs classifier.
+  # --fine-tune [phase…]: the fine-tuning experiment instead, outside the solution (it downloads libtorch and a C runtime).
+  if [ "${1:-}" = "--fine-tune" ]; then shift; "$ROOT/tools/impact/finetune/run.sh" "$@"; return; fi
   dotnet run -c Release --project "$ROOT/tools/impact/train" -- "$@"
 }
 

@@ -97,10 +97,35 @@ public sealed class OutcomeClassifier(LocalMiniLmEmbeddingGenerator embeddings, 
 
     private OutcomeScore[] Combine(int count, List<(int Text, int Start, int Length, string Sentence)> sentences, OutcomeScore[] rubric, float[][] vectors)
     {
+        var features = new double[weights.Mean.Length];
+        return Combine(ModelVersion, weights.Threshold, count, sentences, rubric, (s, d, rubricContribution) =>
+        {
+            Features(vectors[s], rubricContribution, weights, features);
+            var w = weights.Dimensions[OutcomeDimensions.All[d]];
+            return (w.Positive.Probability(features), w.Negative.Probability(features));
+        });
+    }
+
+    /// <summary>
+    /// Scores texts by this classifier's sentence split and combination from another model's sentence probabilities:
+    /// <paramref name="probabilities"/> receives every sentence of every text and returns, per sentence and dimension
+    /// (in <see cref="OutcomeDimensions.All"/> order), (p₊, p₋). Used by the fine-tuning experiment
+    /// (<c>tools/impact/finetune</c>), so that only the sentence model differs from this classifier.
+    /// </summary>
+    public static IReadOnlyList<OutcomeScore> ScoreFromSentenceProbabilities(
+        IReadOnlyList<string> texts, string modelVersion, double threshold, Func<IReadOnlyList<string>, (double Positive, double Negative)[][]> probabilities)
+    {
+        var (sentences, rubric) = Split(texts);
+        var p = probabilities(sentences.Select(s => s.Sentence).ToList());
+        return Combine(modelVersion, threshold, texts.Count, sentences, rubric, (s, d, _) => p[s][d]);
+    }
+
+    private static OutcomeScore[] Combine(string modelVersion, double threshold, int count, List<(int Text, int Start, int Length, string Sentence)> sentences,
+        OutcomeScore[] rubric, Func<int, int, double, (double Positive, double Negative)> probability)
+    {
         var evidence = new List<OutcomeEvidence>[count][];
         for (var t = 0; t < count; t++)
             evidence[t] = OutcomeDimensions.All.Select(_ => new List<OutcomeEvidence>()).ToArray();
-        var features = new double[weights.Mean.Length];
         for (var s = 0; s < sentences.Count; s++)
         {
             var (t, start, length, sentence) = sentences[s];
@@ -108,11 +133,10 @@ public sealed class OutcomeClassifier(LocalMiniLmEmbeddingGenerator embeddings, 
             {
                 var dim = OutcomeDimensions.All[d];
                 var rubricEvidence = rubric[t].Dimensions[dim].Evidence.FirstOrDefault(e => e.Start == start);
-                Features(vectors[s], rubricEvidence?.Contribution ?? 0, weights, features);
-                var w = weights.Dimensions[dim];
-                var pPos = Math.Round(w.Positive.Probability(features), 3);
-                var pNeg = Math.Round(w.Negative.Probability(features), 3);
-                if (Math.Max(pPos, pNeg) < weights.Threshold) continue;
+                var (positive, negative) = probability(s, d, rubricEvidence?.Contribution ?? 0);
+                var pPos = Math.Round(positive, 3);
+                var pNeg = Math.Round(negative, 3);
+                if (Math.Max(pPos, pNeg) < threshold) continue;
                 IReadOnlyList<string> cues = [.. rubricEvidence?.Cues ?? [], $"p+={pPos:0.000}", $"p-={pNeg:0.000}"];
                 evidence[t][d].Add(new OutcomeEvidence(dim, sentence, start, length, cues, Math.Round(pPos - pNeg, 4), OutcomeScorer.Sha256Hex(sentence)));
             }
@@ -126,7 +150,7 @@ public sealed class OutcomeClassifier(LocalMiniLmEmbeddingGenerator embeddings, 
                 var dim = OutcomeDimensions.All[d];
                 dims[dim] = DimensionScore.FromEvidence(dim, evidence[t][d]);
             }
-            result[t] = new OutcomeScore(ModelVersion, dims);
+            result[t] = new OutcomeScore(modelVersion, dims);
         }
         return result;
     }
