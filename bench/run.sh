@@ -276,7 +276,7 @@ for s in "${SCENARIOS[@]}"; do
       run_step events "$MT" - dotnet "$(module_dll events Events)" "${SMOKEFLAG[@]}" --out "$OUT/events.json"
       module_result events "$OUT/events.json" ;;
     impact)
-      # Outcome scoring through jobs and the report over 10,000 participants (smoke: 300).
+      # Outcome scoring through jobs and the report over 10,000 participants (smoke: 1,000, the size at which the volunteers query once chose a plan that took minutes).
       rm -f "$ROOT/bench/results/raw/impact.smoke.json"
       run_step impact "$MT" - dotnet "$(module_dll impact Impact)" "${SMOKEFLAG[@]}" --out "$ROOT/bench/results"
       module_result impact "$([ $SMOKE = 1 ] && echo "$ROOT/bench/results/raw/impact.smoke.json" || echo "$OUT/impact.json")" ;;

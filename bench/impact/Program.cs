@@ -20,7 +20,7 @@ using Platform.Core.Impact.Reporting;
 using Platform.Core.Jobs;
 
 var smoke = args.Contains("--smoke");
-var participants = int.Parse(ArgValue("--participants") ?? (smoke ? "300" : "10000"));
+var participants = int.Parse(ArgValue("--participants") ?? (smoke ? "1000" : "10000"));
 var workers = int.Parse(ArgValue("--workers") ?? "8");
 var textsPerParticipant = int.Parse(ArgValue("--texts") ?? "2");
 var outcomeModel = ArgValue("--model") ?? "rubric";
