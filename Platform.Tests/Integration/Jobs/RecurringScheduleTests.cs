@@ -14,6 +14,10 @@ public sealed class RecurringScheduleTests
 {
     private const string Schedule = "test.locked-schedule";
 
+    // Hangfire.PostgreSql names a lock row "<schema>:<resource>"; Hangfire's resource for a schedule is
+    // "lock:recurring-job:<id>". (A row under another name does not hold anything: the schedule is then declared at once.)
+    private static readonly string LockResource = $"{new JobWorkerOptions().Schema}:lock:recurring-job:{Schedule}";
+
     [Fact]
     public async Task Two_workers_start_while_a_schedules_lock_is_held_and_declare_it_once_the_lock_is_released()
     {
@@ -23,7 +27,7 @@ public sealed class RecurringScheduleTests
         // The row Hangfire.PostgreSql writes for a held lock: what a Worker killed while declaring leaves behind.
         await using (var hold = db.CreateCommand("INSERT INTO hangfire.lock (resource, acquired) VALUES ($1, now() AT TIME ZONE 'utc')"))
         {
-            hold.Parameters.AddWithValue($"HangFire:lock:recurring-job:{Schedule}");
+            hold.Parameters.AddWithValue(LockResource);
             await hold.ExecuteNonQueryAsync();
         }
 
@@ -40,11 +44,17 @@ public sealed class RecurringScheduleTests
                 Assert.False(worker.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested);
             }
             var admin = started[0].Services.GetRequiredService<JobAdmin>();
+            // Every other schedule gets declared; this one waits for its lock (it would follow within milliseconds if
+            // the lock did not hold it: the declarations run one after another).
+            var others = started[0].Services.GetServices<RecurringJobDefinition>().Select(d => d.Name).Where(n => n != Schedule).ToHashSet();
+            await Eventually.TrueAsync(async () => others.IsSubsetOf((await admin.SchedulesAsync()).Select(s => s.Name)),
+                TimeSpan.FromSeconds(30), "the schedules without a held lock are declared");
+            await Task.Delay(TimeSpan.FromSeconds(2));
             Assert.DoesNotContain(await admin.SchedulesAsync(), s => s.Name == Schedule);
 
             await using (var release = db.CreateCommand("DELETE FROM hangfire.lock WHERE resource = $1"))
             {
-                release.Parameters.AddWithValue($"HangFire:lock:recurring-job:{Schedule}");
+                release.Parameters.AddWithValue(LockResource);
                 await release.ExecuteNonQueryAsync();
             }
             await Eventually.TrueAsync(async () => (await admin.SchedulesAsync()).Any(s => s.Name == Schedule),
